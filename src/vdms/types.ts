@@ -1,0 +1,42 @@
+// What a vertical deformation mapping is to the code: phi and its derivative as tensor ops.
+import type * as tf from '@tensorflow/tfjs';
+import type { z } from 'zod';
+import type { NamedEntry } from '../registry.js';
+
+export interface VdmEntry<P = any> extends NamedEntry {
+  /** phi(L) in plain notation, shown by `vdm list vdms`. */
+  readonly formula: string;
+  /** phi'(L) in plain notation. */
+  readonly derivativeFormula: string;
+  /** Schema of the entry's own parameters under `vdm:` (with defaults). */
+  readonly params: z.ZodType<P>;
+  /** Where the formula comes from, if anywhere. */
+  readonly reference?: string;
+  /** phi, elementwise on non-negative losses. */
+  phi(loss: tf.Tensor, params: P): tf.Tensor;
+  /**
+   * phi', elementwise. Given explicitly because tfjs cannot take a gradient inside another
+   * gradient's tape; tests check it against autodiff and finite differences.
+   */
+  dphi(loss: tf.Tensor, params: P): tf.Tensor;
+}
+
+/** How a VDM is applied, whatever its phi: the options every VDM takes. */
+export interface VdmOptions {
+  /** 'batch': phi of the mean batch loss (the paper's deformation); 'sample': mean of phi per sample. */
+  readonly apply: 'batch' | 'sample';
+  /** 'initial': use L0 * phi(L / L0) with L0 the first batch loss. */
+  readonly normalize: 'none' | 'initial';
+  /** First and last epoch (1-based, inclusive) in which the deformation is active. */
+  readonly start_epoch: number;
+  readonly end_epoch?: number;
+  /** Upper bound on phi'(L), a guard against blown-up steps. */
+  readonly max_scale?: number;
+}
+
+/** A VDM resolved from a config: the entry, its validated parameters and the options. */
+export interface VdmSpec<P = any> {
+  readonly entry: VdmEntry<P>;
+  readonly params: P;
+  readonly options: VdmOptions;
+}
