@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { VdmSpec } from './types.js';
 
 /** Identity forward, zero gradient: tfjs has no stop_gradient op. */
-const stopGradient = tf.customGrad((x: tf.Tensor) => ({
-  value: tf.clone(x),
+const stopGradient = tf.customGrad((...inputs) => ({
+  value: tf.clone(inputs[0] as tf.Tensor),
   gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
 })) as <T extends tf.Tensor>(x: T) => T;
 
