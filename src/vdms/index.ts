@@ -1,7 +1,23 @@
 // The VDM registry: the one place a config's vdm name becomes a deformation.
 import { Registry } from '../registry.js';
+import { expVdm } from './exp.js';
+import { exprVdm } from './expr.js';
 import { noneVdm } from './identity.js';
+import { atanVdm, linearBandVdm, logexpVdm, sechVdm } from './llr.js';
 import { logVdm } from './log.js';
+import { powerVdm } from './power.js';
+import { scaleVdm } from './scale.js';
 import type { VdmEntry } from './types.js';
 
-export const vdms = new Registry<VdmEntry>('vdm', [noneVdm, logVdm]);
+export const vdms = new Registry<VdmEntry>('vdm', [
+  noneVdm,
+  scaleVdm,
+  logVdm,
+  powerVdm,
+  expVdm,
+  atanVdm,
+  logexpVdm,
+  sechVdm,
+  linearBandVdm,
+  exprVdm,
+]);

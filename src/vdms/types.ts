@@ -12,6 +12,16 @@ export interface VdmEntry<P = any> extends NamedEntry {
   readonly params: z.ZodType<P>;
   /** Where the formula comes from, if anywhere. */
   readonly reference?: string;
+  /**
+   * phi'(0) = 0 by design (sech): the load-time check wants phi' > 0 only on (0, L_max] and
+   * does not call the small phi' near 0 a killed step.
+   */
+  readonly vanishesAtZero?: boolean;
+  /**
+   * Losses where phi' jumps (linear_band): phi' is checked piece by piece, and finite
+   * differences are not taken across these points.
+   */
+  breakpoints?(params: P): number[];
   /** phi, elementwise on non-negative losses. */
   phi(loss: tf.Tensor, params: P): tf.Tensor;
   /**
@@ -32,6 +42,11 @@ export interface VdmOptions {
   readonly end_epoch?: number;
   /** Upper bound on phi'(L), a guard against blown-up steps. */
   readonly max_scale?: number;
+  /**
+   * Largest loss (after normalising) the load-time check expects phi to see; default 20, or 2
+   * under `normalize: initial`.
+   */
+  readonly loss_max?: number;
 }
 
 /** A VDM resolved from a config: the entry, its validated parameters and the options. */
