@@ -1,0 +1,54 @@
+// The `vdm compare` computation: find runs, read them, group them into variants, and summarise
+// each variant against the baseline. Pure reading; formatting and writing live elsewhere.
+import { chooseBaseline, differingKeys, groupRuns, type RunGroup } from './grouping.js';
+import { findRunFolders } from './discover.js';
+import { readRunFolder } from './runFolder.js';
+import { seedWarnings, undeclaredDifferenceWarnings } from './consistency.js';
+import { runRef, summarizeVariants } from './summarize.js';
+import type { CompareOptions, Comparison, ConfigDifference, ExcludedRun, RunRecord } from './types.js';
+
+export async function compareRuns(inputs: string[], options: CompareOptions = {}): Promise<Comparison> {
+  const runs = findRunFolders(inputs).map(readRunFolder);
+  const grouping = groupRuns(runs);
+  const chosen = chooseBaseline(grouping.groups, options.baseline);
+  const groups = baselineFirst(grouping.groups, chosen.baseline);
+  const warnings = [...grouping.warnings, ...chosen.warnings];
+  warnings.push(...undeclaredDifferenceWarnings(groups, chosen.baseline));
+
+  const excluded: ExcludedRun[] = [];
+  const usable = groups.map((group) => {
+    const kept = group.runs.filter((run) => {
+      const reason = exclusionReason(run, options.includeIncomplete ?? false);
+      if (reason !== null) excluded.push({ ...runRef(run), variant: group.label, reason });
+      return reason === null;
+    });
+    warnings.push(...seedWarnings(group.label, kept.map((run) => run.info.seed)));
+    return { label: group.label, runs: kept };
+  });
+  const baselineIndex = chosen.baseline === null ? -1 : groups.indexOf(chosen.baseline);
+  return {
+    baseline: chosen.baseline?.label ?? null,
+    variants: summarizeVariants(usable, usable[baselineIndex] ?? null),
+    excluded,
+    warnings,
+    configDifferences: configDifferences(groups),
+  };
+}
+
+/** Why a run stays out of the statistics, or null when it counts. */
+function exclusionReason(run: RunRecord, includeIncomplete: boolean): string | null {
+  if (run.metrics.length === 0) return 'no epochs recorded';
+  if (run.info.status === 'completed' || includeIncomplete) return null;
+  return run.info.message ? `${run.info.status}: ${run.info.message}` : run.info.status;
+}
+
+function baselineFirst(groups: readonly RunGroup[], baseline: RunGroup | null): RunGroup[] {
+  return baseline === null ? [...groups] : [baseline, ...groups.filter((group) => group !== baseline)];
+}
+
+function configDifferences(groups: readonly RunGroup[]): ConfigDifference[] {
+  return differingKeys(groups.map((group) => group.config)).map((key) => ({
+    key,
+    values: Object.fromEntries(groups.map((group) => [group.label, group.config[key]])),
+  }));
+}

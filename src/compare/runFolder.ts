@@ -1,0 +1,96 @@
+// Reads one run folder (run.json, config.yaml, metrics.csv, optional flatness.json) into a RunRecord.
+// Only reads: compare never writes into a run folder.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { DataError } from '../errors.js';
+import { flattenObject } from './flatten.js';
+import { parseMetricsCsv } from './metricsCsv.js';
+import { runStatuses, type RunInfo, type RunRecord } from './types.js';
+
+const runJsonSchema = z.looseObject({
+  status: z.enum(runStatuses),
+  message: z.string().nullish(),
+  experiment: z.string().nullish(),
+  variant: z.string().nullish(),
+  seed: z.number().int().nullish(),
+  backend: z.string().nullish(),
+  overrides: z.record(z.string(), z.unknown()).nullish(),
+});
+
+export function readRunFolder(dir: string): RunRecord {
+  const info = readRunInfo(join(dir, 'run.json'));
+  const config = readConfig(join(dir, 'config.yaml'));
+  const metricsFile = join(dir, 'metrics.csv');
+  const metrics = parseMetricsCsv(readFileSync(metricsFile, 'utf8'), metricsFile);
+  const flatnessFile = join(dir, 'flatness.json');
+  const flatness = existsSync(flatnessFile) ? readFlatness(flatnessFile) : null;
+  if (info.seed === null && typeof config.seed === 'number') info.seed = config.seed;
+  return { dir, info, config, metrics: metrics.rows, hasTop5: metrics.hasTop5, flatness };
+}
+
+function readRunInfo(file: string): RunInfo {
+  const parsed = runJsonSchema.safeParse(readJson(file));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    throw new DataError(`${file}: ${path}: ${issue.message}`);
+  }
+  const value = parsed.data;
+  return {
+    status: value.status,
+    message: value.message ?? null,
+    experiment: value.experiment ?? null,
+    variant: value.variant ?? null,
+    seed: value.seed ?? null,
+    backend: value.backend ?? null,
+    overrides: value.overrides ?? null,
+  };
+}
+
+function readConfig(file: string): Record<string, unknown> {
+  if (!existsSync(file)) {
+    throw new DataError(`${file}: missing; a run folder holds the resolved config as config.yaml`);
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(readFileSync(file, 'utf8'));
+  } catch (error) {
+    if (!(error instanceof YAMLParseError)) throw error;
+    const line = error.linePos?.[0].line;
+    const firstLine = error.message.split('\n')[0];
+    throw new DataError(`${file}${line === undefined ? '' : `:${line}`}: not valid YAML (${firstLine})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new DataError(`${file}: expected a mapping of config keys (model:, dataset:, ...)`);
+  }
+  return flattenObject(value as Record<string, unknown>);
+}
+
+function readFlatness(file: string): Record<string, number> {
+  const value = readJson(file);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new DataError(`${file}: expected a JSON object of flatness figures`);
+  }
+  const numeric = Object.entries(flattenObject(value as Record<string, unknown>)).filter(
+    (entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1]),
+  );
+  return Object.fromEntries(numeric);
+}
+
+function readJson(file: string): unknown {
+  const text = readFileSync(file, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new DataError(`${file}${jsonErrorLine(text, error)}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** ':N' for the line of a JSON.parse error, whose message gives a character position. */
+function jsonErrorLine(text: string, error: unknown): string {
+  const position = /position (\d+)/.exec((error as Error).message)?.[1];
+  if (position === undefined) return '';
+  return `:${text.slice(0, Number(position)).split('\n').length}`;
+}

@@ -1,0 +1,116 @@
+// Per-variant figures: accuracies, epoch time, flatness and per-epoch curves, and deltas vs the baseline.
+import { describe, mean, welchDelta } from './statistics.js';
+import type { AccuracyFigures, Band, CurvePoint, EpochMetrics, RunRecord, RunRef, Stat, VariantSummary } from './types.js';
+
+/** Figures of one run, the unit that the statistics average over. */
+interface RunFigures {
+  finalTop1: number | null;
+  bestTop1: number | null;
+  finalTop5: number | null;
+  bestTop5: number | null;
+  meanEpochSeconds: number | null;
+}
+
+function columnValues(rows: readonly EpochMetrics[], column: keyof EpochMetrics): number[] {
+  return rows.map((row) => row[column]).filter((value): value is number => value !== null);
+}
+
+function runFigures(run: RunRecord): RunFigures {
+  const top1 = columnValues(run.metrics, 'test_acc');
+  const top5 = run.hasTop5 ? columnValues(run.metrics, 'test_top5') : [];
+  const seconds = columnValues(run.metrics, 'epoch_seconds');
+  return {
+    finalTop1: top1.at(-1) ?? null,
+    bestTop1: top1.length > 0 ? Math.max(...top1) : null,
+    finalTop5: top5.at(-1) ?? null,
+    bestTop5: top5.length > 0 ? Math.max(...top5) : null,
+    meanEpochSeconds: seconds.length > 0 ? mean(seconds) : null,
+  };
+}
+
+function describePresent(values: readonly (number | null)[]): Stat {
+  return describe(values.filter((value): value is number => value !== null));
+}
+
+export function runRef(run: RunRecord): RunRef {
+  return { dir: run.dir, seed: run.info.seed, status: run.info.status, epochs: run.metrics.length };
+}
+
+interface VariantInput {
+  label: string;
+  runs: readonly RunRecord[];
+}
+
+/** Summaries of every variant; `baseline` (if any) is one of `variants`. */
+export function summarizeVariants(variants: readonly VariantInput[], baseline: VariantInput | null): VariantSummary[] {
+  const figures = new Map(variants.map((v) => [v, v.runs.map(runFigures)]));
+  const accuracy = new Map(variants.map((v) => [v, accuracyFigures(figures.get(v)!)]));
+  const seconds = new Map(variants.map((v) => [v, describePresent(figures.get(v)!.map((f) => f.meanEpochSeconds))]));
+  const baseAccuracy = baseline ? accuracy.get(baseline)! : null;
+  const baseSeconds = baseline ? seconds.get(baseline)!.mean : null;
+  return variants.map((variant) => {
+    const own = accuracy.get(variant)!;
+    const epochSeconds = seconds.get(variant)!;
+    const isBaseline = variant === baseline;
+    return {
+      label: variant.label,
+      isBaseline,
+      runs: variant.runs.map(runRef),
+      completed: variant.runs.filter((run) => run.info.status === 'completed').length,
+      accuracy: own,
+      vsBaseline: baseAccuracy === null || isBaseline ? null : deltas(own, baseAccuracy),
+      epochSeconds,
+      epochTimeRatio:
+        baseSeconds !== null && epochSeconds.mean !== null && baseSeconds > 0 ? epochSeconds.mean / baseSeconds : null,
+      flatness: flatnessFigures(variant.runs),
+      curves: curves(variant.runs),
+    };
+  });
+}
+
+function accuracyFigures(figures: readonly RunFigures[]): AccuracyFigures {
+  const top5 = describePresent(figures.map((f) => f.finalTop5));
+  return {
+    finalTop1: describePresent(figures.map((f) => f.finalTop1)),
+    bestTop1: describePresent(figures.map((f) => f.bestTop1)),
+    finalTop5: top5.n > 0 ? top5 : null,
+    bestTop5: top5.n > 0 ? describePresent(figures.map((f) => f.bestTop5)) : null,
+  };
+}
+
+function deltas(own: AccuracyFigures, base: AccuracyFigures): NonNullable<VariantSummary['vsBaseline']> {
+  const delta = (a: Stat | null, b: Stat | null) => (a && b ? welchDelta(a.values, b.values) : null);
+  return {
+    finalTop1: delta(own.finalTop1, base.finalTop1),
+    bestTop1: delta(own.bestTop1, base.bestTop1),
+    finalTop5: delta(own.finalTop5, base.finalTop5),
+    bestTop5: delta(own.bestTop5, base.bestTop5),
+  };
+}
+
+/** Every numeric field any run's flatness.json has, summarised over the runs that have it. */
+function flatnessFigures(runs: readonly RunRecord[]): Record<string, Stat> {
+  const keys = [...new Set(runs.flatMap((run) => Object.keys(run.flatness ?? {})))].sort();
+  return Object.fromEntries(keys.map((key) => [key, describePresent(runs.map((run) => run.flatness?.[key] ?? null))]));
+}
+
+function band(values: readonly (number | null)[]): Band | null {
+  const finite = values.filter((value): value is number => value !== null && Number.isFinite(value));
+  if (finite.length === 0) return null;
+  return { mean: mean(finite), min: Math.min(...finite), max: Math.max(...finite) };
+}
+
+/** Mean, min and max over runs at each epoch that at least one run reached. */
+function curves(runs: readonly RunRecord[]): CurvePoint[] {
+  const epochs = [...new Set(runs.flatMap((run) => run.metrics.map((row) => row.epoch!)))].sort((a, b) => a - b);
+  return epochs.map((epoch) => {
+    const rows = runs.map((run) => run.metrics.find((row) => row.epoch === epoch)).filter((row) => row !== undefined);
+    return {
+      epoch,
+      runs: rows.length,
+      test_acc: band(rows.map((row) => row.test_acc)),
+      train_loss: band(rows.map((row) => row.train_loss)),
+      grad_scale: band(rows.map((row) => row.grad_scale)),
+    };
+  });
+}
