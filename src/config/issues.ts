@@ -1,0 +1,43 @@
+// Turns zod validation issues into one readable sentence: what is wrong and what is expected.
+import type { z } from 'zod';
+import { distance } from 'fastest-levenshtein';
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+function closest(name: string, candidates: readonly string[]): string | undefined {
+  const scored = candidates.map((c) => ({ c, d: distance(name, c) })).sort((a, b) => a.d - b.d);
+  return scored[0] && scored[0].d <= Math.max(2, Math.floor(name.length / 3)) ? scored[0].c : undefined;
+}
+
+/** The key path an issue is about (an unknown key points at the key itself). */
+export function issuePath(issue: z.core.$ZodIssue): (string | number)[] {
+  const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+  return issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]] : path;
+}
+
+/** One line for an issue; `validKeys` lists the keys allowed where an unknown key was found. */
+export function describeIssue(issue: z.core.$ZodIssue, validKeys: readonly string[] = []): string {
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const key = issue.keys[0];
+      const hint = closest(key, validKeys);
+      return `unknown key '${key}'${hint ? `; did you mean '${hint}'?` : ''}${validKeys.length ? ` (valid keys: ${validKeys.join(', ')})` : ''}`;
+    }
+    case 'invalid_type':
+      return issue.input === undefined
+        ? `missing required key; expected ${issue.expected}`
+        : `expected ${issue.expected}, got ${show(issue.input)}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => show(v)).join(', ')}, got ${show(issue.input)}`;
+    case 'too_small':
+      return `must be ${issue.inclusive ? '>=' : '>'} ${String(issue.minimum)}${issue.origin === 'array' ? ' items' : ''}, got ${show(issue.input)}`;
+    case 'too_big':
+      return `must be ${issue.inclusive ? '<=' : '<'} ${String(issue.maximum)}${issue.origin === 'array' ? ' items' : ''}, got ${show(issue.input)}`;
+    default:
+      return `${issue.message}${issue.input === undefined ? '' : `, got ${show(issue.input)}`}`;
+  }
+}

@@ -1,0 +1,56 @@
+// The shape of a run config's top level and the keys common to each registry-named block.
+// Entry-specific keys are checked afterwards against the entry's own params schema.
+import { z } from 'zod';
+
+const subsetSchema = z
+  .object({
+    train: z.number().int().positive().optional(),
+    test: z.number().int().positive().optional(),
+  })
+  .strict();
+
+/** Keys of each named block that the loader owns; every other key belongs to the entry. */
+export const commonBlockSchemas = {
+  model: z.object({ name: z.string() }),
+  dataset: z.object({
+    name: z.string(),
+    batch_size: z.number().int().positive().default(128),
+    augment: z.enum(['none', 'standard', 'flip']).default('none'),
+    subset: subsetSchema.optional(),
+  }),
+  optimizer: z.object({
+    name: z.string(),
+    lr: z.number().positive(),
+    weight_decay: z.number().min(0).default(0),
+  }),
+  schedule: z.object({
+    name: z.string().default('constant'),
+    warmup_epochs: z.number().min(0).default(0),
+  }),
+  vdm: z.object({
+    name: z.string().default('none'),
+    apply: z.enum(['batch', 'sample']).default('batch'),
+    normalize: z.enum(['none', 'initial']).default('none'),
+    start_epoch: z.number().int().positive().default(1),
+    end_epoch: z.number().int().positive().optional(),
+    max_scale: z.number().positive().optional(),
+  }),
+} as const;
+
+export type BlockKind = keyof typeof commonBlockSchemas;
+
+export const topLevelSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" (it names a folder)').optional(),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    epochs: z.number().int().positive(),
+    output: z.string().min(1).default('results'),
+    // Loose: the keys beyond the common ones are checked against the named entry's schema.
+    model: commonBlockSchemas.model.loose(),
+    dataset: commonBlockSchemas.dataset.loose(),
+    optimizer: commonBlockSchemas.optimizer.loose(),
+    schedule: commonBlockSchemas.schedule.loose().default({ name: 'constant', warmup_epochs: 0 }),
+    vdm: commonBlockSchemas.vdm.loose().default({ name: 'none', apply: 'batch', normalize: 'none', start_epoch: 1 }),
+  })
+  .strict();

@@ -1,0 +1,29 @@
+// The validated, typed run config: what every command past the config boundary works with.
+import type { BackendChoice } from '../backend/resolve.js';
+import type { AugmentName } from '../datasets/types.js';
+import type { VdmOptions } from '../vdms/types.js';
+
+/** A registry-named block: the entry's name and its validated parameters (defaults filled). */
+export interface NamedBlock {
+  readonly name: string;
+  readonly params: Record<string, unknown>;
+}
+
+export interface RunConfig {
+  readonly name: string;
+  readonly seed: number;
+  readonly backend: BackendChoice;
+  readonly epochs: number;
+  readonly output: string;
+  readonly model: NamedBlock;
+  readonly dataset: NamedBlock & {
+    readonly batch_size: number;
+    readonly augment: AugmentName;
+    readonly subset?: { readonly train?: number; readonly test?: number };
+  };
+  readonly optimizer: NamedBlock & { readonly lr: number; readonly weight_decay: number };
+  readonly schedule: NamedBlock & { readonly warmup_epochs: number };
+  readonly vdm: NamedBlock & { readonly options: VdmOptions };
+  /** The file it was read from (not part of the resolved YAML). */
+  readonly source: string;
+}

@@ -1,0 +1,105 @@
+// The config boundary: checks a merged config against the top-level schema, the registries and
+// each entry's own parameters, and returns a typed RunConfig or throws one located ConfigError.
+import { basename, extname } from 'node:path';
+import { z } from 'zod';
+import { ConfigError, UnknownNameError, type SourceLocation } from '../errors.js';
+import type { VdmOptions } from '../vdms/types.js';
+import { describeIssue, issuePath } from './issues.js';
+import { registriesByBlock } from './registries.js';
+import { commonBlockSchemas, topLevelSchema, type BlockKind } from './schema.js';
+import { isPlainObject, locate, type ConfigPath, type PlainObject, type Sourced } from './sourced.js';
+import type { NamedBlock, RunConfig } from './types.js';
+
+const BLOCKS: readonly BlockKind[] = ['model', 'dataset', 'optimizer', 'schedule', 'vdm'];
+
+function keysOf(schema: z.ZodType): string[] {
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+class Checker {
+  constructor(
+    private readonly sourced: Sourced,
+    private readonly file: string,
+  ) {}
+
+  where(path: ConfigPath): SourceLocation {
+    return locate(this.sourced, path, this.file);
+  }
+
+  fail(path: ConfigPath, problem: string): never {
+    throw new ConfigError(problem, this.where(path));
+  }
+
+  /** Parses with a schema; the first issue becomes the error, located under `prefix`. */
+  parse<T>(schema: z.ZodType<T>, value: unknown, prefix: ConfigPath, validKeys: readonly string[]): T {
+    const result = schema.safeParse(value, { reportInput: true });
+    if (result.success) return result.data;
+    const [first, ...others] = result.error.issues;
+    const more = others.length > 0 ? ` (and ${others.length} more problem${others.length > 1 ? 's' : ''})` : '';
+    return this.fail([...prefix, ...issuePath(first)], describeIssue(first, validKeys) + more);
+  }
+}
+
+/** Splits a block into the loader's common keys and the entry's own, and validates both. */
+function resolveBlock(checker: Checker, kind: BlockKind, block: PlainObject): { common: PlainObject; params: PlainObject } {
+  const registry = registriesByBlock[kind];
+  const name = String(block.name);
+  let entry;
+  try {
+    entry = registry.get(name);
+  } catch (error) {
+    if (error instanceof UnknownNameError) checker.fail([kind, 'name'], error.message);
+    throw error;
+  }
+  const commonKeys = keysOf(commonBlockSchemas[kind]);
+  const own: PlainObject = {};
+  const common: PlainObject = {};
+  for (const [key, value] of Object.entries(block)) (commonKeys.includes(key) ? common : own)[key] = value;
+  const validKeys = [...commonKeys, ...keysOf(entry.params)];
+  const params = checker.parse(entry.params, own, [kind], validKeys) as PlainObject;
+  return { common, params };
+}
+
+export interface ValidateHooks {
+  /** Extra check of a resolved VDM (phi' finite and positive, ...): a problem, or undefined. */
+  checkVdm?: (vdm: RunConfig['vdm']) => string | undefined;
+}
+
+export function validateConfig(sourced: Sourced, file: string, hooks: ValidateHooks = {}): RunConfig {
+  const checker = new Checker(sourced, file);
+  const top = checker.parse(topLevelSchema, sourced.value, [], ['extends', ...keysOf(topLevelSchema)]);
+  const blocks = {} as Record<BlockKind, { common: PlainObject; params: PlainObject }>;
+  for (const kind of BLOCKS) {
+    const block = top[kind];
+    if (!isPlainObject(block)) checker.fail([kind], `expected a mapping with a 'name'`);
+    blocks[kind] = resolveBlock(checker, kind, block);
+  }
+  const named = (kind: BlockKind): NamedBlock => ({ name: String(blocks[kind].common.name), params: blocks[kind].params });
+  const { model, dataset, optimizer, schedule, vdm } = top;
+  const vdmOptions: VdmOptions = {
+    apply: vdm.apply,
+    normalize: vdm.normalize,
+    start_epoch: vdm.start_epoch,
+    end_epoch: vdm.end_epoch,
+    max_scale: vdm.max_scale,
+  };
+  if (vdmOptions.end_epoch !== undefined && vdmOptions.end_epoch < vdmOptions.start_epoch) {
+    checker.fail(['vdm', 'end_epoch'], `end_epoch (${vdmOptions.end_epoch}) is before start_epoch (${vdmOptions.start_epoch})`);
+  }
+  const config: RunConfig = {
+    name: top.name ?? basename(file, extname(file)),
+    seed: top.seed,
+    backend: top.backend,
+    epochs: top.epochs,
+    output: top.output,
+    model: { ...named('model'), name: model.name },
+    dataset: { ...named('dataset'), batch_size: dataset.batch_size, augment: dataset.augment, subset: dataset.subset },
+    optimizer: { ...named('optimizer'), lr: optimizer.lr, weight_decay: optimizer.weight_decay },
+    schedule: { ...named('schedule'), warmup_epochs: schedule.warmup_epochs },
+    vdm: { ...named('vdm'), options: vdmOptions },
+    source: file,
+  };
+  const vdmProblem = hooks.checkVdm?.(config.vdm);
+  if (vdmProblem) checker.fail(['vdm'], vdmProblem);
+  return config;
+}

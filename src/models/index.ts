@@ -1,0 +1,8 @@
+// The model registry: the one place a config's model name becomes a network.
+import { Registry } from '../registry.js';
+import { lenet5Model } from './lenet5.js';
+import { mlpModel } from './mlp.js';
+import { cifarPreResNets, cifarResNets } from './resnetCifar.js';
+import type { ModelEntry } from './types.js';
+
+export const models = new Registry<ModelEntry>('model', [mlpModel, lenet5Model, ...cifarResNets, ...cifarPreResNets]);

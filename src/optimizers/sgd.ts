@@ -1,0 +1,46 @@
+// SGD with momentum and Nesterov, exactly as torch.optim.SGD (dampening 0): d = g + wd*p;
+// buf = mu*buf + d; step along buf (or d + mu*buf with Nesterov).
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { SlotSet } from './slots.js';
+import type { OptimizerEntry } from './types.js';
+
+const sgdParams = z
+  .object({
+    momentum: z.number().min(0).max(1).default(0.9),
+    nesterov: z.boolean().default(false),
+  })
+  .strict();
+
+export const sgdOptimizer: OptimizerEntry<z.infer<typeof sgdParams>> = {
+  name: 'sgd',
+  description: 'SGD with momentum (default 0.9) and optional Nesterov; L2 weight decay added to the gradient (torch.optim.SGD)',
+  params: sgdParams,
+  create({ momentum, nesterov }, { weight_decay }) {
+    const buffers = new SlotSet();
+    let stepCount = 0;
+    return {
+      step(params, grads, lr) {
+        tf.tidy(() => {
+          params.forEach((p, i) => {
+            let d = grads[i];
+            if (weight_decay !== 0) d = tf.add(d, tf.mul(p, weight_decay));
+            if (momentum !== 0) {
+              const buf = buffers.get(i, p);
+              buf.assign(stepCount === 0 ? d : tf.add(tf.mul(buf, momentum), d));
+              d = nesterov ? tf.add(d, tf.mul(buf, momentum)) : buf;
+            }
+            p.assign(tf.sub(p, tf.mul(d, lr)));
+          });
+        });
+        stepCount++;
+      },
+      getState: () => ({ step: stepCount, slots: { momentum: buffers.save() } }),
+      setState(state, params) {
+        stepCount = state.step;
+        buffers.restore(state.slots.momentum ?? [], params);
+      },
+      dispose: () => buffers.dispose(),
+    };
+  },
+};

@@ -1,0 +1,38 @@
+// The schedule registry: constant, multistep (step decay at epoch milestones) and cosine.
+import { z } from 'zod';
+import { Registry } from '../registry.js';
+import type { ScheduleEntry } from './types.js';
+
+const constantSchedule: ScheduleEntry<Record<string, never>> = {
+  name: 'constant',
+  description: 'the base learning rate throughout',
+  params: z.object({}).strict(),
+  create: (_p, { baseLr }) => () => baseLr,
+};
+
+const multistepParams = z
+  .object({
+    milestones: z.array(z.number().int().positive()).default([]).describe('epochs after which the rate is multiplied by gamma'),
+    gamma: z.number().positive().max(1).default(0.1),
+  })
+  .strict();
+
+const multistepSchedule: ScheduleEntry<z.infer<typeof multistepParams>> = {
+  name: 'multistep',
+  description: 'step decay: lr * gamma^k after the k-th milestone epoch (torch MultiStepLR), e.g. milestones [80, 120], gamma 0.1',
+  params: multistepParams,
+  create: ({ milestones, gamma }, { baseLr }) =>
+    (progress) => baseLr * gamma ** milestones.filter((m) => Math.floor(progress + 1e-9) >= m).length,
+};
+
+const cosineParams = z.object({ min_lr: z.number().min(0).default(0) }).strict();
+
+const cosineSchedule: ScheduleEntry<z.infer<typeof cosineParams>> = {
+  name: 'cosine',
+  description: 'cosine annealing from the base rate to min_lr over all epochs, per step (Loshchilov & Hutter 2017)',
+  params: cosineParams,
+  create: ({ min_lr }, { baseLr, epochs }) =>
+    (progress) => min_lr + 0.5 * (baseLr - min_lr) * (1 + Math.cos((Math.PI * Math.min(progress, epochs)) / epochs)),
+};
+
+export const schedules = new Registry<ScheduleEntry>('schedule', [constantSchedule, multistepSchedule, cosineSchedule]);

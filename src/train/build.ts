@@ -1,0 +1,34 @@
+// Builds the parts of a run from a validated config: each registry's entry creates its part.
+// The only place config names become objects.
+import type { RunConfig } from '../config/types.js';
+import { datasets } from '../datasets/index.js';
+import type { Dataset } from '../datasets/types.js';
+import { models } from '../models/index.js';
+import { optimizers } from '../optimizers/index.js';
+import { RandomStream } from '../random.js';
+import { schedules } from '../schedules/index.js';
+import { withWarmup } from '../schedules/types.js';
+import { LossDeformation } from '../vdms/deformation.js';
+import { vdms } from '../vdms/index.js';
+import type { TrainingParts } from './trainer.js';
+
+export async function buildDataset(config: RunConfig): Promise<Dataset> {
+  const { dataset } = config;
+  return datasets.get(dataset.name).create(dataset.params, { seed: config.seed, subset: dataset.subset, augment: dataset.augment });
+}
+
+/** Model, optimizer, schedule and deformation for a data set (tensors: call after the backend is set). */
+export function buildTrainingParts(config: RunConfig, dataset: Dataset): TrainingParts {
+  const model = models.get(config.model.name).create(config.model.params, {
+    inputShape: dataset.inputShape,
+    numClasses: dataset.numClasses,
+    rng: RandomStream.derive(config.seed, 'init'),
+  });
+  const optimizer = optimizers.get(config.optimizer.name).create(config.optimizer.params, config.optimizer);
+  const schedule = withWarmup(
+    schedules.get(config.schedule.name).create(config.schedule.params, { baseLr: config.optimizer.lr, epochs: config.epochs }),
+    config.schedule.warmup_epochs,
+  );
+  const deformation = new LossDeformation({ entry: vdms.get(config.vdm.name), params: config.vdm.params, options: config.vdm.options });
+  return { model, dataset, optimizer, schedule, deformation, seed: config.seed, epochs: config.epochs, batchSize: config.dataset.batch_size };
+}

@@ -1,0 +1,31 @@
+// Appends one row per epoch to metrics.csv as the epoch ends, so a crashed or diverged run
+// keeps every finished epoch.
+import { createObjectCsvWriter } from 'csv-writer';
+import type { EpochMetrics, TrainingHook } from '../hooks.js';
+
+export const METRIC_COLUMNS = [
+  'epoch', 'lr', 'train_loss', 'train_acc', 'test_loss', 'test_acc', 'test_top5',
+  'deformed_loss', 'grad_scale', 'epoch_seconds', 'images_per_s',
+] as const;
+
+/** Columns for a data set: top-5 only means something with more than 10 classes. */
+export function metricColumns(numClasses: number): string[] {
+  return METRIC_COLUMNS.filter((c) => c !== 'test_top5' || numClasses > 10);
+}
+
+/** Rounds to a fixed number of significant digits so CSVs are readable and diffable. */
+function formatValue(value: number | undefined): string {
+  if (value === undefined) return '';
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(7)));
+}
+
+export function metricsCsvHook(path: string, numClasses: number): TrainingHook {
+  const columns = metricColumns(numClasses);
+  const writer = createObjectCsvWriter({ path, header: columns.map((id) => ({ id, title: id })) });
+  return {
+    async onEpochEnd(metrics: EpochMetrics) {
+      const row = Object.fromEntries(columns.map((c) => [c, formatValue(metrics[c as keyof EpochMetrics])]));
+      await writer.writeRecords([row]);
+    },
+  };
+}

@@ -1,0 +1,56 @@
+// Keeps run.json's status current and writes summary.json when training ends, however it ends.
+import type { BackendReport } from '../../backend/resolve.js';
+import { writeJsonAtomic } from '../../run/files.js';
+import { environmentFacts } from '../../run/provenance.js';
+import type { RunFolder } from '../../run/runFolder.js';
+import type { EpochMetrics, RunStatus, TrainingHook, TrainingOutcome } from '../hooks.js';
+
+export interface RunIdentity {
+  readonly seed: number;
+  readonly experiment?: string;
+  readonly variant?: string;
+  readonly dataset?: Record<string, unknown>;
+}
+
+export function summarize(history: readonly EpochMetrics[], totalSeconds: number): Record<string, number | null> {
+  const last = history.at(-1);
+  const best = history.reduce<EpochMetrics | undefined>((b, m) => (b === undefined || m.test_acc > b.test_acc ? m : b), undefined);
+  return {
+    final_test_acc: last?.test_acc ?? null,
+    best_test_acc: best?.test_acc ?? null,
+    best_epoch: best?.epoch ?? null,
+    final_test_top5: last?.test_top5 ?? null,
+    epochs_completed: history.length,
+    total_seconds: Number(totalSeconds.toFixed(3)),
+  };
+}
+
+export function runRecordHook(folder: RunFolder, backend: BackendReport, identity: RunIdentity): TrainingHook {
+  const startedAt = new Date();
+  const record: Record<string, unknown> = {
+    ...environmentFacts(),
+    backend: backend.name,
+    backend_package: backend.package,
+    backend_version: backend.version,
+    backend_skipped: backend.skipped,
+    started_at: startedAt.toISOString(),
+    ended_at: null,
+    status: 'running' satisfies RunStatus,
+    message: null,
+    experiment: identity.experiment ?? null,
+    variant: identity.variant ?? null,
+    seed: identity.seed,
+    dataset: identity.dataset ?? null,
+  };
+  writeJsonAtomic(folder.runJson, record);
+  return {
+    onTrainEnd(outcome: TrainingOutcome) {
+      const ended = new Date();
+      record.status = outcome.status;
+      record.ended_at = ended.toISOString();
+      record.message = outcome.error instanceof Error ? outcome.error.message : outcome.error === undefined ? null : String(outcome.error);
+      writeJsonAtomic(folder.runJson, record);
+      writeJsonAtomic(folder.summaryJson, summarize(outcome.history, (ended.getTime() - startedAt.getTime()) / 1000));
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// One optimisation step and one evaluation pass, as tensor programs. Each step reads back a
+// single small tensor of statistics (one device-to-host transfer), so a GPU is not stalled.
+import * as tf from '@tensorflow/tfjs';
+import type { Batch } from '../datasets/types.js';
+import { applyBatchNormUpdates, type BatchNormUpdate } from '../models/nn.js';
+import type { Model } from '../models/types.js';
+import type { Optimizer } from '../optimizers/types.js';
+import type { LossDeformation } from '../vdms/deformation.js';
+
+export interface StepInput {
+  readonly model: Model;
+  readonly optimizer: Optimizer;
+  readonly deformation: LossDeformation;
+  readonly inputShape: readonly [number, number, number];
+  readonly numClasses: number;
+}
+
+export interface StepResult {
+  readonly loss: number;
+  readonly correct: number;
+  readonly deformedLoss: number;
+  readonly gradScale: number;
+}
+
+function batchTensors(batch: Batch, input: StepInput): { x: tf.Tensor4D; labels: tf.Tensor1D } {
+  return {
+    x: tf.tensor4d(batch.x, [batch.size, ...input.inputShape]),
+    labels: tf.tensor1d(batch.y, 'int32'),
+  };
+}
+
+/** Per-example cross-entropy of logits against integer labels. */
+export function crossEntropyPerSample(logits: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number): tf.Tensor1D {
+  return tf.tidy(() => tf.neg(tf.sum(tf.mul(tf.oneHot(labels, numClasses), tf.logSoftmax(logits)), 1)) as tf.Tensor1D);
+}
+
+function countCorrect(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')) as tf.Scalar;
+}
+
+/** Examples whose label is among the 5 highest logits (ties resolved in the label's favour). */
+function countTop5(logits: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number): tf.Scalar {
+  const labelLogit = tf.sum(tf.mul(logits, tf.oneHot(labels, numClasses)), 1, true);
+  const higher = tf.sum(tf.cast(tf.greater(logits, labelLogit), 'float32'), 1);
+  return tf.sum(tf.cast(tf.less(higher, 5), 'float32')) as tf.Scalar;
+}
+
+export async function trainStep(input: StepInput, batch: Batch, lr: number, epoch: number): Promise<StepResult> {
+  const { model, optimizer, deformation, numClasses } = input;
+  const batchNormUpdates: BatchNormUpdate[] = [];
+  let stats: tf.Tensor | null = null;
+  const { value, grads } = tf.variableGrads(() => {
+    const { x, labels } = batchTensors(batch, input);
+    const logits = model.forward(x, { training: true, batchNormUpdates });
+    const deformed = deformation.apply(crossEntropyPerSample(logits, labels, numClasses), epoch);
+    stats = tf.keep(tf.stack([deformed.loss, countCorrect(logits, labels), deformed.deformed, deformed.scale]));
+    return deformed.objective;
+  }, model.params);
+  optimizer.step(model.params, model.params.map((p) => grads[p.name]), lr);
+  value.dispose();
+  tf.dispose(grads);
+  applyBatchNormUpdates(batchNormUpdates);
+  const kept = stats as unknown as tf.Tensor;
+  const [loss, correct, deformedLoss, gradScale] = await kept.data();
+  kept.dispose();
+  return { loss, correct, deformedLoss, gradScale };
+}
+
+export interface EvaluationResult {
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly top5: number;
+  readonly count: number;
+}
+
+/** Mean loss, top-1 and top-5 accuracy over a split, BatchNorm in inference mode. */
+export async function evaluate(input: StepInput, batches: AsyncIterable<Batch>): Promise<EvaluationResult> {
+  const { model, numClasses } = input;
+  let totals = tf.keep(tf.zeros([3]));
+  let count = 0;
+  for await (const batch of batches) {
+    const next = tf.tidy(() => {
+      const { x, labels } = batchTensors(batch, input);
+      const logits = model.forward(x, { training: false, batchNormUpdates: [] });
+      const lossSum = tf.sum(crossEntropyPerSample(logits, labels, numClasses));
+      return tf.add(totals, tf.stack([lossSum, countCorrect(logits, labels), countTop5(logits, labels, numClasses)]));
+    });
+    totals.dispose();
+    totals = tf.keep(next);
+    count += batch.size;
+  }
+  const [lossSum, correct, top5] = await totals.data();
+  totals.dispose();
+  return { loss: lossSum / count, accuracy: correct / count, top5: top5 / count, count };
+}
