@@ -6,17 +6,7 @@
 // filter dy' = [OH,OW,N,Cout]. Then dW' [Cin,KH,KW,Cout] = conv(x', dy') with stride 1 and the
 // forward stride as the dilation, so no im2col copy is made and XNNPACK does all the arithmetic.
 import * as tf from '@tensorflow/tfjs';
-
-type KernelParams = Parameters<tf.KernelFunc>[0];
-
-/** Runs another wasm kernel directly (as tfjs backends do), skipping the engine's bookkeeping. */
-function runWasmKernel(name: string, params: KernelParams): tf.TensorInfo {
-  const kernel = tf.getKernel(name, 'wasm');
-  if (kernel === undefined) {
-    throw new Error(`wasm kernel '${name}' is not registered; import @tensorflow/tfjs-backend-wasm first`);
-  }
-  return kernel.kernelFunc(params) as tf.TensorInfo;
-}
+import { WasmKernelCalls, type KernelParams } from './wasmKernelCall.js';
 
 /** The padding after the last row (or column) that makes the transposed conv produce exactly `filterSize` outputs; negative means rows of x the forward conv never read. */
 function trailingPad(inSize: number, outSize: number, filterSize: number, stride: number, leadingPad: number): number {
@@ -42,36 +32,30 @@ function conv2DBackpropFilterWasm({ inputs, backend, attrs }: KernelParams): tf.
   );
   const padBottom = trailingPad(info.inHeight, info.outHeight, info.filterHeight, info.strideHeight, info.padInfo.top);
   const padRight = trailingPad(info.inWidth, info.outWidth, info.filterWidth, info.strideWidth, info.padInfo.left);
-  const temporaries: tf.TensorInfo[] = [];
-  const keep = (t: tf.TensorInfo): tf.TensorInfo => (temporaries.push(t), t);
-  const call = (name: string, kernelInputs: Record<string, tf.TensorInfo>, kernelAttrs: object): tf.TensorInfo =>
-    runWasmKernel(name, { inputs: kernelInputs, backend, attrs: kernelAttrs as tf.NamedAttrMap });
-
+  const calls = new WasmKernelCalls(backend);
   try {
     let input = x;
     if (padBottom < 0 || padRight < 0) {
       // The forward conv never reached these trailing rows/columns; XNNPACK takes no negative padding.
       const size = [info.batchSize, info.inHeight + Math.min(padBottom, 0), info.inWidth + Math.min(padRight, 0), info.inChannels];
-      input = keep(call('Slice', { x }, { begin: [0, 0, 0, 0], size }));
+      input = calls.temporary('Slice', { x }, { begin: [0, 0, 0, 0], size });
     }
-    const inputByChannel = keep(call('Transpose', { x: input }, { perm: [3, 1, 2, 0] }));
-    const dyAsFilter = keep(call('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }));
+    const inputByChannel = calls.temporary('Transpose', { x: input }, { perm: [3, 1, 2, 0] });
+    const dyAsFilter = calls.temporary('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
     const explicitPad = [
       [0, 0],
       [info.padInfo.top, Math.max(padBottom, 0)],
       [info.padInfo.left, Math.max(padRight, 0)],
       [0, 0],
     ];
-    const gradByChannel = keep(
-      call(
-        'Conv2D',
-        { x: inputByChannel, filter: dyAsFilter },
-        { strides: [1, 1], pad: explicitPad, dataFormat: 'NHWC', dilations: [info.strideHeight, info.strideWidth] },
-      ),
+    const gradByChannel = calls.temporary(
+      'Conv2D',
+      { x: inputByChannel, filter: dyAsFilter },
+      { strides: [1, 1], pad: explicitPad, dataFormat: 'NHWC', dilations: [info.strideHeight, info.strideWidth] },
     );
-    return call('Transpose', { x: gradByChannel }, { perm: [1, 2, 0, 3] });
+    return calls.run('Transpose', { x: gradByChannel }, { perm: [1, 2, 0, 3] });
   } finally {
-    for (const t of temporaries) (backend as tf.KernelBackend).disposeData(t.dataId);
+    calls.dispose();
   }
 }
 

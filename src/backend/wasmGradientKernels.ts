@@ -1,14 +1,21 @@
-// Registers the gradient kernels that tfjs-backend-wasm 4.22 lacks, so conv networks can train on wasm.
+// Registers the gradient kernels that tfjs-backend-wasm 4.22 lacks (Conv2DBackpropFilter) or runs
+// slowly (Conv2DBackpropInput), so conv networks train on wasm, and fast.
 import * as tf from '@tensorflow/tfjs';
 import { wasmConv2DBackpropFilterKernel } from './wasmConvBackpropFilter.js';
+import { wasmConv2DBackpropInputKernel } from './wasmConvBackpropInput.js';
 
-const missingFromWasm: readonly tf.KernelConfig[] = [wasmConv2DBackpropFilterKernel];
+let registered = false;
 
-/** Idempotent; a kernel that wasm (or an earlier call) already provides is left alone. */
+/** Idempotent. Call after @tensorflow/tfjs-backend-wasm is imported (its kernels are wrapped). */
 export function registerWasmGradientKernels(): void {
-  for (const kernel of missingFromWasm) {
-    if (tf.getKernel(kernel.kernelName, kernel.backendName) === undefined) {
-      tf.registerKernel(kernel);
-    }
+  if (registered) return;
+  if (tf.getKernel(tf.Conv2DBackpropFilter, 'wasm') === undefined) tf.registerKernel(wasmConv2DBackpropFilterKernel);
+  const slowBackpropInput = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
+  if (slowBackpropInput !== undefined) {
+    // Unregister first: registering over a kernel prints a tfjs warning. Keep its setupFunc, which
+    // binds the C function the fallback calls.
+    tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
+    tf.registerKernel({ ...wasmConv2DBackpropInputKernel(slowBackpropInput.kernelFunc), setupFunc: slowBackpropInput.setupFunc });
   }
+  registered = true;
 }

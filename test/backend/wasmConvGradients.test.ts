@@ -4,28 +4,38 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend/resolve.js';
 import { RandomStream } from '../../src/random.js';
 
-type Pad = 'same' | 'valid';
+// The wasm Conv2DBackpropFilter / Conv2DBackpropInput kernels against the cpu backend's.
+
+type Pad = 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
 interface ConvCase {
   x: [number, number, number, number];
   filter: [number, number, number, number];
   stride: number;
   pad: Pad;
 }
+interface ConvGradients {
+  dx: Float32Array;
+  dw: Float32Array;
+}
 
-/** The filter gradient of sum(conv(x, w) * dyWeights) on one backend, as plain numbers. */
-async function filterGradient(backend: 'cpu' | 'wasm', c: ConvCase, x: Float32Array, w: Float32Array, seed: number): Promise<Float32Array> {
+/** Gradients of sum(conv(x, w) * dyWeights) on one backend, as plain numbers. */
+async function convGradients(backend: 'cpu' | 'wasm', c: ConvCase, seed: number): Promise<ConvGradients> {
   await selectBackend(backend);
   return tf.tidy(() => {
-    const xs = tf.tensor4d(x, c.x);
-    const outShape = tf.conv2d(xs, tf.zeros(c.filter) as tf.Tensor4D, c.stride, c.pad).shape;
-    const dyWeights = tf.tensor(randomValues(outShape.reduce((a, b) => a * b), seed), outShape);
-    const loss = (filter: tf.Tensor) => tf.conv2d(xs, filter as tf.Tensor4D, c.stride, c.pad).mul(dyWeights).sum();
-    return tf.grad(loss)(tf.tensor4d(w, c.filter)).dataSync() as Float32Array;
+    const x = tf.tensor4d(randomValues(size(c.x), seed), c.x);
+    const w = tf.tensor4d(randomValues(size(c.filter), seed + 1), c.filter);
+    const outShape = tf.conv2d(x, w, c.stride, c.pad).shape;
+    const dyWeights = tf.tensor(randomValues(size(outShape), seed + 2), outShape);
+    const loss = (xs: tf.Tensor, filter: tf.Tensor) => tf.conv2d(xs as tf.Tensor4D, filter as tf.Tensor4D, c.stride, c.pad).mul(dyWeights).sum();
+    const [dx, dw] = tf.grads(loss)([x, w]);
+    return { dx: dx!.dataSync() as Float32Array, dw: dw!.dataSync() as Float32Array };
   });
 }
 
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
 function randomValues(count: number, seed: number): Float32Array {
-  const stream = RandomStream.derive(seed, 'wasm-conv-backprop-filter-test');
+  const stream = RandomStream.derive(seed, 'wasm-conv-gradients-test');
   return Float32Array.from({ length: count }, () => stream.uniform() * 2 - 1);
 }
 
@@ -41,6 +51,15 @@ function relativeError(expected: Float32Array, actual: Float32Array): number {
   return maxDiff / maxAbs;
 }
 
+async function assertMatchesCpu(c: ConvCase, seed: number): Promise<void> {
+  const expected = await convGradients('cpu', c, seed);
+  const actual = await convGradients('wasm', c, seed);
+  for (const which of ['dx', 'dw'] as const) {
+    const error = relativeError(expected[which], actual[which]);
+    assert.ok(error < 1e-4, `${which} of ${JSON.stringify(c)}: relative error ${error}`);
+  }
+}
+
 const shapes: ConvCase[] = [];
 for (const [n, h, w] of [[1, 5, 5], [2, 6, 6], [3, 7, 8], [4, 9, 6], [2, 8, 8]] as const) {
   for (const k of [1, 3]) {
@@ -52,36 +71,31 @@ for (const [n, h, w] of [[1, 5, 5], [2, 6, 6], [3, 7, 8], [4, 9, 6], [2, 8, 8]] 
   }
 }
 
-test('wasm Conv2DBackpropFilter matches cpu to 1e-4 (strides 1/2, same/valid, 1x1/3x3, odd/even sizes, batch 1-4)', async () => {
+test('wasm conv gradients match cpu to 1e-4 (strides 1/2, same/valid, 1x1/3x3, odd/even sizes, batch 1-4)', async () => {
   let seed = 1;
-  for (const c of shapes) {
-    const x = randomValues(c.x.reduce((a, b) => a * b), seed++);
-    const w = randomValues(c.filter.reduce((a, b) => a * b), seed++);
-    const expected = await filterGradient('cpu', c, x, w, seed);
-    const actual = await filterGradient('wasm', c, x, w, seed++);
-    assert.ok(relativeError(expected, actual) < 1e-4, `${JSON.stringify(c)}: relative error ${relativeError(expected, actual)}`);
-  }
+  for (const c of shapes) await assertMatchesCpu(c, (seed += 3));
 });
 
-test('wasm Conv2DBackpropFilter on a ResNet-sized transition (batch 8, 16x16x16 -> 8x8x32, stride 2) matches cpu', async () => {
-  const c: ConvCase = { x: [8, 16, 16, 16], filter: [3, 3, 16, 32], stride: 2, pad: 'same' };
-  const x = randomValues(c.x.reduce((a, b) => a * b), 101);
-  const w = randomValues(c.filter.reduce((a, b) => a * b), 102);
-  const expected = await filterGradient('cpu', c, x, w, 103);
-  assert.ok(relativeError(expected, await filterGradient('wasm', c, x, w, 103)) < 1e-4);
+test('wasm conv gradients match cpu for 2x2 and 5x5 filters, stride 3, and explicit padding (wider than the filter too)', async () => {
+  await assertMatchesCpu({ x: [2, 7, 7, 2], filter: [2, 2, 2, 3], stride: 2, pad: 'same' }, 70);
+  await assertMatchesCpu({ x: [2, 9, 8, 2], filter: [5, 5, 2, 3], stride: 1, pad: 'same' }, 80);
+  await assertMatchesCpu({ x: [2, 10, 11, 2], filter: [3, 3, 2, 3], stride: 3, pad: 'valid' }, 90);
+  await assertMatchesCpu({ x: [2, 10, 11, 2], filter: [3, 3, 2, 3], stride: 3, pad: 'same' }, 95);
+  await assertMatchesCpu({ x: [2, 6, 7, 2], filter: [3, 3, 2, 3], stride: 1, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] }, 97);
+  await assertMatchesCpu({ x: [2, 6, 7, 2], filter: [3, 3, 2, 3], stride: 2, pad: [[0, 0], [2, 0], [3, 1], [0, 0]] }, 99);
 });
 
-test('repeated calls with new data give new results and leak no tensors (no stale cached XNNPACK weights)', async () => {
-  const c: ConvCase = { x: [2, 6, 6, 3], filter: [3, 3, 3, 4], stride: 1, pad: 'same' };
+test('wasm conv gradients on a ResNet-sized transition (batch 8, 16x16x16 -> 8x8x32, stride 2) match cpu', async () => {
+  await assertMatchesCpu({ x: [8, 16, 16, 16], filter: [3, 3, 16, 32], stride: 2, pad: 'same' }, 101);
+});
+
+test('repeated calls with new data give new results and leak no buffers (no stale cached XNNPACK weights)', async () => {
+  const c: ConvCase = { x: [2, 6, 6, 3], filter: [3, 3, 3, 4], stride: 2, pad: 'same' };
   await selectBackend('wasm');
-  // The kernel's temporaries live below the engine, so count the wasm backend's own buffers.
+  // The kernels' temporaries live below the engine, so count the wasm backend's own buffers.
   const wasmBuffers = () => tf.findBackend('wasm')!.numDataIds();
   const before = wasmBuffers();
-  for (let seed = 200; seed < 206; seed++) {
-    const x = randomValues(c.x.reduce((a, b) => a * b), seed);
-    const w = randomValues(c.filter.reduce((a, b) => a * b), seed + 50);
-    const expected = await filterGradient('cpu', c, x, w, seed + 99);
-    assert.ok(relativeError(expected, await filterGradient('wasm', c, x, w, seed + 99)) < 1e-4, `seed ${seed}`);
-  }
+  for (let seed = 200; seed < 212; seed += 3) await assertMatchesCpu(c, seed);
+  await selectBackend('wasm');
   assert.equal(wasmBuffers(), before);
 });

@@ -29,7 +29,7 @@ function randomTensor(shape: readonly number[], seed: number): tf.Tensor {
 
 function batchNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor4D {
   const { mean, variance } = tf.moments(x, [0, 1, 2]);
-  return tf.batchNorm(x, mean, variance, beta, gamma, 1e-3);
+  return tf.batchNorm(x, mean, variance, beta, gamma, 1e-3) as tf.Tensor4D;
 }
 
 function loss(p: Params, labels: tf.Tensor): tf.Scalar {
