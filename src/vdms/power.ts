@@ -6,7 +6,11 @@ import type { VdmEntry } from './types.js';
 
 const powerParams = z
   .object({
-    p: z.number().gt(0).lt(1).default(0.5).describe('exponent, strictly between 0 and 1'),
+    p: z
+      .number()
+      .gt(0, { message: 'p must be strictly between 0 and 1 (p <= 0 is not increasing)' })
+      .lt(1, { message: 'p must be strictly between 0 and 1 (p >= 1 is not a concave deformation)' })
+      .default(0.5).describe('exponent, strictly between 0 and 1'),
     eps: z.number().positive().default(0.01).describe("loss offset; phi'(0) = p*eps^(p-1)"),
   })
   .strict();
