@@ -33,7 +33,7 @@ const logexpParams = z
   .object({
     c0: z
       .number()
-      .gte(0, { message: 'c0 must be in [0, 1): c0 < 0 is outside LLR's range' })
+      .gte(0, { message: 'c0 must be in [0, 1): c0 < 0 is outside LLR\'s range' })
       .lt(1, { message: 'c0 must be in [0, 1): at c0 >= 1, log(exp(L) - c0) is undefined near L = 0' })
       .default(0.99).describe("in [0, 1); phi'(0) = 1/(1 - c0)"),
   })
