@@ -147,6 +147,7 @@ export function writeExperiment(root: string): string {
         top5: experimentTop5[variant][i],
         epochSeconds: [seconds, seconds, seconds],
         gradScale: variant === 'log' ? [3 + i, 2.5, 2] : [1, 1, 1],
+        trainLoss: variant === 'log' ? [1.8 - i * 0.05, 1.2, 0.7] : [2.0 - i * 0.05, 1.5, 1.0],
         config: variant === 'log' ? { vdm: { name: 'log', a: 1, b: 1 } } : {},
         flatness: variant === 'log' && i < 2 ? { sharpness: 0.5 + i, hessian: { trace: 10 * (i + 1) }, note: 'x' } : undefined,
       });

@@ -1,0 +1,102 @@
+// Renders a comparison as an aligned terminal table, markdown, CSV or JSON.
+import { displayTable, tableNotes, type DisplayTable } from './table.js';
+import type { Comparison, Delta, Stat } from './types.js';
+
+export const outputFormats = ['table', 'markdown', 'csv', 'json'] as const;
+export type OutputFormat = (typeof outputFormats)[number];
+
+export function formatComparison(comparison: Comparison, format: OutputFormat): string {
+  switch (format) {
+    case 'table':
+      return terminalTable(displayTable(comparison));
+    case 'markdown':
+      return markdownTable(displayTable(comparison));
+    case 'csv':
+      return csvTable(comparison);
+    case 'json':
+      return jsonDocument(comparison);
+  }
+}
+
+function terminalTable(table: DisplayTable): string {
+  const widths = table.header.map((title, i) => Math.max(title.length, ...table.rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (table.numeric[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((width) => '─'.repeat(width)).join('  ');
+  return [line(table.header), rule, ...table.rows.map(line), '', ...tableNotes(table)].join('\n') + '\n';
+}
+
+function markdownTable(table: DisplayTable): string {
+  const escape = (cell: string) => cell.replaceAll('|', '\\|');
+  const line = (cells: string[]) => `| ${cells.map(escape).join(' | ')} |`;
+  const align = table.numeric.map((numeric) => (numeric ? '---:' : ':---'));
+  const notes = tableNotes(table).map((note) => `- ${note}`);
+  return [line(table.header), `|${align.join('|')}|`, ...table.rows.map(line), '', ...notes].join('\n') + '\n';
+}
+
+/** Machine-readable: separate mean/std/CI columns, accuracies in percent, full precision. */
+function csvTable(comparison: Comparison): string {
+  const flatnessKeys = [...new Set(comparison.variants.flatMap((v) => Object.keys(v.flatness)))].sort();
+  const rows = comparison.variants.map((v) => {
+    const cells: Record<string, unknown> = {
+      variant: v.label,
+      is_baseline: v.isBaseline,
+      runs: v.runs.length,
+      completed: v.completed,
+    };
+    const accuracy = v.accuracy;
+    const figures = [
+      ['final_top1', accuracy.finalTop1, v.vsBaseline?.finalTop1],
+      ['best_top1', accuracy.bestTop1, v.vsBaseline?.bestTop1],
+      ['final_top5', accuracy.finalTop5, v.vsBaseline?.finalTop5],
+      ['best_top5', accuracy.bestTop5, v.vsBaseline?.bestTop5],
+    ] as const;
+    for (const [name, stat, delta] of figures) Object.assign(cells, accuracyCells(name, stat, delta ?? null));
+    cells.epoch_seconds_mean = v.epochSeconds.mean;
+    cells.epoch_seconds_std = v.epochSeconds.std;
+    cells.epoch_time_ratio = v.epochTimeRatio;
+    for (const key of flatnessKeys) {
+      cells[`${key}_mean`] = v.flatness[key]?.mean ?? null;
+      cells[`${key}_std`] = v.flatness[key]?.std ?? null;
+    }
+    return cells;
+  });
+  const header = Object.keys(rows[0] ?? { variant: '' });
+  const body = rows.map((row) => header.map((key) => csvCell(row[key])).join(','));
+  return [header.join(','), ...body].join('\n') + '\n';
+}
+
+function accuracyCells(name: string, stat: Stat | null, delta: Delta | null): Record<string, number | null> {
+  const pct = (fraction: number | null | undefined) => (fraction === null || fraction === undefined ? null : fraction * 100);
+  return {
+    [`${name}_mean_pct`]: pct(stat?.mean),
+    [`${name}_std_pct`]: pct(stat?.std),
+    [`${name}_delta_pp`]: pct(delta?.delta),
+    [`${name}_delta_ci_low_pp`]: pct(delta?.ciLow),
+    [`${name}_delta_ci_high_pp`]: pct(delta?.ciHigh),
+    [`${name}_welch_df`]: delta?.df ?? null,
+    [`${name}_p_value`]: delta?.pValue ?? null,
+  };
+}
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  // 12 significant digits drop float noise (92.00000000000001) and keep every real digit.
+  const text = typeof value === 'number' ? String(Number(value.toPrecision(12))) : String(value);
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function jsonDocument(comparison: Comparison): string {
+  const document = {
+    units: {
+      accuracy: 'fraction in [0,1], as in metrics.csv (tables show percent)',
+      delta: 'variant minus baseline, same units as the figure; CI is Welch 95%, p two-sided',
+      epochSeconds: 'seconds',
+    },
+    ...comparison,
+  };
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
