@@ -95,9 +95,8 @@ test('scale(a) trains exactly like plain SGD with lr*a (to 1e-6)', () => {
 
 test("batch mode scales the plain gradient by phi'(mean L); sample mode averages phi'(l_i) grad l_i", () => {
   const model = tinyModel();
-  const entry = vdms.get('log');
   const params = { a: 1, b: 0.2 };
-  const losses = model.perSample().dataSync();
+  const losses = Array.from(model.perSample().dataSync());
   const meanLoss = losses.reduce((s, l) => s + l, 0) / losses.length;
   const dphi = (l: number) => params.a / (params.b + l);
 
