@@ -32,8 +32,12 @@ export interface DescentResult {
   readonly paths: Array<Array<[number, number]>>;
 }
 
-/** A start ending this close to a minimum (in parameter distance) has settled there. */
+/**
+ * A run has settled in a minimum if it ends this close to it and its last step was tiny: a
+ * 2-cycle around an unstable minimum (what a decreasing phi' turns divergence into) is not.
+ */
 const SETTLED_RADIUS = 0.05;
+const SETTLED_STEP = 1e-5;
 /** Past this distance a run has left the picture for good. */
 const ESCAPED_RADIUS = 1e3;
 
@@ -45,6 +49,7 @@ export function descend(options: DescentOptions): DescentResult {
   const losses = new Float32Array(n);
   const gx = new Float64Array(n);
   const gy = new Float64Array(n);
+  const lastStep = new Float64Array(n);
   const tracked = options.tracked ?? [];
   const paths = tracked.map((i) => [[xs[i], ys[i]] as [number, number]]);
   for (let step = 0; step < steps; step++) {
@@ -60,6 +65,7 @@ export function descend(options: DescentOptions): DescentResult {
       const s = lr * (scale ? scale[i] : 1);
       xs[i] -= s * gx[i];
       ys[i] -= s * gy[i];
+      lastStep[i] = s * Math.hypot(gx[i], gy[i]);
     }
     tracked.forEach((i, k) => paths[k].push([xs[i], ys[i]]));
   }
@@ -69,7 +75,7 @@ export function descend(options: DescentOptions): DescentResult {
     x: xs[i],
     y: ys[i],
     loss: evaluate(surface, xs[i], ys[i]).loss,
-    outcome: classify(surface, xs[i], ys[i]),
+    outcome: lastStep[i] < SETTLED_STEP ? classify(surface, xs[i], ys[i]) : 'other',
   }));
   return { ends, paths };
 }

@@ -84,9 +84,9 @@ function elementwise(choice: VdmChoice, which: 'phi' | 'dphi', values: Float32Ar
 }
 
 function sharesOf(ends: readonly EndPoint[]): Record<Outcome, number> {
-  const shares: Record<Outcome, number> = { sharp: 0, flat: 0, other: 0 };
-  for (const end of ends) shares[end.outcome] += 1 / ends.length;
-  return shares;
+  const counts: Record<Outcome, number> = { sharp: 0, flat: 0, other: 0 };
+  for (const end of ends) counts[end.outcome]++;
+  return { sharp: counts.sharp / ends.length, flat: counts.flat / ends.length, other: counts.other / ends.length };
 }
 
 /** A 3 x 4 spread over the square start grid, for the figure's sample trajectories. */
