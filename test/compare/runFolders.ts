@@ -11,7 +11,8 @@ export interface FakeRun {
   testAcc: number[];
   top5?: number[];
   trainLoss?: number[];
-  gradScale?: number[];
+  /** null: the column is left empty, as for a trainer that does not record it. */
+  gradScale?: number[] | null;
   epochSeconds?: number[];
   status?: string;
   message?: string | null;
@@ -65,7 +66,7 @@ export function metricsCsv(run: FakeRun): string {
       acc,
       ...(run.top5 ? [run.top5[i]] : []),
       '',
-      run.gradScale?.[i] ?? 1,
+      run.gradScale === null ? '' : (run.gradScale?.[i] ?? 1),
       run.epochSeconds?.[i] ?? 2,
       1000,
     ];
