@@ -1,21 +1,27 @@
-// Registers the gradient kernels that tfjs-backend-wasm 4.22 lacks (Conv2DBackpropFilter) or runs
-// slowly (Conv2DBackpropInput), so conv networks train on wasm, and fast.
+// Registers the wasm kernels training needs that tfjs-backend-wasm 4.22 lacks (Conv2DBackpropFilter)
+// or runs slowly (Conv2DBackpropInput; Identity, which the engine calls for every tensor it saves
+// for the backward pass), so conv networks train on wasm, and fast.
 import * as tf from '@tensorflow/tfjs';
 import { wasmConv2DBackpropFilterKernel } from './wasmConvBackpropFilter.js';
 import { wasmConv2DBackpropInputKernel } from './wasmConvBackpropInput.js';
+import { wasmSharedIdentityKernel } from './wasmSharedIdentity.js';
 
 let registered = false;
 
-/** Idempotent. Call after @tensorflow/tfjs-backend-wasm is imported (its kernels are wrapped). */
+/** Puts `makeKernel(original)` in place of wasm's own kernel, keeping its setupFunc (which binds the C function the original calls). */
+function replaceWasmKernel(kernelName: string, makeKernel: (original: tf.KernelFunc) => tf.KernelConfig): void {
+  const original = tf.getKernel(kernelName, 'wasm');
+  if (original === undefined) throw new Error(`wasm kernel '${kernelName}' is not registered; import @tensorflow/tfjs-backend-wasm first`);
+  // Unregister first: registering over a kernel prints a tfjs warning.
+  tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({ ...makeKernel(original.kernelFunc), setupFunc: original.setupFunc });
+}
+
+/** Idempotent. Call after @tensorflow/tfjs-backend-wasm is imported (some of its kernels are wrapped). */
 export function registerWasmGradientKernels(): void {
   if (registered) return;
   if (tf.getKernel(tf.Conv2DBackpropFilter, 'wasm') === undefined) tf.registerKernel(wasmConv2DBackpropFilterKernel);
-  const slowBackpropInput = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
-  if (slowBackpropInput !== undefined) {
-    // Unregister first: registering over a kernel prints a tfjs warning. Keep its setupFunc, which
-    // binds the C function the fallback calls.
-    tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
-    tf.registerKernel({ ...wasmConv2DBackpropInputKernel(slowBackpropInput.kernelFunc), setupFunc: slowBackpropInput.setupFunc });
-  }
+  replaceWasmKernel(tf.Conv2DBackpropInput, wasmConv2DBackpropInputKernel);
+  replaceWasmKernel(tf.Identity, wasmSharedIdentityKernel);
   registered = true;
 }
