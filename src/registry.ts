@@ -8,6 +8,21 @@ export interface NamedEntry {
   readonly description: string;
 }
 
+/** The candidate nearest to a misspelt name, if near enough to be a likely typo. */
+export function closestName(name: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = distance(name.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  const tolerance = Math.max(1, Math.floor(name.length / 3));
+  return bestDistance <= tolerance && bestDistance < name.length ? best : undefined;
+}
+
 export class Registry<E extends NamedEntry> {
   private readonly byName = new Map<string, E>();
 
@@ -45,16 +60,6 @@ export class Registry<E extends NamedEntry> {
 
   /** The valid name nearest to a misspelling, if any is near enough to be a likely typo. */
   closest(name: string): string | undefined {
-    let best: string | undefined;
-    let bestDistance = Infinity;
-    for (const candidate of this.byName.keys()) {
-      const d = distance(name.toLowerCase(), candidate.toLowerCase());
-      if (d < bestDistance) {
-        best = candidate;
-        bestDistance = d;
-      }
-    }
-    const tolerance = Math.max(2, Math.floor(name.length / 3));
-    return bestDistance <= tolerance ? best : undefined;
+    return closestName(name, this.names());
   }
 }

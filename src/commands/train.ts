@@ -39,9 +39,9 @@ export async function trainRun(request: TrainRequest): Promise<TrainResult> {
   const { config, log } = request;
   const folder = runFolderFor({ ...config, experiment: request.experiment, variant: request.variant });
   if (recordedStatus(folder) === 'completed' && !request.force) claimRunFolder(folder, false); // throws before any work
+  const dataset = await buildDataset(config); // data errors surface before any backend work
   const backend = await selectBackend(config.backend);
   log(describeBackend(backend));
-  const dataset = await buildDataset(config);
   const parts = buildTrainingParts(config, dataset);
   try {
     claimRunFolder(folder, request.force ?? false);

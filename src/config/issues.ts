@@ -1,16 +1,11 @@
 // Turns zod validation issues into one readable sentence: what is wrong and what is expected.
 import type { z } from 'zod';
-import { distance } from 'fastest-levenshtein';
+import { closestName } from '../registry.js';
 
 function show(value: unknown): string {
   if (value === undefined) return 'nothing';
   const text = JSON.stringify(value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
-}
-
-function closest(name: string, candidates: readonly string[]): string | undefined {
-  const scored = candidates.map((c) => ({ c, d: distance(name, c) })).sort((a, b) => a.d - b.d);
-  return scored[0] && scored[0].d <= Math.max(2, Math.floor(name.length / 3)) ? scored[0].c : undefined;
 }
 
 /** The key path an issue is about (an unknown key points at the key itself). */
@@ -24,7 +19,7 @@ export function describeIssue(issue: z.core.$ZodIssue, validKeys: readonly strin
   switch (issue.code) {
     case 'unrecognized_keys': {
       const key = issue.keys[0];
-      const hint = closest(key, validKeys);
+      const hint = closestName(key, validKeys);
       return `unknown key '${key}'${hint ? `; did you mean '${hint}'?` : ''}${validKeys.length ? ` (valid keys: ${validKeys.join(', ')})` : ''}`;
     }
     case 'invalid_type':

@@ -61,7 +61,7 @@ export function readYamlFile(file: string): Sourced {
     throw new ConfigError(`cannot read config: ${reason}`, { file, path: '' });
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
     const line = first.linePos?.[0]?.line;

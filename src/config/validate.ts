@@ -34,7 +34,9 @@ class Checker {
   parse<T>(schema: z.ZodType<T>, value: unknown, prefix: ConfigPath, validKeys: readonly string[]): T {
     const result = schema.safeParse(value, { reportInput: true });
     if (result.success) return result.data;
-    const [first, ...others] = result.error.issues;
+    // An unknown key usually explains the rest (a misspelt required key is also 'missing').
+    const issues = [...result.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
+    const [first, ...others] = issues;
     const more = others.length > 0 ? ` (and ${others.length} more problem${others.length > 1 ? 's' : ''})` : '';
     return this.fail([...prefix, ...issuePath(first)], describeIssue(first, validKeys) + more);
   }

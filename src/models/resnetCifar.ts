@@ -14,8 +14,8 @@ function optionAShortcut(inChannels: number, outChannels: number, stride: number
   if (stride === 1 && inChannels === outChannels) return (x) => x;
   const extra = outChannels - inChannels;
   return (x) => {
-    const [n, h, w, c] = x.shape as [number, number, number, number];
-    const sub = tf.stridedSlice(x, [0, 0, 0, 0], [n, h, w, c], [1, stride, stride, 1]);
+    // x[:, ::stride, ::stride, :] as a 1x1 average pool: StridedSlice has no gradient in tfjs.
+    const sub = tf.avgPool(x as tf.Tensor4D, 1, stride, 'valid');
     return tf.pad(sub, [[0, 0], [0, 0], [0, 0], [Math.floor(extra / 2), Math.ceil(extra / 2)]]);
   };
 }

@@ -1,0 +1,97 @@
+// The command line as a user meets it: exit codes, one-line errors, and result folders that
+// are never clobbered.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+import { tempDir, writeFiles } from '../helpers/files.js';
+import { tinyConfigYaml } from '../helpers/tinyRun.js';
+
+const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+
+function assertOneLineError(stderr: string, pattern: RegExp): void {
+  const lines = stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line, got:\n${stderr}`);
+  assert.match(lines[0], pattern);
+  assert.ok(!/\n\s+at /.test(stderr), 'no stack trace');
+}
+
+test('--version and --help succeed', () => {
+  const v = runCli(['--version']);
+  assert.equal(v.code, 0);
+  assert.equal(v.stdout.trim(), version);
+  const help = runCli(['--help']);
+  assert.equal(help.code, 0);
+  for (const command of ['train', 'list']) assert.match(help.stdout, new RegExp(`\\n  ${command}\\b`));
+  assert.equal(runCli(['train', '--help']).code, 0);
+});
+
+test('bad usage exits 2', () => {
+  assert.equal(runCli(['frobnicate']).code, 2);
+  assert.equal(runCli(['train']).code, 2, 'missing --config');
+  const kind = runCli(['list', 'widgets']);
+  assert.equal(kind.code, 2);
+  assertOneLineError(kind.stderr, /^vdm: error: unknown kind 'widgets'; expected one of models, datasets, optimizers, schedules, vdms$/);
+});
+
+test('a bad config exits 2 with one located line and no stack trace', () => {
+  const dir = writeFiles({ 'bad.yaml': tinyConfigYaml('results').replace('lr: 0.05', 'lr: "fast"') });
+  const result = runCli(['train', '--config', join(dir, 'bad.yaml')]);
+  assert.equal(result.code, 2);
+  assertOneLineError(result.stderr, /^vdm: error: .*bad\.yaml: optimizer\.lr \(line 8\): expected number, got "fast"$/);
+});
+
+test('missing data exits 2 naming the files and the fetch command', () => {
+  const output = tempDir();
+  const dir = writeFiles({ 'c.yaml': tinyConfigYaml(output).replace(/dataset: .*/, `dataset: { name: cifar10, root: ${JSON.stringify(join(output, 'nodata'))} }`) });
+  const result = runCli(['train', '-c', join(dir, 'c.yaml')]);
+  assert.equal(result.code, 2);
+  assertOneLineError(result.stderr, /^vdm: error: cifar10 not found: looked for .*vdm data fetch cifar10/);
+  assert.ok(!existsSync(join(output, 'tiny')), 'no run folder for a run that never started');
+});
+
+test('train writes the run folder; a completed run is kept unless --force', () => {
+  const output = tempDir();
+  const dir = writeFiles({ 'tiny.yaml': tinyConfigYaml(output) });
+  const first = runCli(['train', '-c', join(dir, 'tiny.yaml')]);
+  assert.equal(first.code, 0, first.stderr);
+  const runDir = join(output, 'tiny', 'seed-7');
+  for (const file of ['metrics.csv', 'config.yaml', 'run.json', 'summary.json']) assert.ok(existsSync(join(runDir, file)), file);
+  assert.match(first.stdout, /^backend: cpu /m);
+  assert.equal(readFileSync(join(runDir, 'metrics.csv'), 'utf8').trim().split('\n').length, 4, 'header + 3 epochs');
+  const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
+  assert.equal(run.status, 'completed');
+  assert.equal(run.backend, 'cpu');
+  const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
+  assert.equal(summary.epochs_completed, 3);
+
+  const metricsBefore = readFileSync(join(runDir, 'metrics.csv'), 'utf8');
+  const again = runCli(['train', '-c', join(dir, 'tiny.yaml')]);
+  assert.equal(again.code, 2);
+  assertOneLineError(again.stderr, /already holds a completed run; pass --force/);
+  assert.equal(readFileSync(join(runDir, 'metrics.csv'), 'utf8'), metricsBefore, 'earlier results intact');
+
+  const forced = runCli(['train', '-c', join(dir, 'tiny.yaml'), '--force', '--set', 'epochs=1']);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.equal(readFileSync(join(runDir, 'metrics.csv'), 'utf8').trim().split('\n').length, 2);
+});
+
+test('a diverging run exits 1 with status diverged', () => {
+  const output = tempDir();
+  const dir = writeFiles({ 'tiny.yaml': tinyConfigYaml(output) });
+  const result = runCli(['train', '-c', join(dir, 'tiny.yaml'), '--set', 'optimizer.lr=1e12']);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /^vdm: error: training diverged: loss is (NaN|Infinity) at epoch 1/m);
+  const run = JSON.parse(readFileSync(join(output, 'tiny', 'seed-7', 'run.json'), 'utf8'));
+  assert.equal(run.status, 'diverged');
+  assert.match(run.message, /diverged/);
+});
+
+test('list shows every kind with descriptions and defaults', () => {
+  const result = runCli(['list']);
+  assert.equal(result.code, 0);
+  for (const heading of ['models:', 'datasets:', 'optimizers:', 'schedules:', 'vdms:']) assert.ok(result.stdout.includes(heading), heading);
+  const vdms = runCli(['list', 'vdms']);
+  assert.match(vdms.stdout, /log\s+.*\n\s+phi\(L\) = a\*log\(1 \+ L\/b\);  phi'\(L\) = a\/\(b \+ L\)\n\s+defaults: a=1 b=1/);
+});

@@ -1,0 +1,132 @@
+// Every bad config gives one located line: file, YAML path, line, what is wrong and expected.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { loadRunConfig } from '../../src/config/index.js';
+import { ConfigError } from '../../src/errors.js';
+import { writeFiles } from '../helpers/files.js';
+
+const BASE = `name: t
+epochs: 2
+model: { name: mlp }
+dataset: { name: synthetic, batch_size: 8 }
+optimizer: { name: sgd, lr: 0.1 }
+`;
+
+interface BadCase {
+  readonly title: string;
+  readonly files: Record<string, string>;
+  readonly set?: string[];
+  /** Expected message: exactly (string) or by pattern. */
+  readonly message: string | RegExp;
+}
+
+const cases: BadCase[] = [
+  {
+    title: 'misspelt top-level key',
+    files: { 'c.yaml': BASE.replace('epochs: 2', 'epoch: 2') },
+    message: /^c\.yaml: epoch \(line 2\): unknown key 'epoch'; did you mean 'epochs'\?/,
+  },
+  {
+    title: 'wrong type',
+    files: { 'c.yaml': BASE.replace('epochs: 2', 'epochs: three') },
+    message: 'c.yaml: epochs (line 2): expected number, got "three"',
+  },
+  {
+    title: 'unknown model name, with the closest valid one',
+    files: { 'c.yaml': BASE.replace('name: mlp', 'name: resnet2') },
+    message: /^c\.yaml: model\.name \(line 3\): unknown model 'resnet2'; did you mean 'resnet20'\? \(valid: mlp, lenet5, /,
+  },
+  {
+    title: 'misspelt optimizer parameter',
+    files: { 'c.yaml': BASE.replace('lr: 0.1', 'lr: 0.1, momentun: 0.9') },
+    message: /^c\.yaml: optimizer\.momentun \(line 5\): unknown key 'momentun'; did you mean 'momentum'\?/,
+  },
+  {
+    title: 'out-of-range value',
+    files: { 'c.yaml': BASE.replace('lr: 0.1', 'lr: -0.1') },
+    message: 'c.yaml: optimizer.lr (line 5): must be > 0, got -0.1',
+  },
+  {
+    title: 'missing required key',
+    files: { 'c.yaml': BASE.replace('{ name: sgd, lr: 0.1 }', '{ name: sgd }') },
+    message: 'c.yaml: optimizer.lr (line 5): missing required key; expected number',
+  },
+  {
+    title: 'value not among the allowed ones',
+    files: { 'c.yaml': BASE.replace('batch_size: 8', 'batch_size: 8, augment: heavy') },
+    message: 'c.yaml: dataset.augment (line 4): expected one of "none", "standard", "flip", got "heavy"',
+  },
+  {
+    title: 'YAML syntax error',
+    files: { 'c.yaml': `${BASE}vdm: { name: log\n` },
+    message: /^c\.yaml: \(top level\) \(line \d\): invalid YAML: /,
+  },
+  {
+    title: 'missing base file',
+    files: { 'c.yaml': `extends: nowhere.yaml\n${BASE}` },
+    message: /nowhere\.yaml: \(top level\): cannot read config: file not found$/,
+  },
+  {
+    title: 'extends cycle',
+    files: { 'a.yaml': 'extends: b.yaml\n', 'b.yaml': 'extends: a.yaml\n' },
+    message: /'extends' forms a cycle: .*a\.yaml -> .*b\.yaml -> .*a\.yaml$/,
+  },
+  {
+    title: 'error in the base file points at the base file',
+    files: { 'base.yaml': BASE.replace('name: mlp', 'name: mlp, hidden: [0]'), 'c.yaml': 'extends: base.yaml\nseed: 3\n' },
+    message: /^.*base\.yaml: model\.hidden\[0\] \(line 3\): must be > 0, got 0$/,
+  },
+  {
+    title: 'bad --set flag',
+    files: { 'c.yaml': BASE },
+    set: ['optimizer.lr'],
+    message: "--set: optimizer.lr: 'optimizer.lr' is not of the form key.path=value (e.g. optimizer.lr=0.05)",
+  },
+  {
+    title: 'bad --set value is located at the flag',
+    files: { 'c.yaml': BASE },
+    set: ['optimizer.lr=fast'],
+    message: '--set: optimizer.lr: expected number, got "fast"',
+  },
+  {
+    title: 'unknown VDM parameter',
+    files: { 'c.yaml': `${BASE}vdm: { name: log, c: 2 }\n` },
+    message: /^c\.yaml: vdm\.c \(line 6\): unknown key 'c' \(valid keys: name, apply, normalize, start_epoch, end_epoch, max_scale, a, b/,
+  },
+  {
+    title: 'VDM window ends before it starts',
+    files: { 'c.yaml': `${BASE}vdm: { name: log, start_epoch: 5, end_epoch: 2 }\n` },
+    message: 'c.yaml: vdm.end_epoch (line 6): end_epoch (2) is before start_epoch (5)',
+  },
+  {
+    title: 'a block that is not a mapping',
+    files: { 'c.yaml': BASE.replace('model: { name: mlp }', 'model: mlp') },
+    message: /^c\.yaml: model \(line 3\): expected object, got "mlp"/,
+  },
+  {
+    title: 'a config that is not a mapping',
+    files: { 'c.yaml': '- just\n- a list\n' },
+    message: 'c.yaml: (top level) (line 1): a config must be a YAML mapping of keys to values',
+  },
+];
+
+for (const c of cases) {
+  test(`bad config: ${c.title}`, () => {
+    const dir = writeFiles(c.files);
+    const main = Object.keys(c.files).includes('c.yaml') ? 'c.yaml' : 'a.yaml';
+    const error = (() => {
+      try {
+        loadRunConfig(join(dir, main), c.set ?? []);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    const message = error.message.replaceAll(`${dir}/`, '');
+    assert.ok(!message.includes('\n'), 'one line');
+    if (typeof c.message === 'string') assert.equal(message, c.message);
+    else assert.match(message, c.message);
+  });
+}
