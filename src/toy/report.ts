@@ -23,6 +23,7 @@ export function toyReport(result: ToyResult): string {
     );
     if (run.warning) lines.push(`${''.padEnd(22)} note: ${run.warning}`);
   }
+  lines.push('', "neither: still moving after the last step (e.g. a 2-cycle around an unstable minimum, where phi' falls as the loss rises) or stalled elsewhere");
   if (result.files) lines.push('', `end points: ${result.files.csv}`, `figure:     ${result.files.svg}`);
   return lines.join('\n');
 }
