@@ -78,7 +78,7 @@ function drawPanel(surface: ToySurface, panel: FigurePanel, index: number, left:
   return [
     `<g>`,
     `<text x="${left}" y="${top + 15}" font-size="14" font-weight="bold">${escapeXml(panel.title)}</text>`,
-    ...panel.subtitles.map((line, k) => `<text x="${left}" y="${top + 31 + 15 * k}" font-size="11.5" fill="#333">${escapeXml(line)}</text>`),
+    ...panel.subtitles.map((line, k) => `<text x="${left}" y="${top + 31 + 15 * k}" font-size="11" fill="#333">${escapeXml(line)}</text>`),
     `<clipPath id="${clipId}"><rect x="${left}" y="${plotTop}" width="${PANEL_WIDTH}" height="${plotHeight}"/></clipPath>`,
     `<g clip-path="url(#${clipId})" shape-rendering="crispEdges">${rects.join('')}</g>`,
     `<path d="${lines}" clip-path="url(#${clipId})" fill="none" stroke="#000" stroke-opacity="0.35" stroke-width="0.6"/>`,
