@@ -59,9 +59,27 @@ function curveRows(comparison: Comparison, field: CurveField, factor: number): C
 
 /** A log axis when the values span more than a factor of 20 and stay positive (losses, scales). */
 function wantsLogScale(rows: readonly CurveRow[]): boolean {
-  const low = Math.min(...rows.map((row) => row.min));
-  const high = Math.max(...rows.map((row) => row.max));
+  const [low, high] = valueRange(rows);
   return rows.length > 0 && low > 0 && high / low > 20;
+}
+
+function valueRange(rows: readonly CurveRow[]): [number, number] {
+  return [Math.min(...rows.map((row) => row.min)), Math.max(...rows.map((row) => row.max))];
+}
+
+/**
+ * Tick values for a log axis: the powers of ten in range, with 2 and 5 in between when the
+ * range spans few decades. Explicit because vega's log ticks put a grid line at every 2..9.
+ */
+function logTicks([low, high]: [number, number]): number[] {
+  const first = Math.floor(Math.log10(low));
+  const last = Math.ceil(Math.log10(high));
+  const steps = last - first <= 3 ? [1, 2, 5] : [1];
+  const ticks: number[] = [];
+  for (let power = first; power <= last; power++) {
+    for (const step of steps) ticks.push(Number((step * 10 ** power).toPrecision(6)));
+  }
+  return ticks;
 }
 
 function curveSpec(comparison: Comparison, field: CurveField, title: string, yTitle: string, factor = 1): TopLevelSpec {
@@ -76,7 +94,12 @@ function curveSpec(comparison: Comparison, field: CurveField, title: string, yTi
     legend: { symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 },
     sort: comparison.variants.map((v) => v.label),
   } as const;
-  const y = { type: 'quantitative', title: yTitle, scale: { type: logScale ? 'log' : 'linear', zero: false, padding: 8 } } as const;
+  const y = {
+    type: 'quantitative',
+    title: yTitle,
+    scale: { type: logScale ? 'log' : 'linear', zero: false, padding: 8 },
+    axis: logScale ? { values: logTicks(valueRange(rows)), format: '~g' } : {},
+  } as const;
   const maxEpoch = Math.max(1, ...rows.map((row) => row.epoch));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -90,7 +113,8 @@ function curveSpec(comparison: Comparison, field: CurveField, title: string, yTi
         type: 'quantitative',
         title: 'Epoch',
         scale: { domain: [1, maxEpoch], nice: false },
-        axis: { tickMinStep: 1, format: 'd' },
+        // About 8 round ticks (20, 40, ...) rather than every 10 with half the labels dropped.
+        axis: { tickMinStep: 1, format: 'd', tickCount: Math.min(8, Math.max(1, maxEpoch - 1)) },
       },
     },
     layer: [

@@ -52,7 +52,9 @@ table { border-collapse: collapse; font-size: 0.9rem; margin: 0.5rem 0; }
 th, td { padding: 0.3rem 0.6rem; border-bottom: 1px solid #e4e4e4; text-align: left; white-space: nowrap; }
 th { background: #f4f4f4; font-weight: 600; white-space: normal; vertical-align: bottom; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .notes { font-size: 0.85rem; color: #555; } .warnings li { color: #8a4b00; }
-.plots { display: flex; flex-wrap: wrap; gap: 1.5rem; } .plots figure { margin: 0; } .plots svg { max-width: 100%; height: auto; }
+/* Two plots a row on a laptop screen, one on a narrow one; the SVGs scale through their viewBox. */
+.plots { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 1.5rem 2rem; }
+.plots figure { margin: 0; } .plots svg { max-width: 100%; height: auto; } /* shrink to fit, never enlarge text */
 .meta { color: #666; font-size: 0.85rem; }
 `;
 
