@@ -1,6 +1,7 @@
-// A FusedBatchNorm gradient that broadcasts instead of tiling. tfjs-core's tiles 1/sqrt(var) to
-// the full activation size; on wasm that Tile took 15-35% of a ResNet-20 training step.
-// Same maths as tfjs-core's, on every backend.
+// Gradients for FusedBatchNorm and Mean that broadcast small tensors instead of materialising
+// full-size ones. tfjs-core's BatchNorm gradient tiles 1/sqrt(var) to the activation size (on wasm
+// that Tile took 15-35% of a ResNet-20 training step); its Mean gradient does two full-size ops
+// where one suffices. Same maths as tfjs-core's, on every backend.
 import * as tf from '@tensorflow/tfjs';
 
 /** Sums `t` over the axes along which `shape` was broadcast up to t's shape, then reshapes to `shape`. */
@@ -35,7 +36,21 @@ const broadcastingBatchNormGradient: tf.GradConfig = {
   },
 };
 
-/** Replaces tfjs-core's FusedBatchNorm gradient; idempotent (the registry keeps one per kernel). */
-export function registerBroadcastingBatchNormGradient(): void {
+const broadcastingMeanGradient: tf.GradConfig = {
+  kernelName: tf.Mean,
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x] = saved as [tf.Tensor];
+    const axes = tf.util.parseAxisParam((attrs as unknown as tf.MeanAttrs).axis, x.shape);
+    const reduceSize = axes.reduce((size, axis) => size * x.shape[axis]!, 1);
+    const keptDimsShape = x.shape.map((size, axis) => (axes.includes(axis) ? 1 : size));
+    // Divide while dy is small, then one broadcasting multiply spreads it to x's shape.
+    return { x: () => tf.mul(tf.reshape(tf.div(dy as tf.Tensor, reduceSize), keptDimsShape), tf.ones(x.shape)) };
+  },
+};
+
+/** Replaces tfjs-core's FusedBatchNorm and Mean gradients; idempotent (the registry keeps one per kernel). */
+export function registerBroadcastingGradients(): void {
   tf.registerGradient(broadcastingBatchNormGradient);
+  tf.registerGradient(broadcastingMeanGradient);
 }

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../errors.js';
-import { registerBroadcastingBatchNormGradient } from './batchNormGradient.js';
+import { registerBroadcastingGradients } from './broadcastingGradients.js';
 import { registerWasmGradientKernels } from './wasmGradientKernels.js';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -108,14 +108,14 @@ async function activate(candidate: Candidate, loader: ModuleLoader): Promise<str
 /**
  * Activates the requested backend (tf.setBackend + tf.ready). `auto` falls back through native
  * TensorFlow (GPU, then CPU), wasm and cpu; a backend asked for by name that cannot load is a BackendError.
- * Also installs the faster gradients of this folder (wasm conv kernels, a Tile-free BatchNorm gradient).
+ * Also installs the faster gradients of this folder (wasm conv kernels, Tile-free BatchNorm and Mean gradients).
  */
 export async function selectBackend(
   requested: BackendChoice,
   loader: ModuleLoader = importBackendPackage,
 ): Promise<BackendReport> {
   silenceCpuBanner();
-  registerBroadcastingBatchNormGradient();
+  registerBroadcastingGradients();
   const skipped: BackendReport['skipped'] = [];
   for (const candidate of candidatesFor[requested]) {
     try {

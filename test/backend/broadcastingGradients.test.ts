@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend/resolve.js';
 import { RandomStream } from '../../src/random.js';
 
-// The broadcasting FusedBatchNorm gradient (installed by selectBackend) against autodiff of the
-// same formula written with plain ops, so the reference never goes through FusedBatchNorm.
+// The broadcasting FusedBatchNorm and Mean gradients (installed by selectBackend) against
+// autodiff of the same formulas written with plain ops that do not use those kernels.
 
 const eps = 1e-3;
 const xShape = [3, 4, 5, 6];
@@ -68,6 +68,24 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const expected = tf.grads(normalize(false))(inputs);
       const actual = tf.grads(normalize(true))(inputs);
       ['x', 'offset', 'scale'].forEach((name, i) => assertClose(actual[i]!, expected[i]!, name));
+    });
+  });
+}
+
+for (const backend of ['cpu', 'wasm'] as const) {
+  test(`${backend}: Mean's gradient equals that of sum / count, for several axes and keepDims`, async () => {
+    await selectBackend(backend);
+    tf.tidy(() => {
+      const x = randomTensor(xShape, 12);
+      const cases: [number[], boolean][] = [[[0, 1, 2], true], [[0, 1, 2], false], [[3], false], [[1, 3], true], [[0, 1, 2, 3], false]];
+      for (const [axes, keepDims] of cases) {
+        const count = axes.reduce((n: number, a: number) => n * xShape[a]!, 1);
+        const outShape = tf.mean(x, [...axes], keepDims).shape;
+        const dyWeights = randomTensor(outShape, 13);
+        const expected = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.div(tf.sum(t, [...axes], keepDims), count), dyWeights)))(x);
+        const actual = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.mean(t, [...axes], keepDims), dyWeights)))(x);
+        assertClose(actual, expected, `axes ${axes} keepDims ${keepDims}`);
+      }
     });
   });
 }
