@@ -1,11 +1,10 @@
 // Downloads a published file with resume (HTTP Range into a .part file), MD5 verification and an
 // atomic rename into place, so a file under its final name is always complete and verified.
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
-import { mkdir, rename, unlink } from 'node:fs/promises';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import { DataError } from '../errors.js';
 
@@ -61,21 +60,22 @@ async function transfer(url: string, part: string, showProgress: boolean): Promi
   const length = Number(response.headers.get('content-length') ?? NaN);
   const bar = showProgress ? progressBar(url, resumeAt, resumeAt + length) : undefined;
   let received = resumeAt;
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
+  // Plain awaited writes, not a stream pipeline: when the connection breaks, every byte
+  // received so far is on disk for the next resume (a destroyed write stream drops its buffer).
+  const file = await open(part, resumeAt > 0 ? 'a' : 'w');
+  try {
+    for await (const chunk of Readable.fromWeb(response.body as any) as AsyncIterable<Buffer>) {
+      await file.write(chunk);
       hash.update(chunk);
       received += chunk.length;
       bar?.update(received);
-      done(null, chunk);
-    },
-  });
-  try {
-    await pipeline(Readable.fromWeb(response.body as any), tap, createWriteStream(part, { flags: resumeAt > 0 ? 'a' : 'w' }));
+    }
   } catch (error) {
     throw new DataError(
       `download of ${url} broke off after ${received} bytes (${(error as Error).message}); run the same command again to resume`,
     );
   } finally {
+    await file.close();
     bar?.stop();
   }
   return hash;
