@@ -15,15 +15,21 @@ function columnValues(rows: readonly EpochMetrics[], column: keyof EpochMetrics)
   return rows.map((row) => row[column]).filter((value): value is number => value !== null);
 }
 
+/** The highest finite value: a NaN epoch of a diverged run must not hide the run's best. */
+function best(values: readonly number[]): number | null {
+  const finite = values.filter(Number.isFinite);
+  return finite.length > 0 ? Math.max(...finite) : null;
+}
+
 function runFigures(run: RunRecord): RunFigures {
   const top1 = columnValues(run.metrics, 'test_acc');
   const top5 = run.hasTop5 ? columnValues(run.metrics, 'test_top5') : [];
   const seconds = columnValues(run.metrics, 'epoch_seconds');
   return {
     finalTop1: top1.at(-1) ?? null,
-    bestTop1: top1.length > 0 ? Math.max(...top1) : null,
+    bestTop1: best(top1),
     finalTop5: top5.at(-1) ?? null,
-    bestTop5: top5.length > 0 ? Math.max(...top5) : null,
+    bestTop5: best(top5),
     meanEpochSeconds: seconds.length > 0 ? mean(seconds) : null,
   };
 }

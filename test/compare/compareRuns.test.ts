@@ -175,6 +175,18 @@ describe('compareRuns grouping without declared variants', () => {
     assert.equal(comparison.variants[1]!.runs.length, 4);
   });
 
+  it('takes the first of several vdm.name=none variants as baseline, with a warning', async () => {
+    const root = tempRoot();
+    for (const lr of [0.1, 0.2]) {
+      writeRun(root, { dir: `lr${lr}/seed-1`, seed: 1, testAcc: [0.5], config: { optimizer: { lr } } });
+    }
+    const comparison = await compareRuns([root]);
+    assert.equal(comparison.baseline, 'optimizer.lr=0.1');
+    assert.ok(comparison.warnings.includes(
+      "several variants have vdm.name=none ('optimizer.lr=0.1', 'optimizer.lr=0.2'); using 'optimizer.lr=0.1' as the baseline; choose with --baseline",
+    ));
+  });
+
   it('warns when there is no baseline', async () => {
     const root = tempRoot();
     for (const lr of [0.1, 0.2]) {
@@ -248,5 +260,17 @@ describe('compareRuns warnings', () => {
     assert.deepEqual(comparison.variants.map((v) => v.label).sort(), ['log', 'log #2']);
     assert.ok(comparison.warnings.some((w) => w.includes("runs labelled 'log' have different configs (differing: epochs)")));
     assert.ok(comparison.warnings.some((w) => w.includes("variant 'log' has several runs with seed 1")));
+  });
+});
+
+describe('compareRuns with a diverged run included', () => {
+  it('keeps its NaN final accuracy but takes the best over finite epochs', async () => {
+    const root = tempRoot();
+    writeRun(root, { dir: 'l/seed-1', seed: 1, testAcc: [0.3, 0.4, Number.NaN], status: 'diverged' });
+    const comparison = await compareRuns([root], { includeIncomplete: true });
+    const accuracy = comparison.variants[0]!.accuracy;
+    assert.ok(Number.isNaN(accuracy.finalTop1.mean));
+    close(accuracy.bestTop1.mean, 0.4);
+    assert.equal(comparison.variants[0]!.curves[2]!.test_acc, null);
   });
 });
