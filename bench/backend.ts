@@ -128,7 +128,7 @@ function resnet20Loss(w: Map<string, tf.Variable>, images: tf.Tensor4D, labels: 
   return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
 }
 
-export async function profileTrainingStep(): Promise<void> {
+async function profileTrainingStep(): Promise<void> {
   const weights = resnet20Weights();
   const images = randomTensor([batchSize, 32, 32, 3], 4) as tf.Tensor4D;
   const labels = tf.oneHot(tf.tensor1d(Array.from({ length: batchSize }, (_, i) => i % 100), 'int32'), 100) as tf.Tensor2D;
