@@ -44,9 +44,11 @@ test('random-resized-crop boxes stay inside the image with area share and aspect
   assert.deepEqual(randomResizedCropBox(1000, 10, RandomStream.derive(1, 'x')), { left: 493, top: 0, width: 13, height: 10 });
 });
 
-test('eval plan: shorter side to size/0.875, then the center size x size', () => {
-  assert.deepEqual(evalPlan(500, 375, 224), { resizeWidth: 341, resizeHeight: 256, crop: { left: 59, top: 16, width: 224, height: 224 } });
-  assert.deepEqual(evalPlan(375, 500, 224), { resizeWidth: 256, resizeHeight: 341, crop: { left: 16, top: 59, width: 224, height: 224 } });
+test('eval plan: shorter side to size/0.875, then the center size x size (offsets rounded as Python does)', () => {
+  // (341 - 224) / 2 = 58.5: Python's round gives 58, Math.round would give 59
+  assert.deepEqual(evalPlan(500, 375, 224), { resizeWidth: 341, resizeHeight: 256, crop: { left: 58, top: 16, width: 224, height: 224 } });
+  assert.deepEqual(evalPlan(375, 500, 224), { resizeWidth: 256, resizeHeight: 341, crop: { left: 16, top: 58, width: 224, height: 224 } });
+  assert.deepEqual(evalPlan(600, 400, 64), { resizeWidth: 109, resizeHeight: 73, crop: { left: 22, top: 4, width: 64, height: 64 } });
   assert.deepEqual(evalPlan(64, 64, 56), { resizeWidth: 64, resizeHeight: 64, crop: { left: 4, top: 4, width: 56, height: 56 } });
 });
 

@@ -14,6 +14,14 @@ export const RRC_RATIO: readonly [number, number] = [3 / 4, 4 / 3];
 /** Eval resizes the shorter side to size / 0.875 (256 for 224) before the center crop. */
 export const EVAL_RESIZE_RATIO = 0.875;
 
+/** Python's round(): halves go to the even neighbour, so offsets match torchvision's exactly. */
+export function roundHalfEven(x: number): number {
+  const floor = Math.floor(x);
+  const diff = x - floor;
+  if (diff !== 0.5) return Math.round(x);
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
 /**
  * torchvision's RandomResizedCrop box: up to 10 tries of an area share in `scale` and a
  * log-uniform aspect ratio in `ratio`; if none fits, the largest center crop within `ratio`.
@@ -30,8 +38,8 @@ export function randomResizedCropBox(
   for (let attempt = 0; attempt < 10; attempt++) {
     const targetArea = area * (scale[0] + (scale[1] - scale[0]) * rng.uniform());
     const aspect = Math.exp(logLow + (logHigh - logLow) * rng.uniform());
-    const w = Math.round(Math.sqrt(targetArea * aspect));
-    const h = Math.round(Math.sqrt(targetArea / aspect));
+    const w = roundHalfEven(Math.sqrt(targetArea * aspect));
+    const h = roundHalfEven(Math.sqrt(targetArea / aspect));
     if (w > 0 && h > 0 && w <= width && h <= height) {
       const top = rng.int(height - h + 1);
       const left = rng.int(width - w + 1);
@@ -41,8 +49,8 @@ export function randomResizedCropBox(
   const inRatio = width / height;
   let w = width;
   let h = height;
-  if (inRatio < ratio[0]) h = Math.round(width / ratio[0]);
-  else if (inRatio > ratio[1]) w = Math.round(height * ratio[1]);
+  if (inRatio < ratio[0]) h = roundHalfEven(width / ratio[0]);
+  else if (inRatio > ratio[1]) w = roundHalfEven(height * ratio[1]);
   return { left: Math.floor((width - w) / 2), top: Math.floor((height - h) / 2), width: w, height: h };
 }
 
@@ -52,15 +60,18 @@ export interface EvalPlan {
   readonly crop: CropBox;
 }
 
-/** Resize so the shorter side is round(size / 0.875), then crop size x size from the center. */
+/**
+ * Resize so the shorter side is int(size / 0.875) and the longer keeps the aspect (truncated,
+ * as torchvision's Resize does), then crop size x size from the center.
+ */
 export function evalPlan(width: number, height: number, size: number): EvalPlan {
-  const shorter = Math.max(size, Math.round(size / EVAL_RESIZE_RATIO));
-  const resizeWidth = width <= height ? shorter : Math.max(size, Math.round((shorter * width) / height));
-  const resizeHeight = width <= height ? Math.max(size, Math.round((shorter * height) / width)) : shorter;
+  const shorter = Math.max(size, Math.floor(size / EVAL_RESIZE_RATIO + 1e-9));
+  const resizeWidth = width <= height ? shorter : Math.max(size, Math.floor((shorter * width) / height));
+  const resizeHeight = width <= height ? Math.max(size, Math.floor((shorter * height) / width)) : shorter;
   return {
     resizeWidth,
     resizeHeight,
     // torchvision's CenterCrop rounds the offset: int(round((H - size) / 2))
-    crop: { left: Math.round((resizeWidth - size) / 2), top: Math.round((resizeHeight - size) / 2), width: size, height: size },
+    crop: { left: roundHalfEven((resizeWidth - size) / 2), top: roundHalfEven((resizeHeight - size) / 2), width: size, height: size },
   };
 }
