@@ -1,9 +1,14 @@
 // The vdm command line: declares the commands and their flags, and is the one place that
 // prints errors and chooses exit codes. Each command's logic lives in src/commands/.
-import { Argument, Command, CommanderError } from 'commander';
+import { join } from 'node:path';
+import { Argument, Command, CommanderError, Option } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { runCompare } from '../commands/compare.js';
+import { datasetInfo, fetchDataset } from '../commands/data.js';
+import { toyCommand } from '../commands/toy.js';
 import { trainCommand } from '../commands/train.js';
 import { listCommand } from '../commands/list.js';
-import { ExitCode, VdmError, exitCodeFor } from '../errors.js';
+import { ExitCode, UsageError, VdmError, exitCodeFor } from '../errors.js';
 import { VDM_VERSION } from '../run/provenance.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -20,6 +25,17 @@ function interruptSignal(): AbortSignal {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return controller.signal;
+}
+
+/** `--set key=value` pairs for commands that take plain parameters; values read as YAML. */
+function parseKeyValues(flags: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(
+    flags.map((flag) => {
+      const eq = flag.indexOf('=');
+      if (eq <= 0) throw new UsageError(`--set '${flag}' is not of the form key=value`);
+      return [flag.slice(0, eq), parseYaml(flag.slice(eq + 1))];
+    }),
+  );
 }
 
 export function buildProgram(): Command {
@@ -45,7 +61,52 @@ export function buildProgram(): Command {
     .command('list')
     .description('list registered models, datasets, optimizers, schedules and vdms')
     .addArgument(new Argument('[kind]', 'models|datasets|optimizers|schedules|vdms'))
-    .action((kind?: string) => out(listCommand(kind)));
+    .action((kind?: string) => {
+      out(listCommand(kind));
+    });
+
+  const data = program.command('data').description('get data sets onto disk and describe them');
+  data
+    .command('fetch')
+    .description('download a data set (cifar10, cifar100), verify its MD5 and put it in place')
+    .argument('<name>', 'data set name')
+    .option('--root <dir>', 'folder the data set lives in', 'data')
+    .addOption(new Option('--format <format>', 'which CIFAR version').choices(['auto', 'binary', 'python']).default('auto'))
+    .action(async (name: string, opts: { root: string; format: 'auto' | 'binary' | 'python' }) => {
+      await fetchDataset(name, opts.root, { format: opts.format });
+    });
+  data
+    .command('info')
+    .description('print sizes, classes, mean/std and where a data set reads from')
+    .argument('<name>', 'data set name')
+    .option('--set <key=value>', 'a dataset parameter, e.g. --set root=data (repeatable)', collect, [])
+    .action(async (name: string, opts: { set: string[] }) => {
+      out(JSON.stringify(await datasetInfo(name, parseKeyValues(opts.set)), null, 2));
+    });
+
+  program
+    .command('compare')
+    .description('compare run folders: per-variant accuracy, deltas vs the baseline with 95% CIs and p-values, plots, report')
+    .argument('<inputs...>', 'result folders or experiment folders (searched for runs)')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'markdown', 'csv', 'json']).default('table'))
+    .option('--out <dir>', 'write every format, the plots and report.html here')
+    .option('--report <file>', 'write a self-contained HTML report')
+    .option('--baseline <variant>', 'the variant the others are compared with')
+    .option('--include-incomplete', 'include failed, diverged or unfinished runs in the statistics')
+    .action(async (inputs: string[], opts) => {
+      process.stdout.write(await runCompare(inputs, opts));
+    });
+
+  program
+    .command('toy')
+    .description('gradient descent on a 2-D surface with a sharp and a flat minimum: where do plain and deformed GD settle?')
+    .option('--vdm <spec>', "a VDM, e.g. log or 'log:a=1,b=0.1' (repeatable; default: every parameter-free entry)", collect, [])
+    .option('--lr <number>', 'step size', Number, 0.1)
+    .option('--starts <count>', 'number of starting points (a grid)', (v) => Number.parseInt(v, 10), 400)
+    .option('--out <dir>', 'folder for the end-point CSV and the SVG figure', join('results', 'toy'))
+    .action(async (opts) => {
+      out(await toyCommand(opts));
+    });
 
   return program;
 }

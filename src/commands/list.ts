@@ -1,4 +1,5 @@
 // `vdm list [kind]`: every registry entry with its description and default parameters.
+import { z } from 'zod';
 import { registriesByBlock, type ParameterizedEntry } from '../config/registries.js';
 import { UsageError } from '../errors.js';
 import type { VdmEntry } from '../vdms/types.js';
@@ -15,6 +16,14 @@ export function defaultParams(entry: ParameterizedEntry): string {
     .join(' ');
 }
 
+/** One line per described parameter: `key: description`. */
+function parameterNotes(entry: ParameterizedEntry): string[] {
+  if (!(entry.params instanceof z.ZodObject)) return [];
+  return Object.entries(entry.params.shape as Record<string, z.ZodType>)
+    .filter(([, schema]) => schema.description)
+    .map(([key, schema]) => `${key}: ${schema.description}`);
+}
+
 function describeEntry(entry: ParameterizedEntry, nameWidth: number): string {
   const lines = [`  ${entry.name.padEnd(nameWidth)}  ${entry.description}`];
   const vdm = entry as Partial<VdmEntry>;
@@ -22,6 +31,7 @@ function describeEntry(entry: ParameterizedEntry, nameWidth: number): string {
   if (vdm.formula) lines.push(`${indent}phi(L) = ${vdm.formula};  phi'(L) = ${vdm.derivativeFormula}`);
   const defaults = defaultParams(entry);
   if (defaults) lines.push(`${indent}defaults: ${defaults}`);
+  for (const note of parameterNotes(entry)) lines.push(`${indent}  ${note}`);
   if (vdm.reference) lines.push(`${indent}reference: ${vdm.reference}`);
   return lines.join('\n');
 }

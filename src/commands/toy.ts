@@ -1,4 +1,5 @@
 // `vdm toy`: compare plain and deformed gradient descent on the built-in two-minimum surface.
+import { selectBackend } from '../backend/resolve.js';
 import { UsageError } from '../errors.js';
 import { parseVdmChoice } from '../toy/choice.js';
 import { toyReport } from '../toy/report.js';
@@ -15,6 +16,7 @@ export async function toyCommand(opts: { vdm: string[]; lr: number; starts: numb
   if (!(Number.isInteger(opts.starts) && opts.starts >= 1)) {
     throw new UsageError(`--starts must be a positive integer, got ${opts.starts}`);
   }
+  await selectBackend('cpu'); // phi and phi' of two-parameter points: the cpu backend is fastest
   const names = opts.vdm.length ? opts.vdm : defaultToyVdms();
   const result = await runToy({ vdms: names.map(parseVdmChoice), lr: opts.lr, starts: opts.starts, out: opts.out });
   return toyReport(result);

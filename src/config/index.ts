@@ -31,7 +31,7 @@ export function toPlainConfig(config: RunConfig): Record<string, unknown> {
     dataset: dropUndefined({ name: dataset.name, batch_size: dataset.batch_size, augment: dataset.augment, subset: dataset.subset, ...dataset.params }),
     optimizer: { name: optimizer.name, lr: optimizer.lr, weight_decay: optimizer.weight_decay, ...optimizer.params },
     schedule: { name: schedule.name, warmup_epochs: schedule.warmup_epochs, ...schedule.params },
-    vdm: dropUndefined({ name: vdm.name, ...vdm.options, ...vdm.params }),
+    vdm: dropUndefined({ name: vdm.name, ...vdm.options, ...vdm.params } as Record<string, unknown>),
   };
 }
 

@@ -1,6 +1,7 @@
 // The shape of a run config's top level and the keys common to each registry-named block.
 // Entry-specific keys are checked afterwards against the entry's own params schema.
 import { z } from 'zod';
+import { vdmOptionsSchema } from '../vdms/options.js';
 
 const subsetSchema = z
   .object({
@@ -27,14 +28,7 @@ export const commonBlockSchemas = {
     name: z.string().default('constant'),
     warmup_epochs: z.number().min(0).default(0),
   }),
-  vdm: z.object({
-    name: z.string().default('none'),
-    apply: z.enum(['batch', 'sample']).default('batch'),
-    normalize: z.enum(['none', 'initial']).default('none'),
-    start_epoch: z.number().int().positive().default(1),
-    end_epoch: z.number().int().positive().optional(),
-    max_scale: z.number().positive().optional(),
-  }),
+  vdm: z.object({ name: z.string().default('none'), ...vdmOptionsSchema.shape }),
 } as const;
 
 export type BlockKind = keyof typeof commonBlockSchemas;

@@ -3,6 +3,7 @@
 import { basename, extname } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, UnknownNameError, type SourceLocation } from '../errors.js';
+import { VDM_OPTION_KEYS } from '../vdms/options.js';
 import type { VdmOptions } from '../vdms/types.js';
 import { describeIssue, issuePath } from './issues.js';
 import { registriesByBlock } from './registries.js';
@@ -78,13 +79,7 @@ export function validateConfig(sourced: Sourced, file: string, hooks: ValidateHo
   }
   const named = (kind: BlockKind): NamedBlock => ({ name: String(blocks[kind].common.name), params: blocks[kind].params });
   const { model, dataset, optimizer, schedule, vdm } = top;
-  const vdmOptions: VdmOptions = {
-    apply: vdm.apply,
-    normalize: vdm.normalize,
-    start_epoch: vdm.start_epoch,
-    end_epoch: vdm.end_epoch,
-    max_scale: vdm.max_scale,
-  };
+  const vdmOptions = Object.fromEntries(VDM_OPTION_KEYS.map((key) => [key, vdm[key]])) as unknown as VdmOptions;
   if (vdmOptions.end_epoch !== undefined && vdmOptions.end_epoch < vdmOptions.start_epoch) {
     checker.fail(['vdm', 'end_epoch'], `end_epoch (${vdmOptions.end_epoch}) is before start_epoch (${vdmOptions.start_epoch})`);
   }
