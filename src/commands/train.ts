@@ -22,6 +22,7 @@ export interface TrainRequest {
   readonly signal?: AbortSignal;
   readonly experiment?: string;
   readonly variant?: string;
+  readonly overrides?: Record<string, unknown>;
 }
 
 export interface TrainResult {
@@ -47,7 +48,14 @@ export async function trainRun(request: TrainRequest): Promise<TrainResult> {
     claimRunFolder(folder, request.force ?? false);
     writeFileSync(folder.configYaml, configToYaml(config));
     const hooks: TrainingHook[] = [
-      runRecordHook(folder, backend, { seed: config.seed, experiment: request.experiment, variant: request.variant, dataset: dataset.describe() }),
+      runRecordHook(folder, backend, {
+        seed: config.seed,
+        experiment: request.experiment,
+        variant: request.variant,
+        overrides: request.overrides,
+        describeDataset: () => dataset.describe(),
+        classNames: dataset.classNames,
+      }),
       divergenceGuard(),
       metricsCsvHook(folder.metricsCsv, dataset.numClasses),
       request.plain ? plainProgress(log) : terminalProgress(),
@@ -58,6 +66,7 @@ export async function trainRun(request: TrainRequest): Promise<TrainResult> {
   } finally {
     disposeModel(parts.model);
     parts.optimizer.dispose();
+    await dataset.close?.();
   }
 }
 

@@ -29,6 +29,8 @@ export interface Dataset {
   batches(split: Split, options: BatchOptions): AsyncIterableIterator<Batch>;
   /** Facts for `vdm data info` and run.json (source path, mean/std, skipped files, ...). */
   describe(): Record<string, unknown>;
+  /** Releases workers or files, if the data set holds any. */
+  close?(): Promise<void>;
 }
 
 export type AugmentName = 'none' | 'standard' | 'flip';

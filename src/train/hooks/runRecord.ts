@@ -9,7 +9,11 @@ export interface RunIdentity {
   readonly seed: number;
   readonly experiment?: string;
   readonly variant?: string;
-  readonly dataset?: Record<string, unknown>;
+  /** The overrides that define the variant within its experiment ({} for the baseline). */
+  readonly overrides?: Record<string, unknown>;
+  /** The data set's facts; asked again at the end, since counts such as skipped files grow. */
+  readonly describeDataset?: () => Record<string, unknown>;
+  readonly classNames?: readonly string[];
 }
 
 export function summarize(history: readonly EpochMetrics[], totalSeconds: number): Record<string, number | null> {
@@ -39,14 +43,17 @@ export function runRecordHook(folder: RunFolder, backend: BackendReport, identit
     message: null,
     experiment: identity.experiment ?? null,
     variant: identity.variant ?? null,
+    overrides: identity.overrides ?? null,
     seed: identity.seed,
-    dataset: identity.dataset ?? null,
+    dataset: identity.describeDataset?.() ?? null,
+    class_names: identity.classNames ?? null,
   };
   writeJsonAtomic(folder.runJson, record);
   return {
     onTrainEnd(outcome: TrainingOutcome) {
       const ended = new Date();
       record.status = outcome.status;
+      record.dataset = identity.describeDataset?.() ?? null;
       record.ended_at = ended.toISOString();
       record.message = outcome.error instanceof Error ? outcome.error.message : outcome.error === undefined ? null : String(outcome.error);
       writeJsonAtomic(folder.runJson, record);
