@@ -3,6 +3,7 @@ import { Registry } from '../registry.js';
 import { lenet5Model } from './lenet5.js';
 import { mlpModel } from './mlp.js';
 import { cifarPreResNets, cifarResNets } from './resnetCifar.js';
+import { imageNetResNets } from './resnetImagenet.js';
 import type { ModelEntry } from './types.js';
 
-export const models = new Registry<ModelEntry>('model', [mlpModel, lenet5Model, ...cifarResNets, ...cifarPreResNets]);
+export const models = new Registry<ModelEntry>('model', [mlpModel, lenet5Model, ...cifarResNets, ...cifarPreResNets, ...imageNetResNets]);
