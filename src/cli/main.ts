@@ -5,6 +5,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { runCompare } from '../commands/compare.js';
 import { datasetInfo, fetchDataset } from '../commands/data.js';
+import { runCommand } from '../commands/run.js';
 import { toyCommand } from '../commands/toy.js';
 import { trainCommand } from '../commands/train.js';
 import { listCommand } from '../commands/list.js';
@@ -55,6 +56,20 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'plain one-line-per-epoch output instead of progress bars')
     .action(async (opts) => {
       await trainCommand(opts, out, interruptSignal());
+    });
+
+  program
+    .command('run')
+    .description('run an experiment: every variant x seed (completed runs skipped), then compare them')
+    .argument('<experiment>', 'experiment file (YAML)')
+    .option('--dry-run', 'list the runs it would start, with folders and overrides, and stop')
+    .option('--parallel <n>', 'run this many training processes at once', (v) => Number.parseInt(v, 10), 1)
+    .option('--force', 'rerun completed runs too, replacing them')
+    .option('--only <run>', "run only 'variant' or 'variant/seed-N' (repeatable)", collect, [])
+    .option('--seeds <list>', 'comma-separated seeds instead of the file\'s', (v) => v.split(',').map((s) => Number.parseInt(s, 10)))
+    .option('--no-compare', 'skip the comparison at the end')
+    .action(async (file: string, opts) => {
+      await runCommand(file, opts, out, interruptSignal());
     });
 
   program

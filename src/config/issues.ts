@@ -32,6 +32,8 @@ export function describeIssue(issue: z.core.$ZodIssue, validKeys: readonly strin
       return `must be ${issue.inclusive ? '>=' : '>'} ${String(issue.minimum)}${issue.origin === 'array' ? ' items' : ''}, got ${show(issue.input)}`;
     case 'too_big':
       return `must be ${issue.inclusive ? '<=' : '<'} ${String(issue.maximum)}${issue.origin === 'array' ? ' items' : ''}, got ${show(issue.input)}`;
+    case 'invalid_key':
+      return `invalid name ${show(issue.input)}: ${issue.issues[0]?.message ?? 'not allowed here'}`;
     default:
       return `${issue.message}${issue.input === undefined ? '' : `, got ${show(issue.input)}`}`;
   }

@@ -2,7 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { loadExperiment } from '../../src/experiments/spec.js';
 import { configToYaml, loadRunConfig } from '../../src/config/index.js';
 import { writeFiles } from '../helpers/files.js';
 
@@ -61,9 +63,13 @@ test('the resolved config written to a run folder loads back to the same config'
   assert.deepEqual({ ...reloaded, source: '' }, { ...config, source: '' });
 });
 
-test('every config shipped in configs/ loads', async () => {
-  const { readdirSync } = await import('node:fs');
-  const files = readdirSync('configs').filter((f) => f.endsWith('.yaml'));
-  assert.ok(files.length >= 2);
-  for (const file of files) assert.doesNotThrow(() => loadRunConfig(join('configs', file)), file);
+test('every config and experiment shipped in configs/ loads', () => {
+  const files = readdirSync('configs', { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.yaml') && !f.startsWith('recipes'))
+    .map((f) => join('configs', f));
+  assert.ok(files.length >= 30, `${files.length} configs`);
+  for (const file of files) {
+    const experiment = 'experiment' in (parse(readFileSync(file, 'utf8')) as object);
+    assert.doesNotThrow(() => (experiment ? loadExperiment(file) : loadRunConfig(file)), file);
+  }
 });

@@ -1,0 +1,20 @@
+// `npm run bench [-- part...]`: runs the benchmark parts in order and prints their figures.
+// Parts: data, backend, training (default: all). Figures, not pass/fail: see each part's header.
+import { bench as backendBench } from './backend.js';
+import { bench as dataBench } from './data.js';
+
+const PARTS: Record<string, () => Promise<void>> = {
+  data: dataBench,
+  backend: backendBench,
+};
+
+const requested = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const unknown = requested.filter((name) => !(name in PARTS));
+if (unknown.length > 0) {
+  console.error(`bench: unknown part(s) ${unknown.join(', ')}; valid: ${Object.keys(PARTS).join(', ')}`);
+  process.exit(2);
+}
+for (const name of requested.length > 0 ? requested : Object.keys(PARTS)) {
+  console.log(`\n== ${name} ==`);
+  await PARTS[name]();
+}

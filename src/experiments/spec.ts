@@ -1,0 +1,110 @@
+// Experiment files: a base config, named variants (overrides of it), seeds, and which variant is
+// the baseline. Two spellings, one meaning:
+//   - a standalone file:  experiment: <name>, base: <run config>, seeds, baseline, variants
+//   - a run config with an `experiment:` block (seeds, baseline, variants; name optional)
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { validateSourced, type RunConfig } from '../config/index.js';
+import { describeIssue, issuePath } from '../config/issues.js';
+import { loadWithExtends } from '../config/load.js';
+import { displayPath, isPlainObject, locate, mergeSourced, type ConfigPath, type PlainObject, type Sourced } from '../config/sourced.js';
+import { ConfigError } from '../errors.js';
+
+const variantName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" (it names a folder)');
+
+const experimentBlock = z
+  .object({
+    seeds: z.array(z.number().int().min(0)).min(1).default([1]),
+    baseline: z.string().optional(),
+    variants: z.record(variantName, z.record(z.string(), z.unknown()).nullable()),
+  })
+  .strict();
+
+const standaloneFile = experimentBlock.extend({ experiment: variantName, base: z.string().min(1), output: z.string().min(1).optional() }).strict();
+
+export interface ExperimentRun {
+  readonly variant: string;
+  readonly seed: number;
+  /** What the variant declares on top of the base config ({} for the baseline). */
+  readonly overrides: PlainObject;
+  readonly config: RunConfig;
+}
+
+export interface Experiment {
+  readonly name: string;
+  readonly file: string;
+  readonly baseline: string;
+  readonly variants: readonly string[];
+  readonly seeds: readonly number[];
+  /** Every variant x seed, variant-major in file order. */
+  readonly runs: readonly ExperimentRun[];
+  /** <output>/<experiment>: where the runs and the comparison go. */
+  readonly root: string;
+}
+
+/** The part of a sourced tree under `prefix`, with its locations re-keyed to paths below it. */
+function subtree(sourced: Sourced, prefix: ConfigPath): Sourced {
+  const key = displayPath(prefix);
+  const value = prefix.reduce<unknown>((node, part) => (node as PlainObject)[part as string], sourced.value);
+  const locations = new Map(
+    [...sourced.locations].filter(([k]) => k.startsWith(`${key}.`)).map(([k, loc]) => [k.slice(key.length + 1), { ...loc, path: k }]),
+  );
+  return { value: (value ?? {}) as PlainObject, locations };
+}
+
+function parseBlock<T>(schema: z.ZodType<T>, sourced: Sourced, value: unknown, prefix: ConfigPath, file: string): T {
+  const result = schema.safeParse(value, { reportInput: true });
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = [...prefix, ...issuePath(issue)];
+  const keys = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+  throw new ConfigError(describeIssue(issue, keys), locate(sourced, path, file));
+}
+
+/** Whether a YAML file is an experiment (standalone, or a run config with an experiment block). */
+export function isExperimentFile(sourced: Sourced): boolean {
+  return 'experiment' in sourced.value;
+}
+
+export function loadExperiment(file: string, options: { seeds?: readonly number[] } = {}): Experiment {
+  const own = loadWithExtends(file);
+  const standalone = typeof own.value.experiment === 'string';
+  let base: Sourced;
+  let spec: z.infer<typeof experimentBlock>;
+  let name: string;
+  let blockPrefix: ConfigPath;
+  if (standalone) {
+    const parsed = parseBlock(standaloneFile, own, own.value, [], file);
+    base = loadWithExtends(resolve(dirname(file), parsed.base));
+    if (parsed.output) base = mergeSourced(base, { value: { output: parsed.output }, locations: new Map([['output', locate(own, ['output'], file)]]) });
+    ({ experiment: name } = parsed);
+    spec = parsed;
+    blockPrefix = [];
+  } else {
+    if (!isPlainObject(own.value.experiment)) {
+      throw new ConfigError('expected the name of the experiment (standalone file) or a mapping with seeds, baseline and variants', locate(own, ['experiment'], file));
+    }
+    const { experiment: block, ...config } = own.value;
+    spec = parseBlock(experimentBlock.extend({ name: variantName.optional() }).strict(), own, block, ['experiment'], file);
+    base = { value: config, locations: own.locations };
+    name = (block as PlainObject).name as string | undefined ?? String(config.name ?? '');
+    blockPrefix = ['experiment'];
+  }
+  const variants = Object.keys(spec.variants);
+  if (variants.length === 0) throw new ConfigError('an experiment needs at least one variant', locate(own, [...blockPrefix, 'variants'], file));
+  const baseline = spec.baseline ?? (variants.includes('baseline') ? 'baseline' : variants[0]);
+  if (!variants.includes(baseline)) {
+    throw new ConfigError(`baseline '${baseline}' is not one of the variants (${variants.join(', ')})`, locate(own, [...blockPrefix, 'baseline'], file));
+  }
+  const seeds = options.seeds ?? spec.seeds;
+  const runs = variants.flatMap((variant) => {
+    const overrides = subtree(own, [...blockPrefix, 'variants', variant]);
+    const merged = mergeSourced(base, overrides);
+    return seeds.map((seed) => {
+      const withSeed = mergeSourced(merged, { value: { seed, name: name || 'experiment' }, locations: new Map() });
+      return { variant, seed, overrides: overrides.value, config: validateSourced(withSeed, file) };
+    });
+  });
+  const output = runs[0].config.output;
+  return { name: runs[0].config.name, file, baseline, variants, seeds, runs, root: resolve(output, runs[0].config.name) };
+}

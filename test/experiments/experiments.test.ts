@@ -1,0 +1,106 @@
+// Experiments: the file formats, their errors, and a tiny synthetic experiment run end to end
+// through the real CLI (2 variants x 2 seeds), including skipping completed runs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadExperiment } from '../../src/experiments/spec.js';
+import { ConfigError } from '../../src/errors.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir, writeFiles } from '../helpers/files.js';
+import { tinyConfigYaml } from '../helpers/tinyRun.js';
+
+const STANDALONE = `experiment: tiny-exp
+base: base.yaml
+seeds: [3, 4]
+baseline: plain
+variants:
+  plain: { vdm: { name: none } }
+  log: { vdm: { name: log, b: 0.5 } }
+`;
+
+test('a standalone experiment expands to variants x seeds with the overrides applied', () => {
+  const dir = writeFiles({ 'base.yaml': tinyConfigYaml(join(tempDir(), 'r')), 'exp.yaml': STANDALONE });
+  const experiment = loadExperiment(join(dir, 'exp.yaml'));
+  assert.equal(experiment.name, 'tiny-exp');
+  assert.equal(experiment.baseline, 'plain');
+  assert.deepEqual(experiment.runs.map((r) => `${r.variant}/${r.seed}`), ['plain/3', 'plain/4', 'log/3', 'log/4']);
+  const log = experiment.runs[2].config;
+  assert.equal(log.vdm.name, 'log');
+  assert.deepEqual(log.vdm.params, { a: 1, b: 0.5 });
+  assert.equal(log.seed, 3);
+  assert.equal(log.name, 'tiny-exp');
+  assert.equal(experiment.runs[0].config.vdm.name, 'none');
+});
+
+test('a run config with an experiment block is an experiment too', () => {
+  const yaml = `${tinyConfigYaml(join(tempDir(), 'r'))}experiment:\n  seeds: [1]\n  variants:\n    baseline: { vdm: { name: none } }\n    log: {}\n`;
+  const dir = writeFiles({ 'c.yaml': yaml });
+  const experiment = loadExperiment(join(dir, 'c.yaml'));
+  assert.equal(experiment.name, 'tiny');
+  assert.equal(experiment.baseline, 'baseline');
+  assert.deepEqual(experiment.runs.map((r) => r.config.vdm.name), ['none', 'log']);
+});
+
+const BAD: [string, string, RegExp][] = [
+  ['unknown baseline', STANDALONE.replace('baseline: plain', 'baseline: base'), /exp\.yaml: baseline \(line 4\): baseline 'base' is not one of the variants \(plain, log\)$/],
+  ['bad override in a variant', STANDALONE.replace('b: 0.5', 'b: -1'), /exp\.yaml: vdm\.b \(line 7\): must be > 0, got -1$/],
+  ['unknown key', STANDALONE.replace('seeds:', 'seed:'), /exp\.yaml: seed \(line 3\): unknown key 'seed'; did you mean 'seeds'\?/],
+  ['bad variant name', STANDALONE.replace('  log:', '  "log run":'), /exp\.yaml: variants\.log run \(line 7\): invalid name "log run": use letters, digits/],
+];
+for (const [title, text, message] of BAD) {
+  test(`bad experiment: ${title}`, () => {
+    const dir = writeFiles({ 'base.yaml': tinyConfigYaml('r'), 'exp.yaml': text });
+    assert.throws(() => loadExperiment(join(dir, 'exp.yaml')), (e: unknown) => e instanceof ConfigError && message.test(e.message));
+  });
+}
+
+test('vdm run: dry run, the full grid, the comparison, and skipping completed runs', () => {
+  const output = tempDir();
+  const dir = writeFiles({ 'base.yaml': tinyConfigYaml(output).replace('epochs: 3', 'epochs: 2'), 'exp.yaml': STANDALONE });
+  const exp = join(dir, 'exp.yaml');
+
+  const dry = runCli(['run', exp, '--dry-run']);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /4 runs, baseline 'plain'/);
+  assert.match(dry.stdout, /log\/seed-4\s+would run\s+.*tiny-exp\/log\/seed-4\s+overrides: \{ vdm: \{ name: log, b: 0.5 \} \}/);
+  assert.ok(!existsSync(join(output, 'tiny-exp')), 'a dry run writes nothing');
+
+  const run = runCli(['run', exp, '--parallel', '2']);
+  assert.equal(run.code, 0, run.stderr);
+  for (const variant of ['plain', 'log']) {
+    for (const seed of [3, 4]) {
+      const runJson = JSON.parse(readFileSync(join(output, 'tiny-exp', variant, `seed-${seed}`, 'run.json'), 'utf8'));
+      assert.equal(runJson.status, 'completed');
+      assert.equal(runJson.variant, variant);
+      assert.equal(runJson.experiment, 'tiny-exp');
+    }
+  }
+  assert.match(run.stdout, /plain/);
+  assert.match(run.stdout, /log/);
+  for (const file of ['comparison/comparison.json', 'comparison/comparison.csv', 'report.html']) {
+    assert.ok(existsSync(join(output, 'tiny-exp', file)), file);
+  }
+  const comparison = JSON.parse(readFileSync(join(output, 'tiny-exp', 'comparison', 'comparison.json'), 'utf8'));
+  assert.equal(comparison.baseline, 'plain');
+  assert.equal(comparison.variants.length, 2);
+
+  const metrics = join(output, 'tiny-exp', 'log', 'seed-3', 'metrics.csv');
+  const before = statSync(metrics).mtimeMs;
+  const again = runCli(['run', exp, '--no-compare']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal((again.stdout.match(/already completed; skipped/g) ?? []).length, 4);
+  assert.equal(statSync(metrics).mtimeMs, before, 'completed runs are not touched');
+});
+
+test('vdm run --only picks runs; an unknown one is a usage error', () => {
+  const output = tempDir();
+  const dir = writeFiles({ 'base.yaml': tinyConfigYaml(output).replace('epochs: 3', 'epochs: 1'), 'exp.yaml': STANDALONE });
+  const only = runCli(['run', join(dir, 'exp.yaml'), '--only', 'log/seed-4', '--no-compare']);
+  assert.equal(only.code, 0, only.stderr);
+  assert.ok(existsSync(join(output, 'tiny-exp', 'log', 'seed-4', 'summary.json')));
+  assert.ok(!existsSync(join(output, 'tiny-exp', 'plain')));
+  const bad = runCli(['run', join(dir, 'exp.yaml'), '--only', 'log/seed-9']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--only log\/seed-9 matches no run; runs are plain\/seed-3, plain\/seed-4, log\/seed-3, log\/seed-4/);
+});
