@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import { quietDefaultBackend } from '../backend/resolve.js';
 import { runCompare } from '../commands/compare.js';
 import { datasetInfo, fetchDataset } from '../commands/data.js';
 import { runCommand } from '../commands/run.js';
@@ -127,6 +128,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  await quietDefaultBackend(); // config checks run tensor ops before any backend is chosen
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -4,7 +4,7 @@ import { selectBackend, type BackendReport } from '../backend/resolve.js';
 import { configToYaml, loadRunConfig, type RunConfig } from '../config/index.js';
 import { UsageError } from '../errors.js';
 import { disposeModel } from '../models/types.js';
-import { claimRunFolder, recordedStatus, runFolderFor, type RunFolder } from '../run/runFolder.js';
+import { assertReplaceable, claimRunFolder, runFolderFor, type RunFolder } from '../run/runFolder.js';
 import { buildDataset, buildTrainingParts } from '../train/build.js';
 import type { EpochMetrics, TrainingHook } from '../train/hooks.js';
 import { divergenceGuard } from '../train/hooks/divergenceGuard.js';
@@ -39,7 +39,7 @@ export function describeBackend(report: BackendReport): string {
 export async function trainRun(request: TrainRequest): Promise<TrainResult> {
   const { config, log } = request;
   const folder = runFolderFor({ ...config, experiment: request.experiment, variant: request.variant });
-  if (recordedStatus(folder) === 'completed' && !request.force) claimRunFolder(folder, false); // throws before any work
+  assertReplaceable(folder, request.force ?? false); // before any work
   const dataset = await buildDataset(config); // data errors surface before any backend work
   const backend = await selectBackend(config.backend);
   log(describeBackend(backend));

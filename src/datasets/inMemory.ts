@@ -56,6 +56,7 @@ export class InMemoryImageDataset implements Dataset {
   private readonly splits: Record<Split, ImageArrays>;
   private readonly imageBytes: number;
   private readonly augment: AugmentName;
+  private readonly info: Record<string, unknown>;
 
   constructor(source: InMemorySource, common: CommonDatasetOptions) {
     this.name = source.name;
@@ -75,8 +76,6 @@ export class InMemoryImageDataset implements Dataset {
     this.normalization = source.normalization ?? channelStats(this.splits.train.pixels, source.inputShape[2]);
     this.info = source.info ?? {};
   }
-
-  private readonly info: Record<string, unknown>;
 
   size(split: Split): number {
     return this.splits[split].labels.length;

@@ -41,15 +41,19 @@ export function recordedStatus(folder: RunFolder): RunStatus | undefined {
   return readJsonIfPresent<{ status?: RunStatus }>(folder.runJson)?.status;
 }
 
+/** Refuses to go on when the folder holds a completed run and `force` is not set. */
+export function assertReplaceable(folder: RunFolder, force: boolean): void {
+  if (!force && recordedStatus(folder) === 'completed') {
+    throw new UsageError(`${folder.dir} already holds a completed run; pass --force to replace it, or change the name, seed or output`);
+  }
+}
+
 /**
  * Makes the folder ready for a new run. A completed run is kept unless `force`; an unfinished
  * one (failed, interrupted, diverged) is replaced, since its numbers are not a result.
  */
 export function claimRunFolder(folder: RunFolder, force: boolean): void {
-  const status = recordedStatus(folder);
-  if (status === 'completed' && !force) {
-    throw new UsageError(`${folder.dir} already holds a completed run; pass --force to replace it, or change the name, seed or output`);
-  }
+  assertReplaceable(folder, force);
   if (existsSync(folder.dir)) rmSync(folder.dir, { recursive: true, force: true });
   mkdirSync(folder.dir, { recursive: true });
 }

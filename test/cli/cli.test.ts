@@ -95,3 +95,26 @@ test('list shows every kind with descriptions and defaults', () => {
   const vdms = runCli(['list', 'vdms']);
   assert.match(vdms.stdout, /log\s+.*\n\s+phi\(L\) = a\*log\(1 \+ L\/b\);  phi'\(L\) = a\/\(b \+ L\)\n\s+defaults: a=1 b=1/);
 });
+
+test('Ctrl-C stops a run cleanly: status interrupted, exit 130, finished epochs kept', async () => {
+  const { spawn } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const output = tempDir();
+  const dir = writeFiles({ 'long.yaml': tinyConfigYaml(output).replace('epochs: 3', 'epochs: 500') });
+  const bin = fileURLToPath(new URL('../../bin/vdm', import.meta.url));
+  const child = spawn(process.execPath, [bin, 'train', '-c', join(dir, 'long.yaml')], { env: { ...process.env, CI: 'true' } });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => void (stderr += c.toString()));
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+    if (/^epoch 2\//m.test(stdout) && child.exitCode === null) child.kill('SIGINT');
+  });
+  const code = await new Promise<number | null>((done) => child.on('close', done));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /vdm: error: interrupted in epoch \d+, batch \d+/);
+  const run = JSON.parse(readFileSync(join(output, 'tiny', 'seed-7', 'run.json'), 'utf8'));
+  assert.equal(run.status, 'interrupted');
+  const rows = readFileSync(join(output, 'tiny', 'seed-7', 'metrics.csv'), 'utf8').trim().split('\n').length - 1;
+  assert.ok(rows >= 2 && rows < 500, `${rows} epochs kept`);
+});

@@ -92,7 +92,7 @@ const cases: BadCase[] = [
   {
     title: 'unknown VDM parameter',
     files: { 'c.yaml': `${BASE}vdm: { name: log, c: 2 }\n` },
-    message: /^c\.yaml: vdm\.c \(line 6\): unknown key 'c' \(valid keys: name, apply, normalize, start_epoch, end_epoch, max_scale, a, b/,
+    message: /^c\.yaml: vdm\.c \(line 6\): unknown key 'c' \(valid keys: name, apply, normalize, start_epoch, end_epoch, max_scale, loss_max, a, b\)$/,
   },
   {
     title: 'VDM window ends before it starts',
