@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../errors.js';
 import { registerBroadcastingGradients } from './broadcastingGradients.js';
 import { registerWasmGradientKernels } from './wasmGradientKernels.js';
+import { defaultWasmThreads, startWasmBackend } from './wasmThreads.js';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -15,6 +16,13 @@ export interface BackendReport {
   package: string;
   version: string;
   skipped: { backend: string; reason: string }[];
+  /** Threads the backend computes with (wasm: XNNPACK's pool; the others: 1 for cpu, unknown for native). */
+  threads?: number;
+}
+
+export interface SelectOptions {
+  /** Threads for the wasm backend (default: VDM_WASM_THREADS, else one per core). Fixed once wasm has started. */
+  wasmThreads?: number;
 }
 
 /** Loads a backend package (registering its backend with tfjs) and reports its installed version; throws if it cannot load. */
@@ -81,13 +89,30 @@ function shortReason(packageName: string, error: unknown): string {
  * first tensor write. Marking that first write as done silences only this banner; enableProdMode
  * would also hide every other tfjs warning.
  */
-function silenceCpuBanner(): void {
+export function silenceCpuBanner(): void {
   const cpuBackend = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
   if (cpuBackend !== null && 'firstUse' in cpuBackend) cpuBackend.firstUse = false;
 }
 
+/**
+ * For commands that run tensor ops before (or without) choosing a backend, such as config
+ * checks: makes the quiet cpu backend the active one, since tfjs would otherwise create a new
+ * cpu backend instance (and print the banner) on the first op.
+ */
+export async function quietDefaultBackend(): Promise<void> {
+  await tf.setBackend('cpu');
+  silenceCpuBanner();
+}
+
+interface Activated {
+  version: string;
+  threads?: number;
+  /** A faster mode of this backend that could not start (e.g. threaded wasm). */
+  degraded?: string;
+}
+
 /** Loads and activates one candidate; returns its version, or throws a short reason. */
-async function activate(candidate: Candidate, loader: ModuleLoader): Promise<string> {
+async function activate(candidate: Candidate, loader: ModuleLoader, options: SelectOptions): Promise<Activated> {
   let version: string;
   try {
     ({ version } = await loader(candidate.packageName));
@@ -98,29 +123,37 @@ async function activate(candidate: Candidate, loader: ModuleLoader): Promise<str
   if (tf.findBackendFactory(candidate.backend) === null) {
     throw new Error(`loaded, but no '${candidate.backend}' backend was registered (a second copy of @tensorflow/tfjs-core?)`);
   }
+  if (candidate.backend === 'wasm') {
+    const started = await startWasmBackend(options.wasmThreads ?? defaultWasmThreads());
+    await tf.ready();
+    return { version, threads: started.threads, degraded: started.fallbackReason };
+  }
   if (!(await tf.setBackend(candidate.backend))) {
     throw new Error(`the '${candidate.backend}' backend failed to initialise`);
   }
   await tf.ready();
-  return version;
+  return { version, threads: candidate.backend === 'cpu' ? 1 : undefined };
 }
 
 /**
  * Activates the requested backend (tf.setBackend + tf.ready). `auto` falls back through native
  * TensorFlow (GPU, then CPU), wasm and cpu; a backend asked for by name that cannot load is a BackendError.
- * Also installs the faster gradients of this folder (wasm conv kernels, Tile-free BatchNorm and Mean gradients).
+ * Also installs the faster gradients of this folder (wasm conv kernels, Tile-free BatchNorm and Mean
+ * gradients) and starts wasm multi-threaded (see wasmThreads.ts).
  */
 export async function selectBackend(
   requested: BackendChoice,
   loader: ModuleLoader = importBackendPackage,
+  options: SelectOptions = {},
 ): Promise<BackendReport> {
   silenceCpuBanner();
   registerBroadcastingGradients();
   const skipped: BackendReport['skipped'] = [];
   for (const candidate of candidatesFor[requested]) {
     try {
-      const version = await activate(candidate, loader);
-      return { name: candidate.backend, requested, package: candidate.packageName, version, skipped };
+      const { version, threads, degraded } = await activate(candidate, loader, options);
+      if (degraded !== undefined) skipped.push({ backend: `${candidate.backend} (threads)`, reason: degraded });
+      return { name: candidate.backend, requested, package: candidate.packageName, version, skipped, threads };
     } catch (error) {
       skipped.push({ backend: candidate.backend, reason: `${candidate.packageName}: ${(error as Error).message}` });
     }
