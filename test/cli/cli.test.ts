@@ -118,3 +118,14 @@ test('Ctrl-C stops a run cleanly: status interrupted, exit 130, finished epochs 
   const rows = readFileSync(join(output, 'tiny', 'seed-7', 'metrics.csv'), 'utf8').trim().split('\n').length - 1;
   assert.ok(rows >= 2 && rows < 500, `${rows} epochs kept`);
 });
+
+test('the smoke config (ResNet-20, 100 classes, wasm) trains end to end', () => {
+  const output = tempDir();
+  const result = runCli(['train', '-c', 'configs/smoke.yaml', '--set', `output=${output}`]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^backend: wasm /m);
+  const lines = readFileSync(join(output, 'smoke', 'seed-1', 'metrics.csv'), 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'epoch,lr,train_loss,train_acc,test_loss,test_acc,test_top5,deformed_loss,grad_scale,epoch_seconds,images_per_s');
+  assert.equal(lines.length, 2);
+  assert.ok(Number.isFinite(Number(lines[1].split(',')[2])), 'finite training loss');
+});
