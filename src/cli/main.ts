@@ -54,6 +54,7 @@ export function buildProgram(): Command {
     .requiredOption('-c, --config <file>', 'run config (YAML)')
     .option('--set <key=value>', 'override a config value, e.g. --set optimizer.lr=0.05 (repeatable)', collect, [])
     .option('--force', 'replace an existing completed run folder')
+    .option('--resume', 'continue an interrupted or crashed run from its last checkpoint (same config)')
     .option('-q, --quiet', 'plain one-line-per-epoch output instead of progress bars')
     .action(async (opts) => {
       await trainCommand(opts, out, interruptSignal());

@@ -12,10 +12,14 @@ import { metricsCsvHook } from '../train/hooks/metricsCsv.js';
 import { plainProgress, terminalProgress } from '../train/hooks/progress.js';
 import { runRecordHook } from '../train/hooks/runRecord.js';
 import { train } from '../train/trainer.js';
+import { checkpointDir, checkpointHook, restoreCheckpoint } from '../train/checkpoint.js';
+import { assertSameConfig, canResume } from '../run/resume.js';
 
 export interface TrainRequest {
   readonly config: RunConfig;
   readonly force?: boolean;
+  /** Continue an unfinished run from its last checkpoint instead of starting over. */
+  readonly resume?: boolean;
   /** Plain per-epoch lines instead of live bars. */
   readonly plain?: boolean;
   readonly log: (line: string) => void;
@@ -45,8 +49,16 @@ export async function trainRun(request: TrainRequest): Promise<TrainResult> {
   log(describeBackend(backend));
   const parts = buildTrainingParts(config, dataset);
   try {
-    claimRunFolder(folder, request.force ?? false);
-    writeFileSync(folder.configYaml, configToYaml(config));
+    const resuming = request.resume === true && !request.force && canResume(folder);
+    let completed: EpochMetrics[] = [];
+    if (resuming) {
+      assertSameConfig(folder, config);
+      completed = restoreCheckpoint(folder.dir, parts);
+      log(`resuming after epoch ${completed.length} from ${checkpointDir(folder.dir)}`);
+    } else {
+      claimRunFolder(folder, request.force ?? false);
+      writeFileSync(folder.configYaml, configToYaml(config));
+    }
     const hooks: TrainingHook[] = [
       runRecordHook(folder, backend, {
         seed: config.seed,
@@ -55,13 +67,15 @@ export async function trainRun(request: TrainRequest): Promise<TrainResult> {
         overrides: request.overrides,
         describeDataset: () => dataset.describe(),
         classNames: dataset.classNames,
+        resumedAfterEpoch: resuming ? completed.length : undefined,
       }),
       divergenceGuard(),
-      metricsCsvHook(folder.metricsCsv, dataset.numClasses),
+      metricsCsvHook(folder.metricsCsv, dataset.numClasses, completed),
+      checkpointHook(folder.dir, parts, completed),
       request.plain ? plainProgress(log) : terminalProgress(),
     ];
     log(`run folder: ${folder.dir}`);
-    const history = await train(parts, { hooks, signal: request.signal });
+    const history = await train(parts, { hooks, signal: request.signal, completed });
     return { folder, backend, history };
   } finally {
     disposeModel(parts.model);
@@ -74,6 +88,7 @@ export interface TrainCommandOptions {
   readonly config: string;
   readonly set?: string[];
   readonly force?: boolean;
+  readonly resume?: boolean;
   readonly quiet?: boolean;
 }
 
@@ -81,7 +96,7 @@ export async function trainCommand(options: TrainCommandOptions, log: (line: str
   if (!options.config) throw new UsageError('vdm train needs --config <file>');
   const config = loadRunConfig(options.config, options.set ?? []);
   const plain = options.quiet === true || !process.stderr.isTTY || Boolean(process.env.CI);
-  const result = await trainRun({ config, force: options.force, plain, log, signal });
+  const result = await trainRun({ config, force: options.force, resume: options.resume, plain, log, signal });
   const last = result.history.at(-1);
   if (last) log(`done: test acc ${(last.test_acc * 100).toFixed(2)}% after ${last.epoch} epochs; results in ${result.folder.dir}`);
   return result;

@@ -39,6 +39,7 @@ async function runInProcess(experiment: Experiment, run: ExperimentRun, options:
     await trainRun({
       config: run.config,
       force: options.force,
+      resume: true, // an interrupted experiment picks up where each run stopped
       plain: true,
       log: (line) => options.log(`[${runLabel(run)}] ${line}`),
       signal: options.signal,

@@ -25,8 +25,8 @@ export interface TrainOptions {
   readonly hooks?: readonly TrainingHook[];
   /** Aborting stops the run after the current step with status 'interrupted'. */
   readonly signal?: AbortSignal;
-  /** 1-based epoch to start at (resume); earlier epochs' state must already be restored. */
-  readonly firstEpoch?: number;
+  /** Epochs already trained (resume): training goes on after the last; its state must be restored. */
+  readonly completed?: readonly EpochMetrics[];
 }
 
 function statusOf(error: unknown): TrainingOutcome['status'] {
@@ -48,8 +48,8 @@ export async function train(parts: TrainingParts, options: TrainOptions = {}): P
   const input: StepInput = { ...parts, inputShape: dataset.inputShape, numClasses: dataset.numClasses };
   const trainSize = dataset.size('train');
   const batchesPerEpoch = Math.ceil(trainSize / batchSize);
-  const plan: TrainingPlan = { epochs, firstEpoch: options.firstEpoch ?? 1, batchesPerEpoch, trainSize, testSize: dataset.size('test') };
-  const history: EpochMetrics[] = [];
+  const history: EpochMetrics[] = [...(options.completed ?? [])];
+  const plan: TrainingPlan = { epochs, firstEpoch: history.length + 1, batchesPerEpoch, trainSize, testSize: dataset.size('test') };
   try {
     await callHooks(hooks, 'onTrainStart', plan);
     for (let epoch = plan.firstEpoch; epoch <= epochs; epoch++) {

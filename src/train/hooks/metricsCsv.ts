@@ -19,13 +19,20 @@ function formatValue(value: number | undefined): string {
   return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(7)));
 }
 
-export function metricsCsvHook(path: string, numClasses: number): TrainingHook {
+/**
+ * Writes metrics.csv afresh (with the rows of `completed` epochs when resuming, so a row written
+ * after the last checkpoint is not kept twice), then one row per finished epoch.
+ */
+export function metricsCsvHook(path: string, numClasses: number, completed: readonly EpochMetrics[] = []): TrainingHook {
   const columns = metricColumns(numClasses);
   const writer = createObjectCsvWriter({ path, header: columns.map((id) => ({ id, title: id })) });
+  const toRow = (metrics: EpochMetrics) => Object.fromEntries(columns.map((c) => [c, formatValue(metrics[c as keyof EpochMetrics])]));
   return {
+    async onTrainStart() {
+      if (completed.length > 0) await writer.writeRecords(completed.map(toRow));
+    },
     async onEpochEnd(metrics: EpochMetrics) {
-      const row = Object.fromEntries(columns.map((c) => [c, formatValue(metrics[c as keyof EpochMetrics])]));
-      await writer.writeRecords([row]);
+      await writer.writeRecords([toRow(metrics)]);
     },
   };
 }

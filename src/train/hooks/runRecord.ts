@@ -14,9 +14,12 @@ export interface RunIdentity {
   /** The data set's facts; asked again at the end, since counts such as skipped files grow. */
   readonly describeDataset?: () => Record<string, unknown>;
   readonly classNames?: readonly string[];
+  /** Set when the run continues from a checkpoint. */
+  readonly resumedAfterEpoch?: number;
 }
 
-export function summarize(history: readonly EpochMetrics[], totalSeconds: number): Record<string, number | null> {
+/** Final and best figures; total_seconds sums the epochs' times, so it survives a resume. */
+export function summarize(history: readonly EpochMetrics[]): Record<string, number | null> {
   const last = history.at(-1);
   const best = history.reduce<EpochMetrics | undefined>((b, m) => (b === undefined || m.test_acc > b.test_acc ? m : b), undefined);
   return {
@@ -25,7 +28,7 @@ export function summarize(history: readonly EpochMetrics[], totalSeconds: number
     best_epoch: best?.epoch ?? null,
     final_test_top5: last?.test_top5 ?? null,
     epochs_completed: history.length,
-    total_seconds: Number(totalSeconds.toFixed(3)),
+    total_seconds: Number(history.reduce((t, m) => t + m.epoch_seconds, 0).toFixed(3)),
   };
 }
 
@@ -44,6 +47,7 @@ export function runRecordHook(folder: RunFolder, backend: BackendReport, identit
     experiment: identity.experiment ?? null,
     variant: identity.variant ?? null,
     overrides: identity.overrides ?? null,
+    resumed_after_epoch: identity.resumedAfterEpoch ?? null,
     seed: identity.seed,
     dataset: identity.describeDataset?.() ?? null,
     class_names: identity.classNames ?? null,
@@ -57,7 +61,7 @@ export function runRecordHook(folder: RunFolder, backend: BackendReport, identit
       record.ended_at = ended.toISOString();
       record.message = outcome.error instanceof Error ? outcome.error.message : outcome.error === undefined ? null : String(outcome.error);
       writeJsonAtomic(folder.runJson, record);
-      writeJsonAtomic(folder.summaryJson, summarize(outcome.history, (ended.getTime() - startedAt.getTime()) / 1000));
+      writeJsonAtomic(folder.summaryJson, summarize(outcome.history));
     },
   };
 }
