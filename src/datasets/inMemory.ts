@@ -1,5 +1,6 @@
 // A data set held in memory as uint8 HWC images (MNIST, CIFAR, synthetic): subsetting,
 // seeded shuffling, augmentation and normalisation, shared by every such source.
+import { commonFacts } from './describe.js';
 import { balancedSubset } from './subset.js';
 import { drawPlacement, writeAugmented, type Normalization } from './augment.js';
 import type { AugmentName, Batch, BatchOptions, CommonDatasetOptions, Dataset, Split } from './types.js';
@@ -101,16 +102,6 @@ export class InMemoryImageDataset implements Dataset {
   }
 
   describe(): Record<string, unknown> {
-    return {
-      name: this.name,
-      input_shape: this.inputShape,
-      classes: this.numClasses,
-      train_size: this.size('train'),
-      test_size: this.size('test'),
-      mean: this.normalization.mean.map((m) => +m.toFixed(4)),
-      std: this.normalization.std.map((s) => +s.toFixed(4)),
-      augment: this.augment,
-      ...this.info,
-    };
+    return { ...commonFacts(this, this.normalization, this.augment), ...this.info };
   }
 }

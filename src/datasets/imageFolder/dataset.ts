@@ -1,6 +1,7 @@
 // An image-folder data set (ImageNet and the like) decoded on the fly by worker threads, with
 // a bounded prefetch of batches; unreadable images are skipped and counted, never fatal.
 import { balancedSubset } from '../subset.js';
+import { commonFacts } from '../describe.js';
 import { prefetched } from '../prefetch.js';
 import type { Normalization } from '../augment.js';
 import type { AugmentName, Batch, BatchOptions, CommonDatasetOptions, Dataset, Split } from '../types.js';
@@ -132,15 +133,8 @@ export class ImageFolderDataset implements Dataset {
 
   describe(): Record<string, unknown> {
     return {
-      name: this.name,
+      ...commonFacts(this, this.normalization, this.augment),
       source: this.options.root,
-      input_shape: this.inputShape,
-      classes: this.numClasses,
-      train_size: this.size('train'),
-      test_size: this.size('test'),
-      mean: this.normalization.mean.map((m) => +m.toFixed(4)),
-      std: this.normalization.std.map((s) => +s.toFixed(4)),
-      augment: this.augment,
       image_size: this.options.imageSize,
       workers: this.options.workers,
       skipped_files: this.skipped.size,
