@@ -1,6 +1,7 @@
 // Functional building blocks for models: parameters live in a ParamStore (so optimizers,
 // checkpoints and landscape tools see one flat list), layers are plain functions of tensors.
 import * as tf from '@tensorflow/tfjs';
+import { batchNormTraining } from '../backend/batchNormTraining.js';
 import type { RandomStream } from '../random.js';
 
 /** A BatchNorm layer's batch statistics from a training forward pass, applied after the step. */
@@ -88,16 +89,10 @@ export function batchNorm(store: ParamStore, name: string, channels: number, eps
     if (!ctx.training) {
       return tf.batchNorm(x, movingMean, movingVariance, beta, gamma, epsilon);
     }
-    const axes = x.shape.slice(0, -1).map((_, i) => i);
-    const { mean, variance } = tf.moments(x, axes);
-    ctx.batchNormUpdates.push({
-      movingMean,
-      movingVariance,
-      mean: tf.keep(mean),
-      variance: tf.keep(variance),
-      count: x.size / channels,
-    });
-    return tf.batchNorm(x, mean, variance, beta, gamma, epsilon);
+    // One fused op with its own gradient (fast on wasm); mean and variance come back kept.
+    const { y, mean, variance } = batchNormTraining(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, epsilon);
+    ctx.batchNormUpdates.push({ movingMean, movingVariance, mean, variance, count: x.size / channels });
+    return y;
   };
 }
 
