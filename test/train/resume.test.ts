@@ -17,7 +17,7 @@ before(async () => {
 
 const quiet = () => {};
 // ResNet-20 (BatchNorm statistics) with momentum and a normalised VDM: every kind of state.
-const SET = ['epochs=3', 'model.name=resnet20', 'dataset.shape=[8, 8, 3]', 'dataset.size=24', 'dataset.test_size=8', 'dataset.batch_size=8', 'dataset.augment=standard', 'vdm={name: log, normalize: initial}'];
+const SET = ['epochs=3', 'model.name=resnet20', 'dataset.shape=[4, 4, 3]', 'dataset.size=24', 'dataset.test_size=8', 'dataset.batch_size=8', 'dataset.augment=standard', 'vdm={name: log, normalize: initial}'];
 const withoutTiming = (csv: string) => csv.trim().split('\n').map((line) => line.split(',').slice(0, -2).join(','));
 
 const SMALL = ['model={name: mlp, hidden: [8]}'];

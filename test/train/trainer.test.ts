@@ -47,7 +47,7 @@ test('two runs with the same seed write identical metrics; another seed differs'
 });
 
 test('the number of live tensors is the same after every epoch', async () => {
-  const config = tinyConfig('', ['model.name=resnet20', 'dataset.shape=[8, 8, 3]', 'dataset.size=32', 'dataset.test_size=16', 'epochs=3']);
+  const config = tinyConfig('', ['model.name=resnet20', 'dataset.shape=[4, 4, 3]', 'dataset.size=16', 'dataset.test_size=8', 'dataset.batch_size=8', 'epochs=3']);
   const dataset = await buildDataset(config);
   const parts = buildTrainingParts(config, dataset);
   const counts: number[] = [];
