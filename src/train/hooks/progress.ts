@@ -50,6 +50,7 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): T
     onEpochEnd(m) {
       epochBar?.update(m.epoch, { info: `test acc ${percent(m.test_acc)}` });
       bars.log(`${formatEpochLine(m, epochs)}\n`);
+      bars.update(); // flush the line now: the last epoch's would otherwise be lost at stop()
     },
     onTrainEnd() {
       bars.stop();
