@@ -1,6 +1,7 @@
 // LeNet-5 (LeCun et al. 1998) in its common modern form: ReLU and max pooling.
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { ConfigError } from '../errors.js';
 import { ParamStore, conv2d, dense, flatten, relu, sequential, type Layer } from './nn.js';
 import type { ModelEntry } from './types.js';
 
@@ -15,6 +16,9 @@ export const lenet5Model: ModelEntry<Record<string, never>> = {
     const store = new ParamStore(rng);
     // The first convolution pads so that 28x28 inputs give the classic 5x5x16 feature map.
     const featureSide = (side: number) => Math.floor((Math.floor(side / 2) - 4) / 2);
+    if (featureSide(h) < 1 || featureSide(w) < 1) {
+      throw new ConfigError(`lenet5 needs inputs of at least 12x12 pixels, got ${h}x${w}`);
+    }
     const features = featureSide(h) * featureSide(w) * 16;
     const net = sequential(
       conv2d(store, 'conv1', { inChannels: c, outChannels: 6, kernel: 5, padding: 'same', bias: true }),

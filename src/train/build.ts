@@ -1,6 +1,7 @@
 // Builds the parts of a run from a validated config: each registry's entry creates its part.
 // The only place config names become objects.
 import type { RunConfig } from '../config/types.js';
+import { ConfigError } from '../errors.js';
 import { datasets } from '../datasets/index.js';
 import type { Dataset } from '../datasets/types.js';
 import { models } from '../models/index.js';
@@ -17,13 +18,26 @@ export async function buildDataset(config: RunConfig): Promise<Dataset> {
   return datasets.get(dataset.name).create(dataset.params, { seed: config.seed, subset: dataset.subset, augment: dataset.augment });
 }
 
+/** A model that cannot take the data set's inputs is a config problem: say where. */
+function locateModelError(config: RunConfig, error: unknown): never {
+  if (error instanceof ConfigError && error.location === undefined) {
+    throw new ConfigError(error.problem, { file: config.source, path: 'model' });
+  }
+  throw error;
+}
+
 /** Model, optimizer, schedule and deformation for a data set (tensors: call after the backend is set). */
 export function buildTrainingParts(config: RunConfig, dataset: Dataset): TrainingParts {
-  const model = models.get(config.model.name).create(config.model.params, {
-    inputShape: dataset.inputShape,
-    numClasses: dataset.numClasses,
-    rng: RandomStream.derive(config.seed, 'init'),
-  });
+  let model;
+  try {
+    model = models.get(config.model.name).create(config.model.params, {
+      inputShape: dataset.inputShape,
+      numClasses: dataset.numClasses,
+      rng: RandomStream.derive(config.seed, 'init'),
+    });
+  } catch (error) {
+    locateModelError(config, error);
+  }
   const optimizer = optimizers.get(config.optimizer.name).create(config.optimizer.params, config.optimizer);
   const schedule = withWarmup(
     schedules.get(config.schedule.name).create(config.schedule.params, { baseLr: config.optimizer.lr, epochs: config.epochs }),

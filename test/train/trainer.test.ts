@@ -109,3 +109,13 @@ test('a NaN loss stops the run as diverged, keeping the rows of finished epochs'
   assert.equal(outcome, 'diverged');
   assert.equal(rows.length, 1);
 });
+
+test('a model that cannot take the data set\'s inputs is a config error naming the file and block', async () => {
+  const config = tinyConfig('', ['model={name: lenet5}']);
+  const dataset = await buildDataset(config);
+  const { ConfigError } = await import('../../src/errors.js');
+  assert.throws(
+    () => buildTrainingParts(config, dataset),
+    (e: unknown) => e instanceof ConfigError && /tiny\.yaml: model: lenet5 needs inputs of at least 12x12 pixels, got 6x6$/.test(e.message),
+  );
+});
