@@ -2,10 +2,12 @@
 // Parts: data, backend, training (default: all). Figures, not pass/fail: see each part's header.
 import { bench as backendBench } from './backend.js';
 import { bench as dataBench } from './data.js';
+import { bench as trainingBench } from './training.js';
 
 const PARTS: Record<string, () => Promise<void>> = {
   data: dataBench,
   backend: backendBench,
+  training: trainingBench,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('--'));

@@ -46,7 +46,7 @@ test('VDM_WASM_THREADS=1 keeps the single-threaded build, with the same results'
 test('threaded wasm convolution gradients agree with cpu', async () => {
   const x = tf.randomNormal([8, 12, 12, 6], 0, 1, 'float32', 3) as tf.Tensor4D;
   const w = tf.randomNormal([3, 3, 6, 10], 0, 1, 'float32', 4) as tf.Tensor4D;
-  const loss = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.sum(tf.square(tf.conv2d(a, b, 2, 'same')));
+  const loss = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')));
   const gradsOn = async (backend: 'cpu' | 'wasm') => {
     await selectBackend(backend, undefined, { wasmThreads: 2 });
     const [dx, dw] = tf.grads(loss)([tf.clone(x), tf.clone(w)]);

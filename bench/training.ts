@@ -1,0 +1,83 @@
+// Training throughput through the trainer's own step, per backend: ResNet-20 (CIFAR-100 shape,
+// batch 128; wasm) and LeNet-5 (MNIST shape, batch 64; wasm and cpu), as the median of timed
+// windows after warm-up, with VDM overhead (log/none), peak RSS, numTensors per window and host
+// reads per step. `--torch` also runs bench/torch/resnet20.py in the same invocation and prints
+// the ratio. `--wasm-threads=N` sets the wasm threads (default: one per core); `--quick` shortens it.
+// Each measurement runs in its own process (peak RSS and the wasm build are per process).
+// Results go to bench/results/<timestamp>.json.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { MeasureRequest, MeasureResult } from './training/measure.js';
+import { findTorchPython, runTorchReference, type TorchResult } from './training/torchReference.js';
+
+const CHILD = fileURLToPath(new URL('./training/child.ts', import.meta.url));
+const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
+
+function flag(name: string): string | undefined {
+  const arg = process.argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  return arg === undefined ? undefined : (arg.split('=')[1] ?? 'true');
+}
+
+function measureInChild(request: MeasureRequest): MeasureResult {
+  const run = spawnSync(process.execPath, [...process.execArgv, CHILD, JSON.stringify(request)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (run.status !== 0) throw new Error(`${request.model} on ${request.backend} failed: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as MeasureResult;
+}
+
+function describe(r: MeasureResult): string {
+  const drift = r.numTensors.at(-1)! - r.numTensors[0]!;
+  const vdm = Object.entries(r.vdmOverhead).map(([name, ratio]) => `${name}/none ${ratio.toFixed(3)}`).join(', ');
+  return [
+    `${r.model.padEnd(8)} ${r.backend}${r.threads !== undefined ? ` x${r.threads}` : ''}`.padEnd(18),
+    `${r.imagesPerSecond.toFixed(1).padStart(7)} img/s (windows ${r.windowImagesPerSecond.map((v) => v.toFixed(0)).join(' ')})`,
+    `peak RSS ${r.peakRssMB.toFixed(0)} MB`,
+    `numTensors drift ${drift} (${r.numTensors[0]})`,
+    `host reads/step ${r.hostReadsPerStep}`,
+    `input wait ${(100 * r.inputWaitShare).toFixed(1)}%`,
+    vdm ? `VDM ${vdm}` : '',
+  ].filter(Boolean).join(' | ');
+}
+
+export async function bench(): Promise<void> {
+  const quick = flag('quick') !== undefined;
+  const threads = Number(flag('wasm-threads') ?? availableParallelism());
+  const windows = quick ? 3 : 5;
+  const requests: MeasureRequest[] = [
+    { model: 'resnet20', backend: 'wasm', threads, warmupSteps: 2, windows, stepsPerWindow: quick ? 2 : 3, vdms: ['log'] },
+    { model: 'lenet5', backend: 'wasm', threads, warmupSteps: 3, windows, stepsPerWindow: 20, vdms: ['log', 'exp'] },
+    { model: 'lenet5', backend: 'cpu', warmupSteps: 2, windows, stepsPerWindow: quick ? 3 : 5, vdms: [] },
+  ];
+  const results: MeasureResult[] = [];
+  for (const request of requests) {
+    const result = measureInChild(request);
+    results.push(result);
+    console.log(describe(result));
+  }
+
+  const torch: TorchResult[] = [];
+  let torchNote: string | undefined;
+  if (flag('torch') !== undefined) {
+    const found = findTorchPython();
+    if ('unavailable' in found) {
+      torchNote = found.unavailable;
+      console.log(`torch: ${torchNote}`);
+    } else {
+      for (const model of ['resnet20', 'lenet5'] as const) {
+        const reference = runTorchReference(found.python, model, threads, windows, model === 'resnet20' ? 5 : 40);
+        torch.push(reference);
+        const ours = results.filter((r) => r.model === model);
+        const ratios = ours.map((r) => `${r.backend}: ${(r.imagesPerSecond / reference.imagesPerSecond).toFixed(3)}x`).join(', ');
+        console.log(`${model.padEnd(8)} ${reference.framework} x${reference.threads}: ${reference.imagesPerSecond.toFixed(1)} img/s | ratio ${ratios}`);
+      }
+    }
+  }
+
+  mkdirSync(RESULTS, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const file = `${RESULTS}training-${stamp}.json`;
+  const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version };
+  writeFileSync(file, `${JSON.stringify({ machine, command: process.argv.slice(1).join(' '), results, torch, torchNote }, null, 2)}\n`);
+  console.log(`results: ${file}`);
+}

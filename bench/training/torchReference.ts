@@ -1,0 +1,34 @@
+// Runs the PyTorch reference script (bench/torch/resnet20.py) when a python3 with torch exists,
+// else says why not. Debian's python3-torch installs into /usr/bin/python3, which a pyenv shim may hide.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { BenchModel } from './setup.js';
+
+const SCRIPT = fileURLToPath(new URL('../torch/resnet20.py', import.meta.url));
+const PYTHONS = ['python3', '/usr/bin/python3'];
+
+export interface TorchResult {
+  readonly model: BenchModel;
+  readonly framework: string;
+  readonly threads: number;
+  readonly imagesPerSecond: number;
+  readonly windowImagesPerSecond: number[];
+}
+
+/** The first python3 that imports torch, or why none does. */
+export function findTorchPython(): { python: string } | { unavailable: string } {
+  const tried: string[] = [];
+  for (const python of PYTHONS) {
+    const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+    if (probe.status === 0) return { python };
+    tried.push(`${python}: ${probe.error?.message ?? (probe.stderr.trim().split('\n').at(-1) || `exit ${probe.status}`)}`);
+  }
+  return { unavailable: `no python3 with torch (${tried.join('; ')}); install Debian's python3-torch` };
+}
+
+export function runTorchReference(python: string, model: BenchModel, threads: number, windows: number, steps: number): TorchResult {
+  const args = [SCRIPT, '--model', model, '--threads', String(threads), '--windows', String(windows), '--steps', String(steps)];
+  const run = spawnSync(python, args, { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`${python} ${args.join(' ')} failed: ${run.stderr.trim().split('\n').at(-1)}`);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as TorchResult;
+}
