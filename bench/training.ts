@@ -2,7 +2,8 @@
 // batch 128; wasm) and LeNet-5 (MNIST shape, batch 64; wasm and cpu), as the median of timed
 // windows after warm-up, with VDM overhead (log/none), peak RSS, numTensors per window and host
 // reads per step. `--torch` also runs bench/torch/resnet20.py in the same invocation and prints
-// the ratio. `--wasm-threads=N` sets the wasm threads (default: one per core); `--quick` shortens it.
+// the ratio; `--rounds=N` repeats everything N times and reports the median ratio (the machine may
+// be shared). `--wasm-threads=N` sets the wasm threads (default: one per core); `--quick` shortens it.
 // Each measurement runs in its own process (peak RSS and the wasm build are per process).
 // Results go to bench/results/<timestamp>.json.
 import { spawnSync } from 'node:child_process';
@@ -40,23 +41,61 @@ function describe(r: MeasureResult): string {
   ].filter(Boolean).join(' | ');
 }
 
+interface Round {
+  results: MeasureResult[];
+  torch: TorchResult[];
+}
+
+/** One round: every tfjs measurement, then (with a python) the torch reference right after it. */
+function runRound(requests: MeasureRequest[], python: string | undefined, threads: number, windows: number): Round {
+  const round: Round = { results: [], torch: [] };
+  for (const request of requests) {
+    const result = measureInChild(request);
+    round.results.push(result);
+    console.log(describe(result));
+  }
+  if (python === undefined) return round;
+  for (const model of ['resnet20', 'lenet5'] as const) {
+    const reference = runTorchReference(python, model, threads, windows, model === 'resnet20' ? 5 : 40);
+    round.torch.push(reference);
+    const ratios = round.results
+      .filter((r) => r.model === model)
+      .map((r) => `${r.backend}: ${(r.imagesPerSecond / reference.imagesPerSecond).toFixed(3)}x`)
+      .join(', ');
+    console.log(`${model.padEnd(8)} ${reference.framework} x${reference.threads}: ${reference.imagesPerSecond.toFixed(1)} img/s | ratio ${ratios}`);
+  }
+  return round;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Median over rounds of (tfjs / torch) per model and backend: rounds shield the ratio from load that comes and goes. */
+function medianRatios(rounds: Round[]): Record<string, number> {
+  const ratios: Record<string, number[]> = {};
+  for (const { results, torch } of rounds) {
+    for (const r of results) {
+      const reference = torch.find((t) => t.model === r.model);
+      if (reference) (ratios[`${r.model} ${r.backend}`] ??= []).push(r.imagesPerSecond / reference.imagesPerSecond);
+    }
+  }
+  return Object.fromEntries(Object.entries(ratios).map(([key, values]) => [key, median(values)]));
+}
+
 export async function bench(): Promise<void> {
   const quick = flag('quick') !== undefined;
   const threads = Number(flag('wasm-threads') ?? availableParallelism());
+  const rounds = Number(flag('rounds') ?? 1);
   const windows = quick ? 3 : 5;
   const requests: MeasureRequest[] = [
     { model: 'resnet20', backend: 'wasm', threads, warmupSteps: 2, windows, stepsPerWindow: quick ? 2 : 3, vdms: ['log'] },
     { model: 'lenet5', backend: 'wasm', threads, warmupSteps: 3, windows, stepsPerWindow: 20, vdms: ['log', 'exp'] },
     { model: 'lenet5', backend: 'cpu', warmupSteps: 2, windows, stepsPerWindow: quick ? 3 : 5, vdms: [] },
   ];
-  const results: MeasureResult[] = [];
-  for (const request of requests) {
-    const result = measureInChild(request);
-    results.push(result);
-    console.log(describe(result));
-  }
-
-  const torch: TorchResult[] = [];
+  let python: string | undefined;
   let torchNote: string | undefined;
   if (flag('torch') !== undefined) {
     const found = findTorchPython();
@@ -64,20 +103,23 @@ export async function bench(): Promise<void> {
       torchNote = found.unavailable;
       console.log(`torch: ${torchNote}`);
     } else {
-      for (const model of ['resnet20', 'lenet5'] as const) {
-        const reference = runTorchReference(found.python, model, threads, windows, model === 'resnet20' ? 5 : 40);
-        torch.push(reference);
-        const ours = results.filter((r) => r.model === model);
-        const ratios = ours.map((r) => `${r.backend}: ${(r.imagesPerSecond / reference.imagesPerSecond).toFixed(3)}x`).join(', ');
-        console.log(`${model.padEnd(8)} ${reference.framework} x${reference.threads}: ${reference.imagesPerSecond.toFixed(1)} img/s | ratio ${ratios}`);
-      }
+      python = found.python;
     }
+  }
+  const done: Round[] = [];
+  for (let r = 0; r < rounds; r++) {
+    if (rounds > 1) console.log(`-- round ${r + 1}/${rounds}`);
+    done.push(runRound(requests, python, threads, windows));
+  }
+  const ratios = medianRatios(done);
+  if (Object.keys(ratios).length > 0) {
+    console.log(`median ratio to torch over ${rounds} round(s): ${Object.entries(ratios).map(([k, v]) => `${k} ${v.toFixed(3)}x`).join(', ')}`);
   }
 
   mkdirSync(RESULTS, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const file = `${RESULTS}training-${stamp}.json`;
   const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version };
-  writeFileSync(file, `${JSON.stringify({ machine, command: process.argv.slice(1).join(' '), results, torch, torchNote }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ machine, command: process.argv.slice(1).join(' '), rounds: done, ratios, torchNote }, null, 2)}\n`);
   console.log(`results: ${file}`);
 }
