@@ -102,6 +102,38 @@ export interface WasmStart {
  * If the threaded build fails to start, falls back to the single-threaded one and says why.
  */
 export async function startWasmBackend(threads: number): Promise<WasmStart> {
+  const before = processErrorListeners();
+  try {
+    return await startWasm(threads);
+  } finally {
+    removeListenersAddedSince(before);
+  }
+}
+
+type ErrorEvent = 'uncaughtException' | 'unhandledRejection';
+type Listener = (...args: unknown[]) => void;
+const ERROR_EVENTS: ErrorEvent[] = ['uncaughtException', 'unhandledRejection'];
+/** process.listeners/removeListener without their per-event overloads. */
+const processEvents = process as unknown as { listeners(event: string): Listener[]; removeListener(event: string, listener: Listener): void };
+
+function processErrorListeners(): Map<ErrorEvent, Listener[]> {
+  return new Map(ERROR_EVENTS.map((event) => [event, processEvents.listeners(event)]));
+}
+
+/**
+ * Emscripten's glue installs process-wide handlers that rethrow any uncaught error from inside
+ * themselves: Node then exits with code 7 and prints ~50 kB of minified glue instead of the error.
+ * The backend needs neither, so they are removed and Node's own reporting stays.
+ */
+function removeListenersAddedSince(before: Map<ErrorEvent, Listener[]>): void {
+  for (const event of ERROR_EVENTS) {
+    for (const listener of processEvents.listeners(event)) {
+      if (!before.get(event)!.includes(listener)) processEvents.removeListener(event, listener);
+    }
+  }
+}
+
+async function startWasm(threads: number): Promise<WasmStart> {
   const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as WasmPackage;
   const alreadyStarted = tf.engine().registry.wasm !== undefined;
   const wanted = Math.max(1, Math.min(Math.floor(threads), MAX_WASM_THREADS));

@@ -60,3 +60,14 @@ test('threaded wasm convolution gradients agree with cpu', async () => {
     expected.forEach((v, i) => assert.ok(Math.abs(v - onWasm[k]![i]!) <= 1e-4 * scale, `grad ${k}[${i}]: ${v} vs ${onWasm[k]![i]}`));
   });
 });
+
+test("an uncaught error after wasm started is Node's own report (exit 1), not the glue's rethrow (exit 7, its minified source)", () => {
+  const child = runChild(`
+    import { selectBackend } from './src/backend/resolve.ts';
+    await selectBackend('wasm', undefined, { wasmThreads: 2 });
+    setTimeout(() => { throw new Error('boom from the test'); }, 1);
+  `);
+  assert.equal(child.status, 1);
+  assert.match(child.stderr, /boom from the test/);
+  assert.ok(child.stderr.length < 5000, `stderr is ${child.stderr.length} characters`);
+});
