@@ -37,7 +37,8 @@ export interface TrainResult {
 
 export function describeBackend(report: BackendReport): string {
   const skipped = report.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
-  return `backend: ${report.name} (${report.package}@${report.version})${skipped ? ` — skipped ${skipped}` : ''}`;
+  const threads = report.threads && report.threads > 1 ? `, ${report.threads} threads` : '';
+  return `backend: ${report.name} (${report.package}@${report.version}${threads})${skipped ? ` — skipped ${skipped}` : ''}`;
 }
 
 export async function trainRun(request: TrainRequest): Promise<TrainResult> {

@@ -39,6 +39,7 @@ export function runRecordHook(folder: RunFolder, backend: BackendReport, identit
     backend: backend.name,
     backend_package: backend.package,
     backend_version: backend.version,
+    backend_threads: backend.threads ?? null,
     backend_skipped: backend.skipped,
     started_at: startedAt.toISOString(),
     ended_at: null,
