@@ -2,7 +2,7 @@
 // the baseline. Two spellings, one meaning:
 //   - a standalone file:  experiment: <name>, base: <run config>, seeds, baseline, variants
 //   - a run config with an `experiment:` block (seeds, baseline, variants; name optional)
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { validateSourced, type RunConfig } from '../config/index.js';
 import { describeIssue, issuePath } from '../config/issues.js';
@@ -87,7 +87,8 @@ export function loadExperiment(file: string, options: { seeds?: readonly number[
     const { experiment: block, ...config } = own.value;
     spec = parseBlock(experimentBlock.extend({ name: variantName.optional() }).strict(), own, block, ['experiment'], file);
     base = { value: config, locations: own.locations };
-    name = (block as PlainObject).name as string | undefined ?? String(config.name ?? '');
+    // Default: the run config's own name, else (as for `vdm train`) the file's.
+    name = ((block as PlainObject).name as string | undefined) ?? (config.name as string | undefined) ?? basename(file, extname(file));
     blockPrefix = ['experiment'];
   }
   const variants = Object.keys(spec.variants);
@@ -101,7 +102,7 @@ export function loadExperiment(file: string, options: { seeds?: readonly number[
     const overrides = subtree(own, [...blockPrefix, 'variants', variant]);
     const merged = mergeSourced(base, overrides);
     return seeds.map((seed) => {
-      const withSeed = mergeSourced(merged, { value: { seed, name: name || 'experiment' }, locations: new Map() });
+      const withSeed = mergeSourced(merged, { value: { seed, name }, locations: new Map() });
       return { variant, seed, overrides: overrides.value, config: validateSourced(withSeed, file) };
     });
   });
