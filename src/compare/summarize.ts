@@ -30,7 +30,9 @@ function runFigures(run: RunRecord): RunFigures {
     bestTop1: best(top1),
     finalTop5: top5.at(-1) ?? null,
     bestTop5: best(top5),
-    meanEpochSeconds: seconds.length > 0 ? mean(seconds) : null,
+    // The first epoch carries one-off costs (kernel compilation, warm caches), which differ with
+    // run order; leave it out when there are others.
+    meanEpochSeconds: seconds.length > 0 ? mean(seconds.length > 1 ? seconds.slice(1) : seconds) : null,
   };
 }
 

@@ -77,7 +77,7 @@ function legend(comparison: Comparison): string[] {
       (comparison.baseline === null
         ? ''
         : ` Δ: difference of means vs '${comparison.baseline}' in percentage points, Welch 95% CI;` +
-          " p: Welch's t-test, two-sided. Time ×: mean epoch time / baseline's."),
+          " p: Welch's t-test, two-sided. Epoch s: mean epoch time after the first (warm-up) epoch; Time ×: its ratio to the baseline's."),
   ];
   const flatnessKeys = [...new Set(comparison.variants.flatMap((v) => Object.keys(v.flatness)))].sort();
   if (flatnessKeys.length > 0) {

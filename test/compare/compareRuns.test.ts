@@ -274,3 +274,12 @@ describe('compareRuns with a diverged run included', () => {
     assert.equal(comparison.variants[0]!.curves[2]!.test_acc, null);
   });
 });
+
+it('leaves the first (warm-up) epoch out of the mean epoch time', async () => {
+  const root = tempRoot();
+  writeRun(root, { dir: 'a/seed-1', seed: 1, testAcc: [0.5, 0.6, 0.7], epochSeconds: [10, 2, 4] });
+  writeRun(root, { dir: 'one/seed-1', seed: 1, testAcc: [0.5], epochSeconds: [7], config: { epochs: 1 } });
+  const comparison = await compareRuns([root]);
+  const means = comparison.variants.map((v) => v.epochSeconds.mean).sort();
+  assert.deepEqual(means, [3, 7], 'mean of epochs 2..n; a single epoch counts as it is');
+});
