@@ -35,7 +35,11 @@ function parseKeyValues(flags: readonly string[]): Record<string, unknown> {
     flags.map((flag) => {
       const eq = flag.indexOf('=');
       if (eq <= 0) throw new UsageError(`--set '${flag}' is not of the form key=value`);
-      return [flag.slice(0, eq), parseYaml(flag.slice(eq + 1))];
+      try {
+        return [flag.slice(0, eq), parseYaml(flag.slice(eq + 1))];
+      } catch (error) {
+        throw new UsageError(`--set '${flag}': the value is not YAML (${(error as Error).message.split('\n')[0]})`);
+      }
     }),
   );
 }

@@ -33,6 +33,12 @@ test('bad usage exits 2', () => {
   const kind = runCli(['list', 'widgets']);
   assert.equal(kind.code, 2);
   assertOneLineError(kind.stderr, /^vdm: error: unknown kind 'widgets'; expected one of models, datasets, optimizers, schedules, vdms$/);
+  const badValue = runCli(['data', 'info', 'synthetic', '--set', 'shape=[1,2']);
+  assert.equal(badValue.code, 2);
+  assertOneLineError(badValue.stderr, /^vdm: error: --set 'shape=\[1,2': the value is not YAML \(Flow sequence must end with a \]/);
+  const badData = runCli(['data', 'fetch', 'cifar11']);
+  assert.equal(badData.code, 2);
+  assertOneLineError(badData.stderr, /^vdm: error: unknown dataset 'cifar11'; did you mean 'cifar10'\?/);
 });
 
 test('a bad config exits 2 with one located line and no stack trace', () => {
