@@ -81,6 +81,12 @@ export function loadExperiment(file: string, options: { seeds?: readonly number[
     spec = parsed;
     blockPrefix = [];
   } else {
+    if (own.value.experiment === undefined) {
+      throw new ConfigError(
+        'this is a run config without an experiment: add an `experiment:` block (seeds, baseline, variants), or train it with `vdm train`',
+        { file, path: 'experiment' },
+      );
+    }
     if (!isPlainObject(own.value.experiment)) {
       throw new ConfigError('expected the name of the experiment (standalone file) or a mapping with seeds, baseline and variants', locate(own, ['experiment'], file));
     }

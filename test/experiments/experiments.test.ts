@@ -104,3 +104,9 @@ test('vdm run --only picks runs; an unknown one is a usage error', () => {
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--only log\/seed-9 matches no run; runs are plain\/seed-3, plain\/seed-4, log\/seed-3, log\/seed-4/);
 });
+
+test('vdm run on a run config without an experiment says what to do', () => {
+  const result = runCli(['run', 'configs/smoke.yaml']);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /^vdm: error: configs\/smoke\.yaml: experiment: this is a run config without an experiment: add an `experiment:` block .* or train it with `vdm train`\n$/);
+});
