@@ -1,0 +1,76 @@
+// `vdm flatness <run folders or experiment files>...`: Hessian figures (top eigenvalue, trace) of
+// every completed run's final weights, written to each run's flatness.json for `vdm compare`.
+import { existsSync, statSync } from 'node:fs';
+import type { BackendChoice } from '../backend/resolve.js';
+import { findRunFolders } from '../compare/discover.js';
+import { DataError, UsageError } from '../errors.js';
+import { loadExperiment } from '../experiments/spec.js';
+import { measureRunFolder, unusableReason } from '../flatness/runFolder.js';
+import { describeBackend } from './train.js';
+
+export interface FlatnessCommandOptions {
+  samples?: number;
+  iterations?: number;
+  probes?: number;
+  backend?: string;
+  seed?: number;
+  /** Default: each run's dataset.batch_size. */
+  batchSize?: number;
+}
+
+/** The same for every run, so every variant is measured on the same examples and probe vectors. */
+export const flatnessDefaults = { samples: 1024, iterations: 20, probes: 10, seed: 0 } as const;
+
+const backendChoices: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+/** An experiment file stands for its result folder (<output>/<experiment>), as in `vdm compare`. */
+function resolveInput(input: string): string {
+  const isFile = existsSync(input) && statSync(input).isFile();
+  return isFile && /\.ya?ml$/.test(input) ? loadExperiment(input).root : input;
+}
+
+function wholeNumber(flag: string, value: number | undefined, fallback: number, min: number): number {
+  const chosen = value ?? fallback;
+  if (!Number.isInteger(chosen) || chosen < min) throw new UsageError(`${flag} must be a whole number >= ${min}, got ${value}`);
+  return chosen;
+}
+
+function parseBackend(backend: string | undefined): BackendChoice | undefined {
+  if (backend === undefined || (backendChoices as readonly string[]).includes(backend)) return backend as BackendChoice | undefined;
+  throw new UsageError(`--backend '${backend}' is not a backend; valid: ${backendChoices.join(', ')}`);
+}
+
+export async function flatnessCommand(inputs: string[], opts: FlatnessCommandOptions, log: (line: string) => void): Promise<void> {
+  if (inputs.length === 0) throw new UsageError('vdm flatness needs at least one run folder, folder of runs or experiment file');
+  const options = {
+    samples: wholeNumber('--samples', opts.samples, flatnessDefaults.samples, 1),
+    iterations: wholeNumber('--iterations', opts.iterations, flatnessDefaults.iterations, 1),
+    probes: wholeNumber('--probes', opts.probes, flatnessDefaults.probes, 2), // 2: the trace's standard error needs two
+    seed: wholeNumber('--seed', opts.seed, flatnessDefaults.seed, 0),
+    batchSize: opts.batchSize === undefined ? undefined : wholeNumber('--batch-size', opts.batchSize, 0, 1),
+    backend: parseBackend(opts.backend),
+  };
+  const folders = findRunFolders(inputs.map(resolveInput));
+  const usable = folders.filter((dir) => {
+    const reason = unusableReason(dir);
+    if (reason !== null) log(`skipped ${dir}: ${reason}`);
+    return reason === null;
+  });
+  if (usable.length === 0) {
+    throw new DataError(`no completed run with a checkpoint among the ${folders.length} run folder(s) under ${inputs.join(', ')}`);
+  }
+  let lastBackend = '';
+  for (const dir of usable) {
+    const started = performance.now();
+    const { figures, backend } = await measureRunFolder(dir, options);
+    const backendLine = describeBackend(backend);
+    if (backendLine !== lastBackend) log(backendLine);
+    lastBackend = backendLine;
+    const seconds = (performance.now() - started) / 1000;
+    log(
+      `${dir}: lambda_max ${figures.hessian_top_eigenvalue.toPrecision(4)} (${figures.iterations_run} iterations), ` +
+        `trace ${figures.hessian_trace.toPrecision(4)} ± ${figures.hessian_trace_stderr.toPrecision(2)}, ` +
+        `loss ${figures.train_loss_subset.toFixed(4)} on ${figures.samples}, ${seconds.toFixed(1)} s`,
+    );
+  }
+}

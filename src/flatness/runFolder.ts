@@ -1,0 +1,54 @@
+// Flatness of one finished run: rebuild its model from config.yaml, load the final checkpoint
+// (weights and BatchNorm statistics), measure, and write flatness.json — the only file touched.
+import { join } from 'node:path';
+import { selectBackend, type BackendChoice, type BackendReport } from '../backend/resolve.js';
+import { loadRunConfig } from '../config/index.js';
+import { disposeModel } from '../models/types.js';
+import { readJsonIfPresent, writeJsonAtomic } from '../run/files.js';
+import { buildDataset, buildTrainingParts } from '../train/build.js';
+import { hasCheckpoint, restoreCheckpoint } from '../train/checkpoint.js';
+import { measureFlatness, type FlatnessFigures, type FlatnessOptions } from './measure.js';
+
+export const FLATNESS_FILE = 'flatness.json';
+
+/** Why a run folder cannot be measured, or null when it can (completed, with a checkpoint). */
+export function unusableReason(dir: string): string | null {
+  const status = readJsonIfPresent<{ status?: string }>(join(dir, 'run.json'))?.status ?? 'unreadable run.json';
+  if (status !== 'completed') return `status ${status}`;
+  if (!hasCheckpoint(dir)) return 'no checkpoint/ (trained before checkpoints were written?)';
+  return null;
+}
+
+export interface RunFlatnessOptions extends Omit<FlatnessOptions, 'batchSize'> {
+  /** Default: the run's dataset.batch_size. */
+  readonly batchSize?: number;
+  /** Default: the run's own backend setting. */
+  readonly backend?: BackendChoice;
+}
+
+export interface RunFlatness {
+  readonly figures: FlatnessFigures;
+  readonly backend: BackendReport;
+  readonly file: string;
+}
+
+export async function measureRunFolder(dir: string, options: RunFlatnessOptions): Promise<RunFlatness> {
+  const config = loadRunConfig(join(dir, 'config.yaml'));
+  const dataset = await buildDataset(config);
+  try {
+    const backend = await selectBackend(options.backend ?? config.backend);
+    const parts = buildTrainingParts(config, dataset);
+    try {
+      restoreCheckpoint(dir, parts);
+      const figures = await measureFlatness(parts.model, dataset, { ...options, batchSize: options.batchSize ?? config.dataset.batch_size });
+      const file = join(dir, FLATNESS_FILE);
+      writeJsonAtomic(file, figures);
+      return { figures, backend, file };
+    } finally {
+      disposeModel(parts.model);
+      parts.optimizer.dispose();
+    }
+  } finally {
+    await dataset.close?.();
+  }
+}
