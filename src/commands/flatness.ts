@@ -16,6 +16,8 @@ export interface FlatnessCommandOptions {
   seed?: number;
   /** Default: each run's dataset.batch_size. */
   batchSize?: number;
+  /** Finite-difference step as a fraction of ||w|| (default 1e-3; see src/flatness/hvp.ts). */
+  relativeStep?: number;
 }
 
 /** The same for every run, so every variant is measured on the same examples and probe vectors. */
@@ -40,6 +42,11 @@ function parseBackend(backend: string | undefined): BackendChoice | undefined {
   throw new UsageError(`--backend '${backend}' is not a backend; valid: ${backendChoices.join(', ')}`);
 }
 
+function parseRelativeStep(step: number | undefined): number | undefined {
+  if (step === undefined || (Number.isFinite(step) && step > 0 && step < 1)) return step;
+  throw new UsageError(`--relative-step must be a number between 0 and 1 (a fraction of the weights' norm), got ${step}`);
+}
+
 export async function flatnessCommand(inputs: string[], opts: FlatnessCommandOptions, log: (line: string) => void): Promise<void> {
   if (inputs.length === 0) throw new UsageError('vdm flatness needs at least one run folder, folder of runs or experiment file');
   const options = {
@@ -49,6 +56,7 @@ export async function flatnessCommand(inputs: string[], opts: FlatnessCommandOpt
     seed: wholeNumber('--seed', opts.seed, flatnessDefaults.seed, 0),
     batchSize: opts.batchSize === undefined ? undefined : wholeNumber('--batch-size', opts.batchSize, 0, 1),
     backend: parseBackend(opts.backend),
+    relativeStep: parseRelativeStep(opts.relativeStep),
   };
   const folders = findRunFolders(inputs.map(resolveInput));
   const usable = folders.filter((dir) => {

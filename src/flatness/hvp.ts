@@ -29,7 +29,11 @@ export interface FiniteDifferenceHvp {
  * error against the exact Hessian was 2e-3 at 1e-1, 2e-5 at 1e-2 and 3e-3, 6e-5 at 1e-3, 6e-4 at
  * 1e-4 and 6e-3 at 1e-5. We take 1e-3, on the small side of the optimum: a deep ReLU network is
  * far less smooth than softmax regression (a larger move crosses more kinks), and 1e-4 relative
- * error is far below the Hutchinson estimate's own noise. A zero weight vector uses scale 1.
+ * error is far below the Hutchinson estimate's own noise. On a ResNet-20 trained to loss 2e-4
+ * (saturated cross-entropy, tiny curvature) the figures depend on the step: lambda_max 440 / 0.42
+ * / 0.19 / 0.17 and trace 1.6 / 2.2 +- 0.5 / 3.6 +- 1.1 / 23 +- 6 at 1e-2 / 1e-3 / 1e-4 / 1e-5
+ * (truncation above, float32 noise below); compare runs only at one step, which flatness.json
+ * records. A zero weight vector uses scale 1.
  */
 export const DEFAULT_RELATIVE_STEP = 1e-3;
 

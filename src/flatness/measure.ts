@@ -34,6 +34,8 @@ export interface FlatnessFigures {
   iterations_run: number;
   probes: number;
   method: string;
+  /** The finite-difference step as a fraction of ||w||: the figures are curvature at that scale. */
+  hvp_relative_step: number;
   /** What was differentiated: flatness is a property of L, not of the deformed phi(L) trained on. */
   loss: string;
   seed: number;
@@ -45,7 +47,8 @@ export const LOSS_DESCRIPTION = 'mean cross-entropy L (undeformed, no weight dec
 export async function measureFlatness(model: Model, dataset: Dataset, options: FlatnessOptions): Promise<FlatnessFigures> {
   const batches = await balancedTrainingSubset(dataset, options.samples, options.batchSize, options.seed);
   const loss = modelLoss(model, batches, dataset);
-  const fd = await finiteDifferenceHvp(loss, options.relativeStep ?? DEFAULT_RELATIVE_STEP);
+  const relativeStep = options.relativeStep ?? DEFAULT_RELATIVE_STEP;
+  const fd = await finiteDifferenceHvp(loss, relativeStep);
   const shapes = model.params.map((p) => p.shape);
   const start = normalVector(shapes, RandomStream.derive(options.seed, 'flatness', 'start'));
   try {
@@ -61,6 +64,7 @@ export async function measureFlatness(model: Model, dataset: Dataset, options: F
       iterations_run: top.iterations,
       probes: options.probes,
       method: METHOD,
+      hvp_relative_step: relativeStep,
       loss: LOSS_DESCRIPTION,
       seed: options.seed,
     };

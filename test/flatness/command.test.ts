@@ -74,6 +74,7 @@ test('flatness writes flatness.json into completed runs only, and compare report
     { samples: 48, probes: 3, seed: 0, method: 'finite-difference HVP, power iteration, Hutchinson' },
   );
   assert.ok(figures.iterations_run >= 1 && figures.iterations_run <= 8);
+  assert.equal(figures.hvp_relative_step, 1e-3);
 
   // The only change under the results folder is the new file.
   const after = snapshot(output);
@@ -106,6 +107,7 @@ test('with no usable run it is a data error; bad flags are usage errors', async 
     ['zero iterations', { iterations: 0 }, /--iterations must be a whole number >= 1/],
     ['negative seed', { seed: -1 }, /--seed must be a whole number >= 0/],
     ['zero batch', { batchSize: 0 }, /--batch-size must be a whole number >= 1/],
+    ['zero step', { relativeStep: 0 }, /--relative-step must be a number between 0 and 1/],
     ['unknown backend', { backend: 'gpu' }, /--backend 'gpu' is not a backend; valid: auto, tensorflow, wasm, cpu/],
   ];
   for (const [what, opts, message] of cases) {

@@ -113,3 +113,24 @@ test('the subset is class-balanced, seeded, and the loss does not depend on the 
   assert.equal((await balancedTrainingSubset(dataset, 1000, BATCH, 0)).reduce((n, b) => n + b.size, 0), 45);
   disposeModel(model);
 });
+
+test('a sharper minimum reads sharper: rescaling ReLU layers keeps the loss but sharpens the output layer', async () => {
+  // (W1, b1, W2) -> (a W1, a b1, W2 / a) computes the same function (ReLU is positively
+  // homogeneous) while the output layer's curvature grows by a^2 (Dinh et al. 2017).
+  const measure = async (a: number) => {
+    const { model, dataset } = await tinyProblem();
+    const [w1, b1, w2] = model.params;
+    tf.tidy(() => {
+      w1.assign(tf.mul(w1, a));
+      b1.assign(tf.mul(b1, a));
+      w2.assign(tf.div(w2, a));
+    });
+    const figures = await measureFlatness(model, dataset, { samples: SAMPLES, iterations: 100, probes: 2, seed: 0, batchSize: BATCH, tolerance: 1e-5, relativeStep: STEP });
+    disposeModel(model);
+    return figures;
+  };
+  const plain = await measure(1);
+  const sharp = await measure(4);
+  assert.ok(Math.abs(sharp.train_loss_subset - plain.train_loss_subset) < 1e-5 * plain.train_loss_subset, `${sharp.train_loss_subset} vs ${plain.train_loss_subset}`);
+  assert.ok(sharp.hessian_top_eigenvalue > 4 * plain.hessian_top_eigenvalue, `lambda_max ${sharp.hessian_top_eigenvalue} vs ${plain.hessian_top_eigenvalue}`);
+});
