@@ -21,11 +21,6 @@ export async function norm(v: ParamVector): Promise<number> {
   return Math.sqrt(await dot(v, v));
 }
 
-/** alpha * a + beta * b, as new tensors. */
-export function combine(alpha: number, a: ParamVector, beta: number, b: ParamVector): tf.Tensor[] {
-  return tf.tidy(() => a.map((t, i) => tf.add(tf.mul(t, alpha), tf.mul(b[i], beta))));
-}
-
 export function scale(v: ParamVector, factor: number): tf.Tensor[] {
   return tf.tidy(() => v.map((t) => tf.mul(t, factor)));
 }
