@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { quietDefaultBackend } from '../backend/resolve.js';
 import { runCompare } from '../commands/compare.js';
 import { datasetInfo, fetchDataset } from '../commands/data.js';
+import { flatnessCommand } from '../commands/flatness.js';
 import { runCommand } from '../commands/run.js';
 import { toyCommand } from '../commands/toy.js';
 import { trainCommand } from '../commands/train.js';
@@ -116,6 +117,21 @@ export function buildProgram(): Command {
     .option('--include-incomplete', 'include failed, diverged or unfinished runs in the statistics')
     .action(async (inputs: string[], opts) => {
       process.stdout.write(await runCompare(inputs, opts));
+    });
+
+  program
+    .command('flatness')
+    .description("Hessian top eigenvalue and trace of the plain loss at each completed run's final weights (writes flatness.json)")
+    .argument('<inputs...>', 'run folders, folders of runs, or experiment files')
+    .option('--samples <n>', 'training examples the loss is taken over (seeded, class-balanced)', Number)
+    .option('--iterations <n>', 'power-iteration steps at most (default 20)', Number)
+    .option('--probes <n>', 'Hutchinson probes for the trace (default 10)', Number)
+    .option('--batch-size <n>', "evaluation batch size (default: the run's)", Number)
+    .addOption(new Option('--backend <name>', "backend (default: the run's)").choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .option('--seed <n>', 'seed of the subset, start vector and probes (default 0: the same for every run)', Number)
+    .option('--relative-step <x>', 'finite-difference step as a fraction of the weight norm (default 1e-3)', Number)
+    .action(async (inputs: string[], opts) => {
+      await flatnessCommand(inputs, opts, out);
     });
 
   program

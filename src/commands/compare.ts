@@ -1,8 +1,7 @@
 // `vdm compare <folders>...`: compare the runs found under the given folders and return the
 // text to print; with --out/--report also write the tables, plots and HTML report.
-import { existsSync, statSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { loadExperiment } from '../experiments/spec.js';
+import { resultFolderOf } from '../experiments/spec.js';
 import { compareRuns } from '../compare/compareRuns.js';
 import { formatComparison, outputFormats, type OutputFormat } from '../compare/formats.js';
 import { writeComparisonOutputs } from '../compare/writeOutputs.js';
@@ -19,15 +18,9 @@ export interface CompareCommandOptions {
   includeIncomplete?: boolean;
 }
 
-/** An experiment file stands for its result folder (<output>/<experiment>). */
-function resolveInput(input: string): string {
-  const isFile = existsSync(input) && statSync(input).isFile();
-  return isFile && /\.ya?ml$/.test(input) ? loadExperiment(input).root : input;
-}
-
 export async function runCompare(inputs: string[], opts: CompareCommandOptions = {}): Promise<string> {
   const format = parseFormat(opts.format);
-  const comparison = await compareRuns(inputs.map(resolveInput), { baseline: opts.baseline, includeIncomplete: opts.includeIncomplete });
+  const comparison = await compareRuns(inputs.map(resultFolderOf), { baseline: opts.baseline, includeIncomplete: opts.includeIncomplete });
   const written = await writeComparisonOutputs(comparison, { out: opts.out, report: opts.report });
   const text = formatComparison(comparison, format);
   // Only the human format gets the list of files, so csv/json output stays parseable.

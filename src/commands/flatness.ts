@@ -1,10 +1,9 @@
 // `vdm flatness <run folders or experiment files>...`: Hessian figures (top eigenvalue, trace) of
 // every completed run's final weights, written to each run's flatness.json for `vdm compare`.
-import { existsSync, statSync } from 'node:fs';
 import type { BackendChoice } from '../backend/resolve.js';
 import { findRunFolders } from '../compare/discover.js';
 import { DataError, UsageError } from '../errors.js';
-import { loadExperiment } from '../experiments/spec.js';
+import { resultFolderOf } from '../experiments/spec.js';
 import { measureRunFolder, unusableReason } from '../flatness/runFolder.js';
 import { describeBackend } from './train.js';
 
@@ -24,12 +23,6 @@ export interface FlatnessCommandOptions {
 export const flatnessDefaults = { samples: 1024, iterations: 20, probes: 10, seed: 0 } as const;
 
 const backendChoices: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
-
-/** An experiment file stands for its result folder (<output>/<experiment>), as in `vdm compare`. */
-function resolveInput(input: string): string {
-  const isFile = existsSync(input) && statSync(input).isFile();
-  return isFile && /\.ya?ml$/.test(input) ? loadExperiment(input).root : input;
-}
 
 function wholeNumber(flag: string, value: number | undefined, fallback: number, min: number): number {
   const chosen = value ?? fallback;
@@ -58,7 +51,7 @@ export async function flatnessCommand(inputs: string[], opts: FlatnessCommandOpt
     backend: parseBackend(opts.backend),
     relativeStep: parseRelativeStep(opts.relativeStep),
   };
-  const folders = findRunFolders(inputs.map(resolveInput));
+  const folders = findRunFolders(inputs.map(resultFolderOf));
   const usable = folders.filter((dir) => {
     const reason = unusableReason(dir);
     if (reason !== null) log(`skipped ${dir}: ${reason}`);

@@ -2,6 +2,7 @@
 // the baseline. Two spellings, one meaning:
 //   - a standalone file:  experiment: <name>, base: <run config>, seeds, baseline, variants
 //   - a run config with an `experiment:` block (seeds, baseline, variants; name optional)
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { validateSourced, type RunConfig } from '../config/index.js';
@@ -114,4 +115,10 @@ export function loadExperiment(file: string, options: { seeds?: readonly number[
   });
   const output = runs[0].config.output;
   return { name: runs[0].config.name, file, baseline, variants, seeds, runs, root: resolve(output, runs[0].config.name) };
+}
+
+/** A command input as a result folder: an experiment file stands for <output>/<experiment>. */
+export function resultFolderOf(input: string): string {
+  const isFile = existsSync(input) && statSync(input).isFile();
+  return isFile && /\.ya?ml$/.test(input) ? loadExperiment(input).root : input;
 }

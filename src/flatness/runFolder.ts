@@ -1,7 +1,6 @@
 // Flatness of one finished run: rebuild its model from config.yaml, load the final checkpoint
 // (weights and BatchNorm statistics), measure, and write flatness.json — the only file touched.
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendChoice, type BackendReport } from '../backend/resolve.js';
 import { loadRunConfig } from '../config/index.js';
 import { disposeModel } from '../models/types.js';
@@ -40,12 +39,13 @@ export async function measureRunFolder(dir: string, options: RunFlatnessOptions)
     const backend = await selectBackend(options.backend ?? config.backend);
     const parts = buildTrainingParts(config, dataset);
     try {
-      // Inside tidy: restoring the optimizer's slots (unused here) makes temporaries that
-      // SlotSet.restore leaves undisposed; variables survive a tidy, temporaries do not.
-      tf.tidy(() => void restoreCheckpoint(dir, parts));
+      restoreCheckpoint(dir, parts);
       const figures = await measureFlatness(parts.model, dataset, { ...options, batchSize: options.batchSize ?? config.dataset.batch_size });
       const file = join(dir, FLATNESS_FILE);
-      writeJsonAtomic(file, figures);
+      // Figures at the top level (compare reports every top-level number); how they were
+      // measured under `settings`, so the comparison table shows measurements only.
+      const { samples, iterations_run, probes, seed, hvp_relative_step, method, loss, ...measured } = figures;
+      writeJsonAtomic(file, { ...measured, settings: { samples, iterations_run, probes, seed, hvp_relative_step, method, loss } });
       return { figures, backend, file };
     } finally {
       disposeModel(parts.model);

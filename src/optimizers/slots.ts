@@ -15,7 +15,8 @@ export class SlotSet {
   }
 
   restore(values: Float32Array[], params: readonly tf.Variable[]): void {
-    values.forEach((v, i) => this.get(i, params[i]).assign(tf.tensor(v, params[i].shape)));
+    // tidy: frees the zero initialiser and the temporary tensors (the variables survive it).
+    tf.tidy(() => values.forEach((v, i) => this.get(i, params[i]).assign(tf.tensor(v, params[i].shape))));
   }
 
   dispose(): void {

@@ -69,12 +69,14 @@ test('flatness writes flatness.json into completed runs only, and compare report
   assert.ok(Number.isFinite(figures.hessian_top_eigenvalue) && figures.hessian_top_eigenvalue > 0, JSON.stringify(figures));
   assert.ok(Number.isFinite(figures.hessian_trace) && figures.hessian_trace_stderr >= 0, JSON.stringify(figures));
   assert.ok(figures.train_loss_subset > 0 && figures.train_loss_subset < 5);
+  const { settings } = figures;
   assert.deepEqual(
-    { samples: figures.samples, probes: figures.probes, seed: figures.seed, method: figures.method },
+    { samples: settings.samples, probes: settings.probes, seed: settings.seed, method: settings.method },
     { samples: 48, probes: 3, seed: 0, method: 'finite-difference HVP, power iteration, Hutchinson' },
   );
-  assert.ok(figures.iterations_run >= 1 && figures.iterations_run <= 8);
-  assert.equal(figures.hvp_relative_step, 1e-3);
+  assert.ok(settings.iterations_run >= 1 && settings.iterations_run <= 8);
+  assert.equal(settings.hvp_relative_step, 1e-3);
+  assert.deepEqual(Object.keys(figures).sort(), ['hessian_top_eigenvalue', 'hessian_trace', 'hessian_trace_stderr', 'settings', 'train_loss_subset']);
 
   // The only change under the results folder is the new file.
   const after = snapshot(output);
