@@ -74,6 +74,7 @@ export function buildProgram(): Command {
     .option('--force', 'rerun completed runs too, replacing them')
     .option('--only <run>', "run only 'variant' or 'variant/seed-N' (repeatable)", collect, [])
     .option('--seeds <list>', 'comma-separated seeds instead of the file\'s', (v) => v.split(',').map((s) => Number.parseInt(s, 10)))
+    .option('--flatness', "measure every completed run's Hessian figures (vdm flatness) before comparing")
     .option('--no-compare', 'skip the comparison at the end')
     .action(async (file: string, opts) => {
       await runCommand(file, opts, out, interruptSignal());

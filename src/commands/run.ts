@@ -6,6 +6,7 @@ import { RunFailedError, UsageError } from '../errors.js';
 import { folderOf, isDone, runExperiment, runLabel } from '../experiments/runner.js';
 import { loadExperiment, type Experiment, type ExperimentRun } from '../experiments/spec.js';
 import { runCompare } from './compare.js';
+import { flatnessCommand } from './flatness.js';
 
 export interface RunCommandOptions {
   readonly dryRun?: boolean;
@@ -16,6 +17,8 @@ export interface RunCommandOptions {
   readonly seeds?: number[];
   /** commander's --no-compare sets compare: false. */
   readonly compare?: boolean;
+  /** Measure each completed run's flatness (`vdm flatness` defaults) before comparing. */
+  readonly flatness?: boolean;
 }
 
 function selectRuns(experiment: Experiment, only: readonly string[]): ExperimentRun[] {
@@ -51,6 +54,10 @@ export async function runCommand(file: string, options: RunCommandOptions, log: 
   log(`experiment ${experiment.name}: ${runs.length} runs (${experiment.variants.join(', ')} x seeds ${experiment.seeds.join(', ')})`);
   const reports = await runExperiment(experiment, runs, { parallel, force: options.force ?? false, log, signal });
   const failed = reports.filter((r) => r.state === 'failed');
+  if (options.flatness && reports.some((r) => r.state !== 'failed')) {
+    log('');
+    await flatnessCommand([experiment.root], {}, log);
+  }
   if (options.compare !== false) {
     const out = join(experiment.root, 'comparison');
     const report = join(experiment.root, 'report.html');

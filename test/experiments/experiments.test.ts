@@ -66,7 +66,7 @@ test('vdm run: dry run, the full grid, the comparison, and skipping completed ru
   assert.match(dry.stdout, /log\/seed-4\s+would run\s+.*tiny-exp\/log\/seed-4\s+overrides: \{ vdm: \{ name: log, b: 0.5 \} \}/);
   assert.ok(!existsSync(join(output, 'tiny-exp')), 'a dry run writes nothing');
 
-  const run = runCli(['run', exp, '--parallel', '2']);
+  const run = runCli(['run', exp, '--parallel', '2', '--flatness']);
   assert.equal(run.code, 0, run.stderr);
   for (const variant of ['plain', 'log']) {
     for (const seed of [3, 4]) {
@@ -81,6 +81,8 @@ test('vdm run: dry run, the full grid, the comparison, and skipping completed ru
   for (const file of ['comparison/comparison.json', 'comparison/comparison.csv', 'report.html']) {
     assert.ok(existsSync(join(output, 'tiny-exp', file)), file);
   }
+  assert.ok(existsSync(join(output, 'tiny-exp', 'log', 'seed-3', 'flatness.json')), '--flatness measured the runs');
+  assert.match(run.stdout, /hessian_top_eigenvalue/, 'and compare shows the figures');
   const comparison = JSON.parse(readFileSync(join(output, 'tiny-exp', 'comparison', 'comparison.json'), 'utf8'));
   assert.equal(comparison.baseline, 'plain');
   assert.equal(comparison.variants.length, 2);
