@@ -5,7 +5,7 @@ import type { Model } from '../models/types.js';
 import { RandomStream } from '../random.js';
 import { DEFAULT_RELATIVE_STEP, finiteDifferenceHvp } from './hvp.js';
 import { modelLoss } from './modelLoss.js';
-import { hutchinsonTrace, powerIteration } from './spectrum.js';
+import { hutchinsonTrace, largestEigenvalue } from './spectrum.js';
 import { balancedTrainingSubset } from './subset.js';
 import { disposeVector, normalVector, rademacherVector } from './vectors.js';
 
@@ -52,7 +52,7 @@ export async function measureFlatness(model: Model, dataset: Dataset, options: F
   const shapes = model.params.map((p) => p.shape);
   const start = normalVector(shapes, RandomStream.derive(options.seed, 'flatness', 'start'));
   try {
-    const top = await powerIteration(fd.hvp, start, { maxIterations: options.iterations, tolerance: options.tolerance ?? 1e-3 });
+    const top = await largestEigenvalue(fd.hvp, start, { maxIterations: options.iterations, tolerance: options.tolerance ?? 1e-3 });
     const probeRng = RandomStream.derive(options.seed, 'flatness', 'probes');
     const trace = await hutchinsonTrace(fd.hvp, () => rademacherVector(shapes, probeRng), options.probes);
     return {

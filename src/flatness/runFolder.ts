@@ -2,7 +2,8 @@
 // (weights and BatchNorm statistics), measure, and write flatness.json — the only file touched.
 import { join } from 'node:path';
 import { selectBackend, type BackendChoice, type BackendReport } from '../backend/resolve.js';
-import { loadRunConfig } from '../config/index.js';
+import { loadRunConfig, type RunConfig } from '../config/index.js';
+import type { Dataset } from '../datasets/types.js';
 import { disposeModel } from '../models/types.js';
 import { readJsonIfPresent, writeJsonAtomic } from '../run/files.js';
 import { buildDataset, buildTrainingParts } from '../train/build.js';
@@ -32,9 +33,22 @@ export interface RunFlatness {
   readonly file: string;
 }
 
+/**
+ * The run's data set, narrowed by the data set itself to `samples` seeded, class-balanced training
+ * examples when the run trained on the whole split: an image folder then decodes only those,
+ * instead of the whole split. (A run that trained on a subset is measured within that subset.)
+ */
+async function flatnessData(config: RunConfig, samples: number, seed: number): Promise<Dataset> {
+  const full = await buildDataset(config);
+  if (config.dataset.subset?.train !== undefined || full.size('train') <= samples) return full;
+  await full.close?.();
+  const subset = { ...config.dataset.subset, train: samples };
+  return buildDataset({ ...config, seed, dataset: { ...config.dataset, subset, augment: 'none' } });
+}
+
 export async function measureRunFolder(dir: string, options: RunFlatnessOptions): Promise<RunFlatness> {
   const config = loadRunConfig(join(dir, 'config.yaml'));
-  const dataset = await buildDataset(config);
+  const dataset = await flatnessData(config, options.samples, options.seed);
   try {
     const backend = await selectBackend(options.backend ?? config.backend);
     const parts = buildTrainingParts(config, dataset);

@@ -1,6 +1,6 @@
 // Curvature figures from Hessian-vector products alone: the top eigenvalue by power iteration
 // and the trace by Hutchinson's estimator (E[z^T H z] = tr H for Rademacher z).
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { HessianVectorProduct } from './hvp.js';
 import { disposeVector, dot, norm, scale, type ParamVector } from './vectors.js';
 
@@ -43,6 +43,25 @@ export async function powerIteration(hvp: HessianVectorProduct, start: ParamVect
     disposeVector(v);
   }
   return { eigenvalue, iterations, converged };
+}
+
+/**
+ * The largest (most positive) eigenvalue. Away from a minimum the dominant one can be negative;
+ * then power iteration on H - lambda I, whose dominant eigenvalue is lambda_max - lambda >= 0,
+ * finds it (the shift is a standard trick; it costs a second run of iterations only then).
+ */
+export async function largestEigenvalue(hvp: HessianVectorProduct, start: ParamVector, options: PowerIterationOptions): Promise<TopEigenvalue> {
+  const dominant = await powerIteration(hvp, start, options);
+  if (!(dominant.eigenvalue < 0)) return dominant;
+  const shift = dominant.eigenvalue;
+  const shifted: HessianVectorProduct = async (v) => {
+    const product = await hvp(v);
+    const result = tf.tidy(() => product.map((p, i) => tf.sub(p, tf.mul(v[i], shift))));
+    disposeVector(product);
+    return result;
+  };
+  const top = await powerIteration(shifted, start, options);
+  return { eigenvalue: top.eigenvalue + shift, iterations: dominant.iterations + top.iterations, converged: top.converged };
 }
 
 export interface TraceEstimate {

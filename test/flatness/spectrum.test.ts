@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend/resolve.js';
 import { finiteDifferenceHvp } from '../../src/flatness/hvp.js';
-import { hutchinsonTrace, powerIteration } from '../../src/flatness/spectrum.js';
+import { hutchinsonTrace, largestEigenvalue, powerIteration } from '../../src/flatness/spectrum.js';
 import { normalVector, rademacherVector } from '../../src/flatness/vectors.js';
 import { RandomStream } from '../../src/random.js';
 import { jacobiEigenvalues, scalarLoss, variableOf, symmetricWithEigenvalues, type Matrix } from './helpers.js';
@@ -88,4 +88,21 @@ test('a sharper quadratic reads sharper: doubling A doubles lambda_max and the t
   assert.ok(Math.abs(twice.top.eigenvalue / once.top.eigenvalue - 2) < 1e-3, `${twice.top.eigenvalue} / ${once.top.eigenvalue}`);
   // Same seeded probes on both, so the estimates scale exactly too.
   assert.ok(Math.abs(twice.trace.trace / once.trace.trace - 2) < 1e-3, `${twice.trace.trace} / ${once.trace.trace}`);
+});
+
+test('away from a minimum the largest eigenvalue is found even when a negative one dominates', async () => {
+  const before = tf.memory().numTensors;
+  const w = variableOf([0.4, -0.2, 0.7]);
+  // H = diag(-5, 2, 1): power iteration alone converges to -5; the top eigenvalue is 2.
+  const loss = scalarLoss([w], () => tf.tidy(() => tf.sum(tf.mul([-2.5, 1, 0.5], tf.square(w)))) as tf.Scalar);
+  const { hvp, dispose } = await finiteDifferenceHvp(loss);
+  const start = [tf.tensor1d([1, 1, 1])];
+  const dominant = await powerIteration(hvp, start, { maxIterations: 200, tolerance: 1e-8 });
+  const top = await largestEigenvalue(hvp, start, { maxIterations: 200, tolerance: 1e-8 });
+  dispose();
+  tf.dispose([w, ...start]);
+  assert.ok(Math.abs(dominant.eigenvalue + 5) < 1e-2, `dominant ${dominant.eigenvalue}`);
+  assert.ok(Math.abs(top.eigenvalue - 2) < 1e-2, `largest ${top.eigenvalue}`);
+  assert.ok(top.iterations > dominant.iterations, 'the shifted run adds its iterations');
+  assert.equal(tf.memory().numTensors, before);
 });
