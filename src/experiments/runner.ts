@@ -1,6 +1,7 @@
 // Runs an experiment's variant x seed grid: completed runs are skipped, the rest run one after
 // another in this process, or as `vdm run --only` child processes when parallel.
 import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { InterruptedError } from '../errors.js';
 import { recordedStatus, runFolderFor } from '../run/runFolder.js';
@@ -61,7 +62,10 @@ function runInChild(experiment: Experiment, run: ExperimentRun, options: RunnerO
   const args = [BIN, 'run', experiment.file, '--only', runLabel(run), '--no-compare', '--seeds', String(run.seed)];
   if (options.force) args.push('--force');
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+    // Share the cores: each of N children gets cores/N wasm threads unless the user chose a count.
+    const threads = process.env.VDM_WASM_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / options.parallel)));
+    const env = { ...process.env, CI: 'true', VDM_WASM_THREADS: threads };
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let lastError = '';
     const relay = (chunk: Buffer, isError: boolean) => {
       for (const line of chunk.toString().split('\n').filter(Boolean)) {
