@@ -1,4 +1,4 @@
-// Runs every test/**/*.test.ts with node's test runner (Node 20's --test takes no globs).
+// Runs every test/**/*.test.ts with node's test runner (Node 20's --test takes no globs); `npm test`.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ function findTests(dir) {
 
 const files = findTests('test').sort();
 if (files.length === 0) {
-  console.error('run-tests: no test files found under test/');
+  console.error('test/run.mjs: no test files found under test/');
   process.exit(1);
 }
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...process.argv.slice(2), ...files], { stdio: 'inherit' });
