@@ -1,5 +1,8 @@
 // `vdm data fetch <name>` and `vdm data info <name>`: getting a data set onto disk and saying
 // what a data set is and where it reads from.
+import { z } from 'zod';
+import { describeIssue, issuePath } from '../config/issues.js';
+import { displayPath } from '../config/sourced.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { datasets } from '../datasets/index.js';
 import { fetchCifar, type CifarFetchOptions } from '../datasets/cifar/load.js';
@@ -46,15 +49,17 @@ function commonOptions(params: Record<string, unknown>): CommonDatasetOptions {
 export async function datasetInfo(name: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
   const entry = datasets.get(name);
   const own = Object.fromEntries(Object.entries(params).filter(([key]) => !COMMON_KEYS.has(key)));
-  const parsed = entry.params.safeParse(own);
+  const parsed = entry.params.safeParse(own, { reportInput: true });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `dataset.${issue.path.join('.') || '(top level)'}: ${issue.message}`);
-    throw new ConfigError(problems.join('; '));
+    // The same wording as a config's errors, located at the flag.
+    const issue = parsed.error.issues[0];
+    const validKeys = entry.params instanceof z.ZodObject ? Object.keys(entry.params.shape) : [];
+    throw new ConfigError(describeIssue(issue, validKeys), { file: '--set', path: displayPath(['dataset', ...issuePath(issue)]) });
   }
   const dataset = await entry.create(parsed.data, commonOptions(params));
   try {
     return { ...dataset.describe(), params: parsed.data, class_names: dataset.classNames, description: entry.description };
   } finally {
-    await (dataset as { close?: () => Promise<void> }).close?.();
+    await dataset.close?.();
   }
 }
