@@ -50,6 +50,55 @@ export class RunFailedError extends VdmError {
   override readonly exitCode: number = ExitCode.runFailed;
 }
 
+/** Another process holds the run folder's lock (it is training there now). */
+export class RunBusyError extends UsageError {}
+
+const fileSystemCauses: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a folder, not a file',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EEXIST: 'already exists',
+  ENOENT: 'no such file or folder',
+  EDQUOT: 'disk quota exceeded',
+  EMFILE: 'too many open files',
+  EIO: 'input/output error',
+};
+
+/** Whether `error` is one of Node's file-system errors that vdm explains in one line. */
+export function isFileSystemErrno(error: unknown): error is NodeJS.ErrnoException & { code: string } {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && (error as NodeJS.ErrnoException).code! in fileSystemCauses;
+}
+
+/**
+ * A file-system failure, as `cannot write <path>: no space left on device (ENOSPC)`. Exit 1 when
+ * it stops a run that had started, 2 when it happens before (an unusable output folder).
+ */
+export class FileSystemError extends VdmError {
+  override readonly exitCode: number;
+  constructor(
+    readonly action: string,
+    readonly path: string,
+    readonly code: string,
+    exitCode: number = ExitCode.badInput,
+  ) {
+    super(`cannot ${action} ${path}: ${fileSystemCauses[code] ?? code.toLowerCase()} (${code})`);
+    this.exitCode = exitCode;
+  }
+}
+
+/**
+ * `error` as a FileSystemError when it is a Node file-system error, unchanged otherwise. `path`
+ * names what the user knows (metrics.csv rather than its temporary file); without it, the
+ * error's own path. `action` is the verb: write, read, create, remove.
+ */
+export function asFileSystemError(error: unknown, action: string, path?: string, exitCode: number = ExitCode.badInput): unknown {
+  if (error instanceof VdmError || !isFileSystemErrno(error)) return error;
+  return new FileSystemError(action, path ?? error.path ?? '(a file)', error.code, exitCode);
+}
+
 /** The loss became NaN or infinite. */
 export class DivergedError extends RunFailedError {}
 
@@ -69,6 +118,17 @@ export class UnknownNameError extends VdmError {
     const hint = closest ? `; did you mean '${closest}'?` : '';
     super(`unknown ${kind} '${unknownName}'${hint} (valid: ${validNames.join(', ')})`);
   }
+}
+
+const verbs: Record<string, string> = { open: 'open', read: 'read', write: 'write', mkdir: 'create', rename: 'rename', unlink: 'remove', rmdir: 'remove', scandir: 'list', stat: 'read', lstat: 'read', copyfile: 'copy', link: 'write' };
+
+/**
+ * What the top-level handler shows for `error`: Node's file-system errors that reach it become
+ * FileSystemErrors named by their own syscall and path, so they print as one line too.
+ */
+export function explained(error: unknown): unknown {
+  if (!isFileSystemErrno(error)) return error;
+  return asFileSystemError(error, verbs[error.syscall ?? ''] ?? 'access', undefined);
 }
 
 export function exitCodeFor(error: unknown): number {

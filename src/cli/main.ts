@@ -11,7 +11,7 @@ import { runCommand } from '../commands/run.js';
 import { toyCommand } from '../commands/toy.js';
 import { trainCommand } from '../commands/train.js';
 import { listCommand } from '../commands/list.js';
-import { ExitCode, UsageError, VdmError, exitCodeFor } from '../errors.js';
+import { ExitCode, UsageError, VdmError, exitCodeFor, explained } from '../errors.js';
 import { VDM_VERSION } from '../run/provenance.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -155,11 +155,12 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
     return ExitCode.ok;
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      const benign = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code);
+  } catch (thrown) {
+    if (thrown instanceof CommanderError) {
+      const benign = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(thrown.code);
       return benign ? ExitCode.ok : ExitCode.badInput;
     }
+    const error = explained(thrown); // a stray file-system error still prints as one line
     const debug = program.opts().debug === true || argv.includes('--debug');
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof VdmError && !debug) {

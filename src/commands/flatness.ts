@@ -5,7 +5,7 @@ import { findRunFolders } from '../compare/discover.js';
 import { DataError, UsageError } from '../errors.js';
 import { resultFolderOf } from '../experiments/spec.js';
 import { measureRunFolder, unusableReason } from '../flatness/runFolder.js';
-import { describeBackend } from './train.js';
+import { describeBackend } from '../run/trainRun.js';
 
 export interface FlatnessCommandOptions {
   samples?: number;

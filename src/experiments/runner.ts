@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { InterruptedError } from '../errors.js';
 import { recordedStatus, runFolderFor } from '../run/runFolder.js';
-import { trainRun } from '../commands/train.js';
+import { trainRun } from '../run/trainRun.js';
 import type { Experiment, ExperimentRun } from './spec.js';
 
 export type RunState = 'completed' | 'skipped' | 'failed';

@@ -2,14 +2,15 @@
 // resolved config (anything else would mix two experiments in one CSV).
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { configToYaml, toPlainConfig, type RunConfig } from '../config/index.js';
+import { toPlainConfig, type RunConfig } from '../config/index.js';
 import { UsageError } from '../errors.js';
 import { hasCheckpoint } from '../train/checkpoint.js';
-import { recordedStatus, type RunFolder } from './runFolder.js';
+import type { RunFolder, RunState } from './runFolder.js';
 
 /** Interrupted, crashed (still 'running') or failed runs can go on; diverged ones would diverge again. */
-export function canResume(folder: RunFolder): boolean {
-  const status = recordedStatus(folder);
+export function canResume(folder: RunFolder, state: RunState): boolean {
+  if (state.kind !== 'run') return false;
+  const { status } = state;
   return (status === 'interrupted' || status === 'running' || status === 'failed') && hasCheckpoint(folder.dir);
 }
 
@@ -25,9 +26,23 @@ export function firstDifference(a: unknown, b: unknown): string | undefined {
   return [...new Set([...fa.keys(), ...fb.keys()])].sort().find((key) => fa.get(key) !== fb.get(key));
 }
 
+/** Where the results go is not part of the experiment: a moved run folder can still be resumed. */
+const PLACEMENT_KEYS = new Set(['output']);
+
+function withoutPlacement(config: unknown): unknown {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) return config;
+  return Object.fromEntries(Object.entries(config).filter(([key]) => !PLACEMENT_KEYS.has(key)));
+}
+
 export function assertSameConfig(folder: RunFolder, config: RunConfig): void {
-  const saved = readFileSync(folder.configYaml, 'utf8');
-  if (saved === configToYaml(config)) return;
-  const key = firstDifference(parse(saved), toPlainConfig(config)) ?? '(formatting)';
+  let saved: unknown;
+  try {
+    saved = parse(readFileSync(folder.configYaml, 'utf8'));
+  } catch (error) {
+    const cause = (error as NodeJS.ErrnoException).code ?? (error as Error).message.split('\n')[0];
+    throw new UsageError(`cannot resume ${folder.dir}: its config.yaml cannot be read (${cause}); pass --force to start the run over`);
+  }
+  const key = firstDifference(withoutPlacement(saved), withoutPlacement(toPlainConfig(config)));
+  if (key === undefined) return;
   throw new UsageError(`cannot resume ${folder.dir}: its config.yaml differs from this config at '${key}'; pass --force to start the run over`);
 }

@@ -1,10 +1,10 @@
-// The layout of one run's result folder and the rule that a completed run is never
+// The layout of one run's result folder, what it holds, and the rule that no run in it is
 // overwritten by accident.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { RunStatus } from '../train/hooks.js';
-import { readJsonIfPresent } from './files.js';
+import { LOCK_FILE } from './lock.js';
 
 export interface RunFolder {
   readonly dir: string;
@@ -36,24 +36,65 @@ export function runFolderFor(p: RunPlacement): RunFolder {
   };
 }
 
-/** The status recorded in a run folder, if it holds a run. */
-export function recordedStatus(folder: RunFolder): RunStatus | undefined {
-  return readJsonIfPresent<{ status?: RunStatus }>(folder.runJson)?.status;
+/** What a run folder holds, read before anything is written into it. */
+export type RunState =
+  | { readonly kind: 'empty' }
+  | { readonly kind: 'unreadable'; readonly reason: string }
+  | { readonly kind: 'run'; readonly status: RunStatus };
+
+const runStatuses: readonly RunStatus[] = ['running', 'completed', 'failed', 'interrupted', 'diverged'];
+
+/**
+ * A run folder's state. A run.json that cannot be read or parsed makes the state unknown, not
+ * empty: treating it as empty would let a completed run be deleted.
+ */
+export function readRunState(folder: RunFolder): RunState {
+  let text: string;
+  try {
+    text = readFileSync(folder.runJson, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') return { kind: 'unreadable', reason: `run.json cannot be read (${code ?? String(error)})` };
+    // Results without a record (a crash before run.json was written) are still not ours to drop.
+    const entries = existsSync(folder.dir) ? readdirSync(folder.dir) : [];
+    const results = entries.some((name) => name === 'metrics.csv' || name.startsWith('checkpoint'));
+    return results ? { kind: 'unreadable', reason: 'it has results but no run.json' } : { kind: 'empty' };
+  }
+  let status: unknown;
+  try {
+    status = (JSON.parse(text) as { status?: unknown } | null)?.status;
+  } catch {
+    return { kind: 'unreadable', reason: 'run.json is not valid JSON' };
+  }
+  if (!runStatuses.includes(status as RunStatus)) return { kind: 'unreadable', reason: `run.json has no known status (got ${JSON.stringify(status) ?? 'none'})` };
+  return { kind: 'run', status: status as RunStatus };
 }
 
-/** Refuses to go on when the folder holds a completed run and `force` is not set. */
-export function assertReplaceable(folder: RunFolder, force: boolean): void {
-  if (!force && recordedStatus(folder) === 'completed') {
-    throw new UsageError(`${folder.dir} already holds a completed run; pass --force to replace it, or change the name, seed or output`);
-  }
+/** The status recorded in a run folder, if it holds a readable run. */
+export function recordedStatus(folder: RunFolder): RunStatus | undefined {
+  const state = readRunState(folder);
+  return state.kind === 'run' ? state.status : undefined;
 }
 
 /**
- * Makes the folder ready for a new run. A completed run is kept unless `force`; an unfinished
- * one (failed, interrupted, diverged) is replaced, since its numbers are not a result.
+ * Refuses to start a run over one that the folder already holds, unless `force`: a completed
+ * run is a result, an unfinished one can be resumed, and one of unknown state may be either.
  */
-export function claimRunFolder(folder: RunFolder, force: boolean): void {
-  assertReplaceable(folder, force);
-  if (existsSync(folder.dir)) rmSync(folder.dir, { recursive: true, force: true });
-  mkdirSync(folder.dir, { recursive: true });
+export function assertStartable(folder: RunFolder, state: RunState, force: boolean, resumable: boolean): void {
+  if (force || state.kind === 'empty') return;
+  if (state.kind === 'unreadable') {
+    throw new UsageError(`${folder.dir} holds a run of unknown state (${state.reason}); pass --force to replace it, or change the name, seed or output`);
+  }
+  if (state.status === 'completed') {
+    throw new UsageError(`${folder.dir} already holds a completed run; pass --force to replace it, or change the name, seed or output`);
+  }
+  const how = resumable ? 'pass --resume to continue it, or --force to start over' : 'it has no checkpoint to resume from; pass --force to start over';
+  throw new UsageError(`${folder.dir} holds an unfinished run (status ${state.status}); ${how}`);
+}
+
+/** Empties the (locked) folder for a new run, keeping its lock. */
+export function claimRunFolder(folder: RunFolder): void {
+  for (const name of readdirSync(folder.dir)) {
+    if (name !== LOCK_FILE) rmSync(join(folder.dir, name), { recursive: true, force: true });
+  }
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend/resolve.js';
 import { flatnessCommand } from '../../src/commands/flatness.js';
-import { trainRun } from '../../src/commands/train.js';
+import { trainRun } from '../../src/run/trainRun.js';
 import { compareRuns } from '../../src/compare/compareRuns.js';
 import { loadRunConfig } from '../../src/config/index.js';
 import { DataError, UsageError } from '../../src/errors.js';

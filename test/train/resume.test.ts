@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend } from '../../src/backend/resolve.js';
-import { trainRun } from '../../src/commands/train.js';
+import { trainRun } from '../../src/run/trainRun.js';
 import { loadRunConfig } from '../../src/config/index.js';
 import { InterruptedError, UsageError } from '../../src/errors.js';
 import { tempDir, writeFiles } from '../helpers/files.js';

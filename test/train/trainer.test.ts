@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend/resolve.js';
 import { loadRunConfig } from '../../src/config/index.js';
-import { trainRun } from '../../src/commands/train.js';
+import { trainRun } from '../../src/run/trainRun.js';
 import { buildDataset, buildTrainingParts } from '../../src/train/build.js';
 import { train } from '../../src/train/trainer.js';
 import type { EpochMetrics } from '../../src/train/hooks.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend } from '../../src/backend/resolve.js';
-import { trainRun } from '../../src/commands/train.js';
+import { trainRun } from '../../src/run/trainRun.js';
 import { loadRunConfig } from '../../src/config/index.js';
 import { vdms } from '../../src/vdms/index.js';
 import { tempDir } from '../helpers/files.js';

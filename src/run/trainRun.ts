@@ -1,0 +1,139 @@
+// The recipe for one run, shared by `vdm train` and the experiment runner: lock the run folder,
+// decide between a fresh start and a resume, build the parts, train with the recording hooks.
+import { writeFileSync } from 'node:fs';
+import { selectBackend, type BackendReport } from '../backend/resolve.js';
+import { configToYaml, type RunConfig } from '../config/index.js';
+import { ExitCode, UsageError, asFileSystemError } from '../errors.js';
+import { disposeModel } from '../models/types.js';
+import { buildDataset, buildTrainingParts } from '../train/build.js';
+import { checkpointDir, checkpointHook, restoreCheckpoint } from '../train/checkpoint.js';
+import type { EpochMetrics, TrainingHook } from '../train/hooks.js';
+import { divergenceGuard } from '../train/hooks/divergenceGuard.js';
+import { metricsCsvHook } from '../train/hooks/metricsCsv.js';
+import { plainProgress, terminalProgress } from '../train/hooks/progress.js';
+import { runRecordHook } from '../train/hooks/runRecord.js';
+import { train } from '../train/trainer.js';
+import { acquireRunLock } from './lock.js';
+import { assertSameConfig, canResume } from './resume.js';
+import { assertStartable, claimRunFolder, readRunState, runFolderFor, type RunFolder } from './runFolder.js';
+
+export interface TrainRequest {
+  readonly config: RunConfig;
+  readonly force?: boolean;
+  /** Continue an unfinished run from its last checkpoint instead of starting over. */
+  readonly resume?: boolean;
+  /** Plain per-epoch lines instead of live bars. */
+  readonly plain?: boolean;
+  readonly log: (line: string) => void;
+  readonly signal?: AbortSignal;
+  readonly experiment?: string;
+  readonly variant?: string;
+  readonly overrides?: Record<string, unknown>;
+  /** What the lock file says this process is doing (default: `vdm train`). */
+  readonly command?: string;
+}
+
+export interface TrainResult {
+  readonly folder: RunFolder;
+  readonly backend: BackendReport;
+  readonly history: EpochMetrics[];
+}
+
+export function describeBackend(report: BackendReport): string {
+  const skipped = report.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
+  const threads = report.threads && report.threads > 1 ? `, ${report.threads} threads` : '';
+  return `backend: ${report.name} (${report.package}@${report.version}${threads})${skipped ? ` — skipped ${skipped}` : ''}`;
+}
+
+/**
+ * A hook whose file errors name the file and fail the run (exit 1), and whose last write, when
+ * the run is already failing, never replaces the first error: on a full disk the run record's
+ * final write fails too, and the cause the user needs is the first one.
+ */
+function reportingFileErrors(hook: TrainingHook, path: string, log: (line: string) => void): TrainingHook {
+  const wrapped: TrainingHook = {};
+  for (const [name, fn] of Object.entries(hook) as [keyof TrainingHook, (...args: unknown[]) => unknown][]) {
+    if (typeof fn !== 'function') continue;
+    (wrapped as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+      try {
+        await fn.apply(hook, args);
+      } catch (error) {
+        const failure = asFileSystemError(error, 'write', path, ExitCode.runFailed);
+        const failingAlready = name === 'onTrainEnd' && (args[0] as { error?: unknown }).error !== undefined;
+        if (!failingAlready) throw failure;
+        log(`also: ${failure instanceof Error ? failure.message : String(failure)}`);
+      }
+    };
+  }
+  return wrapped;
+}
+
+export async function trainRun(request: TrainRequest): Promise<TrainResult> {
+  const { config, log } = request;
+  const force = request.force ?? false;
+  const folder = runFolderFor({ ...config, experiment: request.experiment, variant: request.variant });
+  const lock = acquireRunLock(folder.dir, request.command ?? 'vdm train', log); // before anything is written
+  try {
+    const state = readRunState(folder);
+    if (request.resume && !force && state.kind === 'unreadable') {
+      throw new UsageError(`cannot resume ${folder.dir}: ${state.reason}; fix or remove its run.json, or pass --force to start over`);
+    }
+    const resuming = request.resume === true && !force && canResume(folder, state);
+    if (resuming) assertSameConfig(folder, config);
+    else assertStartable(folder, state, force, canResume(folder, state));
+    return await trainInFolder(request, folder, resuming);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming: boolean): Promise<TrainResult> {
+  const { config, log } = request;
+  const dataset = await buildDataset(config); // data errors surface before any backend work
+  const backend = await selectBackend(config.backend);
+  log(describeBackend(backend));
+  const parts = buildTrainingParts(config, dataset);
+  try {
+    let completed: EpochMetrics[] = [];
+    if (resuming) {
+      completed = restoreCheckpoint(folder.dir, parts);
+      log(`resuming after epoch ${completed.length} from ${checkpointDir(folder.dir)}`);
+    } else {
+      try {
+        claimRunFolder(folder);
+        writeFileSync(folder.configYaml, configToYaml(config));
+      } catch (error) {
+        throw asFileSystemError(error, 'write', folder.configYaml); // before the run: exit 2
+      }
+    }
+    const files = (hook: TrainingHook, path: string) => reportingFileErrors(hook, path, log);
+    let record: TrainingHook;
+    try {
+      record = runRecordHook(folder, backend, {
+        seed: config.seed,
+        experiment: request.experiment,
+        variant: request.variant,
+        overrides: request.overrides,
+        describeDataset: () => dataset.describe(),
+        classNames: dataset.classNames,
+        resumedAfterEpoch: resuming ? completed.length : undefined,
+      });
+    } catch (error) {
+      throw asFileSystemError(error, 'write', folder.runJson); // its first write: before the run, exit 2
+    }
+    const hooks: TrainingHook[] = [
+      files(record, folder.runJson),
+      divergenceGuard(),
+      files(metricsCsvHook(folder.metricsCsv, dataset.numClasses, completed), folder.metricsCsv),
+      files(checkpointHook(folder.dir, parts, completed), checkpointDir(folder.dir)),
+      request.plain ? plainProgress(log) : terminalProgress(),
+    ];
+    log(`run folder: ${folder.dir}`);
+    const history = await train(parts, { hooks, signal: request.signal, completed });
+    return { folder, backend, history };
+  } finally {
+    disposeModel(parts.model);
+    parts.optimizer.dispose();
+    await dataset.close?.();
+  }
+}
