@@ -1,5 +1,6 @@
 // The `vdm compare` computation: find runs, read them, group them into variants, and summarise
 // each variant against the baseline. Pure reading; formatting and writing live elsewhere.
+import { VdmError, asFileSystemError } from '../errors.js';
 import { chooseBaseline, differingKeys, groupRuns, type RunGroup } from './grouping.js';
 import { findRunFolders } from './discover.js';
 import { readRunFolder } from './runFolder.js';
@@ -7,12 +8,33 @@ import { seedWarnings, undeclaredDifferenceWarnings } from './consistency.js';
 import { runRef, summarizeVariants } from './summarize.js';
 import type { CompareOptions, Comparison, ConfigDifference, ExcludedRun, RunRecord } from './types.js';
 
+/**
+ * Every run folder that can be read; one that cannot (a missing CSV column, an invalid run.json
+ * or config.yaml) is left out with a warning naming its file, so one bad run does not stop the
+ * comparison of the others. When no run can be read, the first run's problem is the error.
+ */
+function readRuns(inputs: readonly string[]): { runs: RunRecord[]; warnings: string[] } {
+  const runs: RunRecord[] = [];
+  const problems: VdmError[] = [];
+  for (const dir of findRunFolders(inputs, problems)) {
+    try {
+      runs.push(readRunFolder(dir));
+    } catch (thrown) {
+      const error = asFileSystemError(thrown, 'read', undefined);
+      if (!(error instanceof VdmError)) throw error;
+      problems.push(error);
+    }
+  }
+  if (runs.length === 0 && problems.length > 0) throw problems[0];
+  return { runs, warnings: problems.map((problem) => `skipped a run: ${problem.message}`) };
+}
+
 export async function compareRuns(inputs: string[], options: CompareOptions = {}): Promise<Comparison> {
-  const runs = findRunFolders(inputs).map(readRunFolder);
-  const grouping = groupRuns(runs);
+  const read = readRuns(inputs);
+  const grouping = groupRuns(read.runs);
   const chosen = chooseBaseline(grouping.groups, options.baseline);
   const groups = baselineFirst(grouping.groups, chosen.baseline);
-  const warnings = [...grouping.warnings, ...chosen.warnings];
+  const warnings = [...read.warnings, ...grouping.warnings, ...chosen.warnings];
   warnings.push(...undeclaredDifferenceWarnings(groups, chosen.baseline));
 
   const excluded: ExcludedRun[] = [];

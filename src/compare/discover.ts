@@ -1,12 +1,16 @@
 // Finds run folders (a folder holding run.json and metrics.csv) under the paths given to compare.
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, normalize } from 'node:path';
-import { DataError, UsageError } from '../errors.js';
+import { DataError, UsageError, type VdmError } from '../errors.js';
 
 const runMarkers = ['run.json', 'metrics.csv'] as const;
 
-/** Every run folder under `inputs` (searched recursively), sorted, each once. */
-export function findRunFolders(inputs: readonly string[]): string[] {
+/**
+ * Every run folder under `inputs` (searched recursively), sorted, each once. A folder with only
+ * one of the two markers (a run that has not finished an epoch yet, or a damaged one) is an
+ * error, or, when `problems` is given, collected there so the caller can go on without it.
+ */
+export function findRunFolders(inputs: readonly string[], problems?: VdmError[]): string[] {
   if (inputs.length === 0) {
     throw new UsageError('compare needs at least one results folder (a run folder or a folder of runs)');
   }
@@ -19,8 +23,9 @@ export function findRunFolders(inputs: readonly string[]): string[] {
       throw new DataError(`${input}: is a file; expected a run folder or a folder of runs`);
     }
     const runsHere = new Set<string>();
-    collectRuns(normalize(input), runsHere, new Set());
-    if (runsHere.size === 0) {
+    const problemsBefore = problems?.length ?? 0;
+    collectRuns(normalize(input), runsHere, new Set(), problems);
+    if (runsHere.size === 0 && (problems?.length ?? 0) === problemsBefore) {
       throw new DataError(`${input}: no run folders found (a run folder holds run.json and metrics.csv)`);
     }
     for (const dir of runsHere) {
@@ -31,7 +36,7 @@ export function findRunFolders(inputs: readonly string[]): string[] {
   return [...found.values()].sort();
 }
 
-function collectRuns(dir: string, found: Set<string>, visited: Set<string>): void {
+function collectRuns(dir: string, found: Set<string>, visited: Set<string>, problems: VdmError[] | undefined): void {
   // Symlinked folders can form cycles; the real path identifies a folder once.
   const real = realpathSync(dir);
   if (visited.has(real)) return;
@@ -44,12 +49,15 @@ function collectRuns(dir: string, found: Set<string>, visited: Set<string>): voi
   }
   if (markers.length > 0) {
     const missing = runMarkers.find((name) => !entries.includes(name));
-    throw new DataError(`${dir}: has ${markers[0]} but no ${missing}; not a run folder`);
+    const problem = new DataError(`${dir}: has ${markers[0]} but no ${missing}; not a run folder`);
+    if (problems === undefined) throw problem;
+    problems.push(problem);
+    return;
   }
   for (const name of entries.sort()) {
     if (name.startsWith('.') || name === 'node_modules') continue;
     const child = join(dir, name);
-    if (statOrNull(child)?.isDirectory()) collectRuns(child, found, visited);
+    if (statOrNull(child)?.isDirectory()) collectRuns(child, found, visited, problems);
   }
 }
 

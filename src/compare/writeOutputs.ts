@@ -1,8 +1,9 @@
 // Writes a comparison's files: every text format and the plots into an output folder, and/or
 // the HTML report. Refuses to write into a run folder, since compare must leave runs untouched.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError, asFileSystemError } from '../errors.js';
+import { writeFileAtomic } from '../run/files.js';
 import { formatComparison } from './formats.js';
 import { comparisonPlots } from './plots.js';
 import { renderPng, renderSvg } from './render.js';
@@ -30,9 +31,14 @@ export async function writeComparisonOutputs(comparison: Comparison, paths: Outp
   for (const plot of plots) rendered.push({ name: plot.name, title: plot.title, svg: await renderSvg(plot.spec) });
   const report = htmlReport(comparison, displayTable(comparison), rendered, new Date());
   const written: string[] = [];
+  // Each file appears whole or not at all: a full disk leaves no truncated comparison.json.
   const write = (path: string, content: string | Buffer) => {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, content);
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileAtomic(path, content);
+    } catch (error) {
+      throw asFileSystemError(error, 'write', path);
+    }
     written.push(path);
   };
   if (paths.out !== undefined) {

@@ -1,14 +1,17 @@
-// Runs an experiment's variant x seed grid: completed runs are skipped, the rest run one after
-// another in this process, or as `vdm run --only` child processes when parallel.
+// Runs an experiment's variant x seed grid: completed runs are skipped, and so are runs another
+// process is writing; the rest run one after another in this process, or as `vdm run --only`
+// child processes when parallel.
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { InterruptedError } from '../errors.js';
+import { InterruptedError, RunBusyError } from '../errors.js';
+import { lockHolder } from '../run/lock.js';
 import { recordedStatus, runFolderFor } from '../run/runFolder.js';
 import { trainRun } from '../run/trainRun.js';
 import type { Experiment, ExperimentRun } from './spec.js';
 
-export type RunState = 'completed' | 'skipped' | 'failed';
+/** skipped: already completed or diverged; busy: another process is writing it now. */
+export type RunState = 'completed' | 'skipped' | 'busy' | 'failed';
 
 export interface RunReport {
   readonly run: ExperimentRun;
@@ -34,6 +37,23 @@ export function isDone(experiment: Experiment, run: ExperimentRun): boolean {
   return recordedStatus(runFolderFor({ ...run.config, experiment: experiment.name, variant: run.variant })) === 'completed';
 }
 
+/** Why a run is not started now (completed, diverged, written by another process), if it is not. */
+function reasonToSkip(experiment: Experiment, run: ExperimentRun, force: boolean): RunReport | undefined {
+  const folder = folderOf(experiment, run);
+  const holder = lockHolder(folder);
+  if (holder) return { run, folder, state: 'busy', message: `being written by pid ${holder.pid} on host ${holder.host} since ${holder.started_at}` };
+  if (force) return undefined;
+  const status = recordedStatus(runFolderFor({ ...run.config, experiment: experiment.name, variant: run.variant }));
+  // A diverged run would diverge again from the same seed: it is a result, like a completed one.
+  if (status === 'completed' || status === 'diverged') return { run, folder, state: 'skipped', message: status };
+  return undefined;
+}
+
+function logSkip(report: RunReport, log: (line: string) => void): void {
+  const why = report.state === 'busy' ? `busy: ${report.message}; skipped` : `already ${report.message}; skipped${report.message === 'diverged' ? ' (--force runs it again)' : ''}`;
+  log(`[${runLabel(report.run)}] ${why}`);
+}
+
 async function runInProcess(experiment: Experiment, run: ExperimentRun, options: RunnerOptions): Promise<RunReport> {
   const folder = folderOf(experiment, run);
   try {
@@ -47,10 +67,12 @@ async function runInProcess(experiment: Experiment, run: ExperimentRun, options:
       experiment: experiment.name,
       variant: run.variant,
       overrides: run.overrides,
+      command: `vdm run ${experiment.file} (${runLabel(run)})`,
     });
     return { run, folder, state: 'completed' };
   } catch (error) {
     if (error instanceof InterruptedError) throw error;
+    if (error instanceof RunBusyError) return { run, folder, state: 'busy', message: error.message };
     return { run, folder, state: 'failed', message: error instanceof Error ? error.message : String(error) };
   }
 }
@@ -65,7 +87,8 @@ function runInChild(experiment: Experiment, run: ExperimentRun, options: RunnerO
     // Share the cores: each of N children gets cores/N wasm threads unless the user chose a count.
     const threads = process.env.VDM_WASM_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / options.parallel)));
     const env = { ...process.env, CI: 'true', VDM_WASM_THREADS: threads };
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    // The IPC channel is how the child notices this process is gone, even after a SIGKILL.
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env });
     let lastError = '';
     const relay = (chunk: Buffer, isError: boolean) => {
       for (const line of chunk.toString().split('\n').filter(Boolean)) {
@@ -73,23 +96,41 @@ function runInChild(experiment: Experiment, run: ExperimentRun, options: RunnerO
         options.log(line.startsWith('[') ? line : `[${runLabel(run)}] ${line}`);
       }
     };
-    child.stdout.on('data', (c: Buffer) => relay(c, false));
-    child.stderr.on('data', (c: Buffer) => relay(c, true));
+    child.stdout!.on('data', (c: Buffer) => relay(c, false));
+    child.stderr!.on('data', (c: Buffer) => relay(c, true));
     options.signal?.addEventListener('abort', () => child.kill('SIGINT'), { once: true });
     child.on('close', (code) => {
       const folder = folderOf(experiment, run);
-      resolvePromise(code === 0 ? { run, folder, state: 'completed' } : { run, folder, state: 'failed', message: lastError || `exit code ${code}` });
+      // Another process took the folder between our check and the child's start.
+      const holder = lockHolder(folder);
+      if (holder) resolvePromise({ run, folder, state: 'busy', message: `being written by pid ${holder.pid} on host ${holder.host}` });
+      else resolvePromise(code === 0 ? { run, folder, state: 'completed' } : { run, folder, state: 'failed', message: lastError || `exit code ${code}` });
     });
   });
 }
 
+/**
+ * In a `vdm run --parallel` child: when the parent goes (even SIGKILLed, its end of the IPC
+ * channel closes), stop as after a Ctrl-C, so no run goes on unwatched and its lock is released.
+ */
+function stopWithParent(): void {
+  if (!process.channel) return;
+  process.channel.unref(); // the channel alone must not keep this process alive
+  process.once('disconnect', () => {
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {}); // nobody reads them now
+    process.kill(process.pid, 'SIGTERM');
+  });
+}
+
 export async function runExperiment(experiment: Experiment, runs: readonly ExperimentRun[], options: RunnerOptions): Promise<RunReport[]> {
+  stopWithParent();
   const reports: RunReport[] = [];
   const pending: ExperimentRun[] = [];
   for (const run of runs) {
-    if (!options.force && isDone(experiment, run)) {
-      reports.push({ run, folder: folderOf(experiment, run), state: 'skipped' });
-      options.log(`[${runLabel(run)}] already completed; skipped`);
+    const skip = reasonToSkip(experiment, run, options.force);
+    if (skip) {
+      reports.push(skip);
+      logSkip(skip, options.log);
     } else {
       pending.push(run);
     }
@@ -104,7 +145,9 @@ export async function runExperiment(experiment: Experiment, runs: readonly Exper
   const queue = [...pending];
   const worker = async () => {
     for (let run = queue.shift(); run !== undefined && !options.signal?.aborted; run = queue.shift()) {
-      reports.push(await runInChild(experiment, run, options));
+      const skip = reasonToSkip(experiment, run, options.force); // it may have started elsewhere meanwhile
+      if (skip) logSkip(skip, options.log);
+      reports.push(skip ?? (await runInChild(experiment, run, options)));
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.parallel, pending.length) }, worker));

@@ -9,13 +9,22 @@ import { validateSourced, type RunConfig } from '../config/index.js';
 import { describeIssue, issuePath } from '../config/issues.js';
 import { loadWithExtends } from '../config/load.js';
 import { displayPath, isPlainObject, locate, mergeSourced, type ConfigPath, type PlainObject, type Sourced } from '../config/sourced.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 
 const variantName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" (it names a folder)');
 
+/** Each seed names one run folder: a seed listed twice would be two runs writing one folder. */
+const seedList = z
+  .array(z.number().int().min(0))
+  .min(1)
+  .superRefine((seeds, ctx) => {
+    const twice = seeds.findIndex((seed, i) => seeds.indexOf(seed) !== i);
+    if (twice >= 0) ctx.addIssue({ code: 'custom', path: [twice], message: `seed ${seeds[twice]} is listed twice; each seed is one run` });
+  });
+
 const experimentBlock = z
   .object({
-    seeds: z.array(z.number().int().min(0)).min(1).default([1]),
+    seeds: seedList.default([1]),
     baseline: z.string().optional(),
     variants: z.record(variantName, z.record(z.string(), z.unknown()).nullable()),
   })
@@ -105,6 +114,8 @@ export function loadExperiment(file: string, options: { seeds?: readonly number[
     throw new ConfigError(`baseline '${baseline}' is not one of the variants (${variants.join(', ')})`, locate(own, [...blockPrefix, 'baseline'], file));
   }
   const seeds = options.seeds ?? spec.seeds;
+  const twice = seeds.find((seed, i) => seeds.indexOf(seed) !== i);
+  if (twice !== undefined) throw new UsageError(`--seeds lists seed ${twice} twice; each seed is one run`);
   const runs = variants.flatMap((variant) => {
     const overrides = subtree(own, [...blockPrefix, 'variants', variant]);
     const merged = mergeSourced(base, overrides);

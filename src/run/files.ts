@@ -1,11 +1,16 @@
 // Small file helpers for result folders: JSON written atomically, so a crash or a second
 // process never sees half a file.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
-export function writeFileAtomic(path: string, text: string): void {
+export function writeFileAtomic(path: string, content: string | Buffer): void {
   const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, path);
+  try {
+    writeFileSync(temporary, content);
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true }); // a failed write leaves no partial temporary behind
+    throw error;
+  }
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {
