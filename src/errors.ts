@@ -90,13 +90,14 @@ export class FileSystemError extends VdmError {
 }
 
 /**
- * `error` as a FileSystemError when it is a Node file-system error, unchanged otherwise. `path`
- * names what the user knows (metrics.csv rather than its temporary file); without it, the
- * error's own path. `action` is the verb: write, read, create, remove.
+ * `error` as a FileSystemError when it is a Node file-system error, unchanged otherwise. It names
+ * the error's own path as the user knows it (run.json, not run.json.tmp-123), else `path` (a
+ * failed write to an open file carries no path). `action` is the verb: write, read, create.
  */
 export function asFileSystemError(error: unknown, action: string, path?: string, exitCode: number = ExitCode.badInput): unknown {
   if (error instanceof VdmError || !isFileSystemErrno(error)) return error;
-  return new FileSystemError(action, path ?? error.path ?? '(a file)', error.code, exitCode);
+  const own = error.path?.replace(/\.(tmp|old|new)-\d+/g, '');
+  return new FileSystemError(action, own ?? path ?? '(a file)', error.code, exitCode);
 }
 
 /** The loss became NaN or infinite. */
