@@ -1,18 +1,20 @@
 // `vdm train`: load a config, build its parts, train, and record the run folder.
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { selectBackend, type BackendReport } from '../backend/resolve.js';
 import { configToYaml, loadRunConfig, type RunConfig } from '../config/index.js';
-import { UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
 import { disposeModel } from '../models/types.js';
 import { assertReplaceable, claimRunFolder, runFolderFor, type RunFolder } from '../run/runFolder.js';
 import { buildDataset, buildTrainingParts } from '../train/build.js';
-import type { EpochMetrics, TrainingHook } from '../train/hooks.js';
+import type { EpochMetrics, TrainingHook, TrainingPosition } from '../train/hooks.js';
 import { divergenceGuard } from '../train/hooks/divergenceGuard.js';
 import { metricsCsvHook } from '../train/hooks/metricsCsv.js';
 import { plainProgress, terminalProgress } from '../train/hooks/progress.js';
-import { runRecordHook } from '../train/hooks/runRecord.js';
+import { runRecordHook } from '../run/runRecord.js';
+import { stepsCsvHook } from '../train/hooks/stepsCsv.js';
 import { train } from '../train/trainer.js';
-import { checkpointDir, checkpointHook, restoreCheckpoint } from '../train/checkpoint.js';
+import { checkpointDir, checkpointHook, cleanStaleFiles, hasCheckpoint, restoreCheckpoint } from '../train/checkpoint.js';
 import { assertSameConfig, canResume } from '../run/resume.js';
 
 export interface TrainRequest {
@@ -51,11 +53,13 @@ export async function trainRun(request: TrainRequest): Promise<TrainResult> {
   const parts = buildTrainingParts(config, dataset);
   try {
     const resuming = request.resume === true && !request.force && canResume(folder);
-    let completed: EpochMetrics[] = [];
+    let position: TrainingPosition = { history: [] };
     if (resuming) {
       assertSameConfig(folder, config);
-      completed = restoreCheckpoint(folder.dir, parts);
-      log(`resuming after epoch ${completed.length} from ${checkpointDir(folder.dir)}`);
+      cleanStaleFiles(folder.dir);
+      position = restoreCheckpoint(folder.dir, parts, { metricsCsv: folder.metricsCsv });
+      const at = position.partial ? `in epoch ${position.partial.epoch} after batch ${position.partial.batch}` : `after epoch ${position.history.length}`;
+      log(`resuming ${at} from ${checkpointDir(folder.dir)}`);
     } else {
       claimRunFolder(folder, request.force ?? false);
       writeFileSync(folder.configYaml, configToYaml(config));
@@ -68,15 +72,16 @@ export async function trainRun(request: TrainRequest): Promise<TrainResult> {
         overrides: request.overrides,
         describeDataset: () => dataset.describe(),
         classNames: dataset.classNames,
-        resumedAfterEpoch: resuming ? completed.length : undefined,
+        resumedAfterEpoch: resuming ? position.history.length : undefined,
       }),
       divergenceGuard(),
-      metricsCsvHook(folder.metricsCsv, dataset.numClasses, completed),
-      checkpointHook(folder.dir, parts, completed),
+      metricsCsvHook(folder.metricsCsv, dataset.numClasses, position.history),
+      stepsCsvHook(join(folder.dir, 'steps.csv'), config.logging.steps_every),
+      checkpointHook(folder.dir, parts, position.history), // after the CSV hooks: a checkpoint follows its rows
       request.plain ? plainProgress(log) : terminalProgress(),
     ];
     log(`run folder: ${folder.dir}`);
-    const history = await train(parts, { hooks, signal: request.signal, completed });
+    const history = await train(parts, { hooks, signal: request.signal, resume: position });
     return { folder, backend, history };
   } finally {
     disposeModel(parts.model);
@@ -97,7 +102,15 @@ export async function trainCommand(options: TrainCommandOptions, log: (line: str
   if (!options.config) throw new UsageError('vdm train needs --config <file>');
   const config = loadRunConfig(options.config, options.set ?? []);
   const plain = options.quiet === true || !process.stderr.isTTY || Boolean(process.env.CI);
-  const result = await trainRun({ config, force: options.force, resume: options.resume, plain, log, signal });
+  let result: TrainResult;
+  try {
+    result = await trainRun({ config, force: options.force, resume: options.resume, plain, log, signal });
+  } catch (error) {
+    const folder = runFolderFor(config);
+    if (!(error instanceof InterruptedError) || !hasCheckpoint(folder.dir)) throw error;
+    const sets = (options.set ?? []).map((s) => ` --set ${JSON.stringify(s)}`).join('');
+    throw new InterruptedError(`${error.message}; saved in ${folder.dir}; continue with: vdm train -c ${options.config}${sets} --resume`);
+  }
   const last = result.history.at(-1);
   if (last) log(`done: test acc ${(last.test_acc * 100).toFixed(2)}% after ${last.epoch} epochs; results in ${result.folder.dir}`);
   return result;
