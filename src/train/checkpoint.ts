@@ -51,11 +51,16 @@ interface CheckpointIndex {
 export type CheckpointStep = 'folder-written' | 'folder-renamed' | 'pointer-written' | 'pointer-switched';
 
 /**
- * Test hook: VDM_TEST_CRASH_AT=<step> kills the process (SIGKILL: no cleanup, as a power cut or
- * the OOM killer would) at that step of a save, so the kill-and-resume tests can hit each one.
+ * Test hook: VDM_TEST_CRASH_AT=<step>[:<n>] kills the process with SIGKILL (no cleanup, as a power
+ * cut or the OOM killer would) at that step of its n-th save (default 1st), so the kill-and-resume
+ * tests can hit each step. Unset, it does nothing.
  */
+const crashCounts = new Map<CheckpointStep, number>();
 function crashForTests(step: CheckpointStep): void {
-  if (process.env.VDM_TEST_CRASH_AT === step) process.kill(process.pid, 'SIGKILL');
+  const [at, nth = '1'] = (process.env.VDM_TEST_CRASH_AT ?? '').split(':');
+  if (at !== step) return;
+  crashCounts.set(step, (crashCounts.get(step) ?? 0) + 1);
+  if (crashCounts.get(step) === Number(nth)) process.kill(process.pid, 'SIGKILL');
 }
 
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
@@ -238,12 +243,20 @@ function metricsRows(path: string): string[] {
  * has at most one row more (written at an epoch's end just before a checkpoint that never came).
  * Anything else means one of the two was replaced or edited, and resuming would write wrong rows.
  */
-function checkAgainstMetrics(dir: string, index: CheckpointIndex, metricsCsv: string, numClasses: number): void {
-  const { history } = index;
-  const consistent = index.epoch === history.length && history.every((m, i) => m.epoch === i + 1) && (!index.partial || index.partial.epoch === history.length + 1);
-  if (!consistent) throw new DataError(`${dir}: checkpoint is damaged (its history does not match its epoch ${index.epoch}); pass --force to start the run over`);
+function checkAgainstMetrics(dir: string, index: CheckpointIndex, metricsCsv: string, parts: TrainingParts): void {
+  const { history, partial } = index;
+  // The optimizer counts its steps: a history cut short would not account for all of them.
+  const batchesPerEpoch = Math.ceil(parts.dataset.size('train') / parts.batchSize);
+  const steps = history.length * batchesPerEpoch + (partial?.batch ?? 0);
+  const consistent =
+    index.epoch === history.length && history.every((m, i) => m.epoch === i + 1) && (!partial || partial.epoch === history.length + 1) && index.optimizerStep === steps;
+  if (!consistent) {
+    throw new DataError(
+      `${dir}: checkpoint is damaged (its history of ${history.length} epochs accounts for ${steps} steps, its optimizer took ${index.optimizerStep}); pass --force to start the run over`,
+    );
+  }
   const rows = metricsRows(metricsCsv);
-  const differing = history.findIndex((m, i) => rows[i] !== metricsCsvLine(m, numClasses));
+  const differing = history.findIndex((m, i) => rows[i] !== metricsCsvLine(m, parts.dataset.numClasses));
   if (rows.length < history.length || rows.length > history.length + 1 || differing >= 0) {
     const where = differing >= 0 && differing < rows.length ? `; row ${differing + 1} differs` : '';
     throw new DataError(
@@ -264,7 +277,7 @@ export function restoreCheckpoint(runDir: string, parts: TrainingParts, options:
   if ((index.format !== FORMAT && index.format !== 1) || bytes.length !== expected) {
     throw new DataError(`${dir}: checkpoint is damaged or of another format (${bytes.length} bytes, expected ${expected})`);
   }
-  if (options.metricsCsv) checkAgainstMetrics(dir, index, options.metricsCsv, parts.dataset.numClasses);
+  if (options.metricsCsv) checkAgainstMetrics(dir, index, options.metricsCsv, parts);
   const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
   const byGroup = new Map<string, Float32Array[]>();
   let offset = 0;
