@@ -3,7 +3,7 @@
 // the uninterrupted run.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { selectBackend } from '../../src/backend/resolve.js';
@@ -12,6 +12,7 @@ import { DataError, InterruptedError } from '../../src/errors.js';
 import { disposeModel } from '../../src/models/types.js';
 import { buildDataset, buildTrainingParts } from '../../src/train/build.js';
 import { checkpointHook, cleanStaleFiles, restoreCheckpoint, saveCheckpoint, type CheckpointStep } from '../../src/train/checkpoint.js';
+import type { Dataset } from '../../src/datasets/types.js';
 import type { EpochMetrics, TrainingHook, TrainingPosition } from '../../src/train/hooks.js';
 import { metricsCsvHook } from '../../src/train/hooks/metricsCsv.js';
 import { stepsCsvHook } from '../../src/train/hooks/stepsCsv.js';
@@ -44,9 +45,10 @@ const stepsOf = (dir: string) => withoutTiming(join(dir, 'steps.csv'), 2);
  * Trains the config into `dir` with the run folder's file hooks, as `vdm train` does: from the
  * start, or (`resume`) from the folder's checkpoint. `extra` hooks come first.
  */
-async function trainInto(dir: string, options: { model?: Model; resume?: boolean; signal?: AbortSignal; extra?: TrainingHook[]; checkpoint?: (parts: TrainingParts, history: readonly EpochMetrics[]) => TrainingHook } = {}) {
+async function trainInto(dir: string, options: { model?: Model; wrap?: (d: Dataset) => Dataset; resume?: boolean; signal?: AbortSignal; extra?: TrainingHook[]; checkpoint?: (parts: TrainingParts, history: readonly EpochMetrics[]) => TrainingHook } = {}) {
   const cfg = config(options.model ?? 'mlp');
-  const dataset = await buildDataset(cfg);
+  const built = await buildDataset(cfg);
+  const dataset = options.wrap?.(built) ?? built;
   const parts = buildTrainingParts(cfg, dataset);
   try {
     let position: TrainingPosition = { history: [] };
@@ -115,6 +117,38 @@ for (const [stopAfter, model] of [[4, 'resnet20'], [5, 'mlp'], [3, 'mlp']] as co
     assert.equal(left.length, 2, `one checkpoint folder and the pointer: ${left}`);
   });
 }
+
+test('an interrupt during evaluation saves the epoch with every step taken; resuming reruns only the evaluation', async () => {
+  const dir = tempDir();
+  const controller = new AbortController();
+  let testPasses = 0;
+  // Aborts as the second epoch's evaluation starts.
+  const wrap = (real: Dataset): Dataset =>
+    Object.assign(Object.create(real) as Dataset, {
+      batches(split: 'train' | 'test', options: Parameters<Dataset['batches']>[1]) {
+        if (split === 'test' && ++testPasses === 2) controller.abort();
+        return real.batches(split, options);
+      },
+    });
+  await assert.rejects(trainInto(dir, { wrap, signal: controller.signal }), /interrupted during evaluation/);
+  const position = await trainInto(dir, { resume: true });
+  assert.deepEqual([position.history.length, position.partial?.epoch, position.partial?.batch], [1, 2, 3]);
+  assert.deepEqual(metricsOf(dir), metricsOf(await straight()));
+  assert.deepEqual(stepsOf(dir), stepsOf(await straight()));
+});
+
+test('a checkpoint of the earlier format (one checkpoint/ folder) is still resumed', async () => {
+  const { dir, current } = await interruptedAfterTwo();
+  const index = JSON.parse(readFileSync(join(current, 'checkpoint.json'), 'utf8'));
+  const { partial: _partial, ...legacy } = index;
+  writeFileSync(join(current, 'checkpoint.json'), JSON.stringify({ ...legacy, format: 1 }));
+  renameSync(current, join(dir, 'checkpoint'));
+  rmSync(join(dir, 'checkpoint.json'));
+  const position = await trainInto(dir, { resume: true });
+  assert.equal(position.history.length, 2);
+  assert.deepEqual(metricsOf(dir), metricsOf(await straight()));
+  assert.ok(!existsSync(join(dir, 'checkpoint')), 'replaced by the new format at the next save');
+});
 
 const STEPS: CheckpointStep[] = ['folder-written', 'folder-renamed', 'pointer-written', 'pointer-switched'];
 for (const crashAt of STEPS) {
