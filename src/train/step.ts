@@ -86,7 +86,7 @@ export interface EvaluationResult {
  * Mean loss, top-1 and top-5 accuracy over a split, BatchNorm in inference mode. Yields to the
  * event loop after each batch and stops with InterruptedError once `signal` is aborted.
  */
-export async function evaluate(input: StepInput, batches: AsyncIterable<Batch>, signal?: AbortSignal): Promise<EvaluationResult> {
+export async function evaluate(input: StepInput, batches: AsyncIterable<Batch>, signal?: AbortSignal, where = 'during evaluation'): Promise<EvaluationResult> {
   const { model, numClasses } = input;
   let totals = tf.keep(tf.zeros([3]));
   let count = 0;
@@ -103,7 +103,7 @@ export async function evaluate(input: StepInput, batches: AsyncIterable<Batch>, 
     await yieldToEventLoop();
     if (signal?.aborted) {
       totals.dispose();
-      throw new InterruptedError('interrupted during evaluation');
+      throw new InterruptedError(`interrupted ${where}`);
     }
   }
   const [lossSum, correct, top5] = await totals.data();

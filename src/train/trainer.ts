@@ -61,7 +61,7 @@ export async function train(parts: TrainingParts, options: TrainOptions = {}): P
   try {
     await callHooks(hooks, 'onTrainStart', plan);
     for (let epoch = plan.firstEpoch; epoch <= epochs; epoch++) {
-      if (options.signal?.aborted) throw new InterruptedError(`interrupted before epoch ${epoch}`);
+      if (options.signal?.aborted) throw new InterruptedError(`interrupted in epoch ${epoch}, batch ${progress?.batch ?? 0} of ${batchesPerEpoch} (before its next step)`);
       await callHooks(hooks, 'onEpochStart', epoch);
       progress ??= freshProgress(epoch);
       const metrics = await runEpoch(context, progress);
@@ -121,11 +121,11 @@ async function runEpoch({ parts, input, plan, hooks, signal, history }: EpochCon
       images: p.images, imagesPerSecond: p.images / p.seconds, runSeconds: earlierSeconds + p.seconds,
     });
     await yieldToEventLoop();
-    if (signal?.aborted) throw new InterruptedError(`interrupted in epoch ${epoch} after batch ${p.batch} of ${plan.batchesPerEpoch}`);
+    if (signal?.aborted) throw new InterruptedError(`interrupted in epoch ${epoch}, batch ${p.batch} of ${plan.batchesPerEpoch} (stopped after that step)`);
   }
   const trainSeconds = p.seconds;
   // An interrupt during evaluation stops it too: the saved position (every step taken) reruns it.
-  const test = await evaluate(input, parts.dataset.batches('test', { batchSize: parts.batchSize }), signal);
+  const test = await evaluate(input, parts.dataset.batches('test', { batchSize: parts.batchSize }), signal, `in epoch ${epoch}, batch ${p.batch} of ${plan.batchesPerEpoch} (during its evaluation)`);
   return {
     epoch,
     lr: p.lr,

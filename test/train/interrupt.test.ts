@@ -130,7 +130,7 @@ test('an interrupt during evaluation saves the epoch with every step taken; resu
         return real.batches(split, options);
       },
     });
-  await assert.rejects(trainInto(dir, { wrap, signal: controller.signal }), /interrupted during evaluation/);
+  await assert.rejects(trainInto(dir, { wrap, signal: controller.signal }), /interrupted in epoch 2, batch 3 of 3 \(during its evaluation\)/);
   const position = await trainInto(dir, { resume: true });
   assert.deepEqual([position.history.length, position.partial?.epoch, position.partial?.batch], [1, 2, 3]);
   assert.deepEqual(metricsOf(dir), metricsOf(await straight()));
