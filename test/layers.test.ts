@@ -3,7 +3,7 @@
 // folder has to be placed on purpose.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,13 +22,6 @@ const LAYERS: readonly (readonly string[])[] = [
   ['registry', 'random'],
   ['errors'],
 ];
-
-/**
- * Imports that break the order today and are being fixed on another branch; each is keyed by the
- * importing file and stops counting once that file is gone. src/train/hooks/runRecord.ts moves
- * to src/run/runRecord.ts (the trainer's branch): delete this entry after that merge.
- */
-const PENDING_MOVES: ReadonlyMap<string, string> = new Map([['train/hooks/runRecord.ts', 'run']]);
 
 const rank = new Map(LAYERS.flatMap((folders, level) => folders.map((folder) => [folder, level] as const)));
 
@@ -62,8 +55,6 @@ function importEdges(): Edge[] {
   });
 }
 
-const isPending = (edge: Edge) => PENDING_MOVES.get(edge.file) === edge.to && existsSync(join(SRC, edge.file));
-
 test('every folder of src/ has a place in the layer order', () => {
   const folders = [...new Set(sourceFiles(SRC).map(topFolder))];
   const unplaced = folders.filter((folder) => !rank.has(folder));
@@ -77,7 +68,7 @@ test('only the cli imports src/commands', () => {
 
 test('imports point down the layers only (so no two folders import each other)', () => {
   const wrong = importEdges()
-    .filter((e) => rank.has(e.from) && rank.has(e.to) && rank.get(e.to)! <= rank.get(e.from)! && !isPending(e))
+    .filter((e) => rank.has(e.from) && rank.has(e.to) && rank.get(e.to)! <= rank.get(e.from)!)
     .map((e) => `${e.file} -> ${e.to}`);
   assert.deepEqual([...new Set(wrong)], []);
 });

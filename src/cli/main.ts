@@ -13,15 +13,22 @@ import { trainCommand } from '../commands/train.js';
 import { listCommand } from '../commands/list.js';
 import { ExitCode, UsageError, VdmError, exitCodeFor, explained } from '../errors.js';
 import { VDM_VERSION } from '../run/provenance.js';
+import { runImmediateExitCallbacks } from '../shutdown.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-/** Aborted by the first Ctrl-C (the run stops cleanly after its step); a second one exits at once. */
+/**
+ * Aborted by the first Ctrl-C or SIGTERM: the run stops after its current step and saves that
+ * position. A second one quits at once, after the exit-time callbacks (run.json's status).
+ */
 function interruptSignal(): AbortSignal {
   const controller = new AbortController();
   const onSignal = () => {
-    if (controller.signal.aborted) process.exit(ExitCode.interrupted);
+    if (controller.signal.aborted) {
+      runImmediateExitCallbacks();
+      process.exit(ExitCode.interrupted);
+    }
     process.stderr.write('\nvdm: stopping after the current step (Ctrl-C again to quit now)\n');
     controller.abort();
   };

@@ -32,6 +32,8 @@ export function toPlainConfig(config: RunConfig): Record<string, unknown> {
     optimizer: { name: optimizer.name, lr: optimizer.lr, weight_decay: optimizer.weight_decay, ...optimizer.params },
     schedule: { name: schedule.name, warmup_epochs: schedule.warmup_epochs, ...schedule.params },
     vdm: dropUndefined({ name: vdm.name, ...vdm.options, ...vdm.params } as Record<string, unknown>),
+    // Only when set: config.yaml of runs made before the key existed still match (resume).
+    ...(config.logging.steps_every !== 1 ? { logging: config.logging } : {}),
   };
 }
 

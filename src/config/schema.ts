@@ -49,5 +49,6 @@ export const topLevelSchema = z
     optimizer: commonBlockSchemas.optimizer.loose(),
     schedule: commonBlockSchemas.schedule.loose().default({ name: 'constant', warmup_epochs: 0 }),
     vdm: commonBlockSchemas.vdm.loose().default({ name: 'none', apply: 'batch', normalize: 'none', start_epoch: 1 }),
+    logging: z.object({ steps_every: z.number().int().positive().default(1).describe('write every N-th step to steps.csv') }).strict().default({ steps_every: 1 }),
   })
   .strict();

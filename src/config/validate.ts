@@ -94,6 +94,7 @@ export function validateConfig(sourced: Sourced, file: string, hooks: ValidateHo
     optimizer: { ...named('optimizer'), lr: optimizer.lr, weight_decay: optimizer.weight_decay },
     schedule: { ...named('schedule'), warmup_epochs: schedule.warmup_epochs },
     vdm: { ...named('vdm'), options: vdmOptions },
+    logging: top.logging,
     source: file,
   };
   const vdmProblem = hooks.checkVdm?.(config.vdm);

@@ -87,15 +87,19 @@ export class InMemoryImageDataset implements Dataset {
     const count = data.labels.length;
     const order = options.rng ? options.rng.permutation(count) : null;
     const augment = split === 'train' ? this.augment : 'none';
-    for (let start = 0; start < count; start += options.batchSize) {
+    for (let start = 0, index = 0; start < count; start += options.batchSize, index++) {
       const size = Math.min(options.batchSize, count - start);
+      if (index < (options.skip ?? 0)) {
+        for (let k = 0; k < size; k++) drawPlacement(augment, options.rng); // keep the stream aligned
+        continue;
+      }
       const x = new Float32Array(size * this.imageBytes);
       const y = new Int32Array(size);
       for (let k = 0; k < size; k++) {
-        const index = order ? order[start + k] : start + k;
+        const example = order ? order[start + k] : start + k;
         const placement = drawPlacement(augment, options.rng);
-        writeAugmented(data.pixels, index * this.imageBytes, this.inputShape, placement, this.normalization, x, k * this.imageBytes);
-        y[k] = data.labels[index];
+        writeAugmented(data.pixels, example * this.imageBytes, this.inputShape, placement, this.normalization, x, k * this.imageBytes);
+        y[k] = data.labels[example];
       }
       yield { x, y, size };
     }

@@ -16,6 +16,11 @@ export interface BatchOptions {
   readonly batchSize: number;
   /** Drives the shuffle and augmentation of a training epoch; absent: fixed order, no augmentation. */
   readonly rng?: RandomStream;
+  /**
+   * Batches to leave out at the start (a run resumed mid-epoch). Their random draws are still
+   * taken from `rng`, so the batches after them are exactly those of an uninterrupted epoch.
+   */
+  readonly skip?: number;
 }
 
 export interface Dataset {

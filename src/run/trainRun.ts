@@ -1,19 +1,21 @@
 // The recipe for one run, shared by `vdm train` and the experiment runner: lock the run folder,
 // decide between a fresh start and a resume, build the parts, train with the recording hooks.
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { selectBackend, type BackendReport } from '../backend/resolve.js';
 import { configToYaml, type RunConfig } from '../config/index.js';
 import { ExitCode, UsageError, asFileSystemError } from '../errors.js';
 import { disposeModel } from '../models/types.js';
 import { buildDataset, buildTrainingParts } from '../train/build.js';
-import { checkpointDir, checkpointHook, restoreCheckpoint } from '../train/checkpoint.js';
-import type { EpochMetrics, TrainingHook } from '../train/hooks.js';
+import { checkpointDir, checkpointHook, cleanStaleFiles, restoreCheckpoint } from '../train/checkpoint.js';
+import type { EpochMetrics, TrainingHook, TrainingPosition } from '../train/hooks.js';
 import { divergenceGuard } from '../train/hooks/divergenceGuard.js';
 import { metricsCsvHook } from '../train/hooks/metricsCsv.js';
 import { plainProgress, terminalProgress } from '../train/hooks/progress.js';
-import { runRecordHook } from '../train/hooks/runRecord.js';
+import { stepsCsvHook } from '../train/hooks/stepsCsv.js';
 import { train } from '../train/trainer.js';
 import { acquireRunLock } from './lock.js';
+import { runRecordHook } from './runRecord.js';
 import { assertSameConfig, canResume } from './resume.js';
 import { assertStartable, claimRunFolder, readRunState, runFolderFor, type RunFolder } from './runFolder.js';
 
@@ -94,10 +96,12 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
   log(describeBackend(backend));
   const parts = buildTrainingParts(config, dataset);
   try {
-    let completed: EpochMetrics[] = [];
+    let position: TrainingPosition = { history: [] };
     if (resuming) {
-      completed = restoreCheckpoint(folder.dir, parts);
-      log(`resuming after epoch ${completed.length} from ${checkpointDir(folder.dir)}`);
+      cleanStaleFiles(folder.dir);
+      position = restoreCheckpoint(folder.dir, parts, { metricsCsv: folder.metricsCsv });
+      const at = position.partial ? `in epoch ${position.partial.epoch} after batch ${position.partial.batch}` : `after epoch ${position.history.length}`;
+      log(`resuming ${at} from ${checkpointDir(folder.dir)}`);
     } else {
       try {
         claimRunFolder(folder);
@@ -116,7 +120,7 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
         overrides: request.overrides,
         describeDataset: () => dataset.describe(),
         classNames: dataset.classNames,
-        resumedAfterEpoch: resuming ? completed.length : undefined,
+        resumedAfterEpoch: resuming ? position.history.length : undefined,
       });
     } catch (error) {
       throw asFileSystemError(error, 'write', folder.runJson); // its first write: before the run, exit 2
@@ -124,12 +128,14 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
     const hooks: TrainingHook[] = [
       files(record, folder.runJson),
       divergenceGuard(),
-      files(metricsCsvHook(folder.metricsCsv, dataset.numClasses, completed), folder.metricsCsv),
-      files(checkpointHook(folder.dir, parts, completed), checkpointDir(folder.dir)),
+      files(metricsCsvHook(folder.metricsCsv, dataset.numClasses, position.history), folder.metricsCsv),
+      files(stepsCsvHook(join(folder.dir, 'steps.csv'), config.logging.steps_every), join(folder.dir, 'steps.csv')),
+      // after the CSV hooks: a checkpoint follows its rows
+      files(checkpointHook(folder.dir, parts, position.history), checkpointDir(folder.dir)),
       request.plain ? plainProgress(log) : terminalProgress(),
     ];
     log(`run folder: ${folder.dir}`);
-    const history = await train(parts, { hooks, signal: request.signal, completed });
+    const history = await train(parts, { hooks, signal: request.signal, resume: position });
     return { folder, backend, history };
   } finally {
     disposeModel(parts.model);

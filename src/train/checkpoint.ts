@@ -1,37 +1,128 @@
 // Checkpoints for exact resume: weights, BatchNorm statistics, optimizer slots, the deformation's
-// state and the epochs so far. Data order and augmentation are functions of (seed, epoch) and
-// the schedule of the step count, so this is all a run needs to continue bit for bit.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// state, the finished epochs and, after an interrupt, the unfinished epoch's position and sums.
+// Data order and augmentation are functions of (seed, epoch) and the schedule of the step
+// count, so this is all a run needs to continue bit for bit.
+//
+// On disk: numbered folders (checkpoint-000012/ with checkpoint.bin and checkpoint.json) and a
+// small pointer, <run>/checkpoint.json, naming the current one with the sha256 of its files. A
+// new checkpoint is written and fsynced in full before one atomic rename of the pointer makes it
+// current; older folders are deleted only after that. A kill at any moment therefore leaves the
+// pointer on a complete checkpoint.
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DataError } from '../errors.js';
 import type { OptimizerState } from '../optimizers/types.js';
 import type { DeformationState } from '../vdms/deformation.js';
-import type { EpochMetrics, TrainingHook } from './hooks.js';
+import type { EpochMetrics, EpochProgress, TrainingHook, TrainingPosition } from './hooks.js';
+import { metricsCsvLine } from './hooks/metricsCsv.js';
 import type { TrainingParts } from './trainer.js';
 
-const FORMAT = 1;
+const FORMAT = 2;
+const POINTER = 'checkpoint.json';
+const FOLDER = /^checkpoint-(\d{6,})$/;
+/** Format 1: one checkpoint/ folder, swapped by two renames, no checksums. Still read. */
+const LEGACY_FOLDER = 'checkpoint';
+
+interface CheckpointPointer {
+  readonly format: number;
+  readonly current: string;
+  readonly epoch: number;
+  readonly batch: number;
+  readonly bin_sha256: string;
+  readonly index_sha256: string;
+}
 
 interface CheckpointIndex {
   readonly format: number;
+  /** Finished epochs; the history's length. */
   readonly epoch: number;
   readonly history: EpochMetrics[];
+  /** The unfinished epoch, when the run was interrupted inside it. */
+  readonly partial?: EpochProgress | null;
   readonly deformation: DeformationState;
   readonly optimizerStep: number;
   /** Byte layout of checkpoint.bin: each array's group, shape and length, in order. */
   readonly arrays: { group: string; shape: number[]; length: number }[];
 }
 
-export function checkpointDir(runDir: string): string {
-  return join(runDir, 'checkpoint');
+/** The moments between the steps of a save, where a test makes the process die. */
+export type CheckpointStep = 'folder-written' | 'folder-renamed' | 'pointer-written' | 'pointer-switched';
+
+/**
+ * Test hook: VDM_TEST_CRASH_AT=<step>[:<n>] kills the process with SIGKILL (no cleanup, as a power
+ * cut or the OOM killer would) at that step of its n-th save (default 1st), so the kill-and-resume
+ * tests can hit each step. Unset, it does nothing.
+ */
+const crashCounts = new Map<CheckpointStep, number>();
+function crashForTests(step: CheckpointStep): void {
+  const [at, nth = '1'] = (process.env.VDM_TEST_CRASH_AT ?? '').split(':');
+  if (at !== step) return;
+  crashCounts.set(step, (crashCounts.get(step) ?? 0) + 1);
+  if (crashCounts.get(step) === Number(nth)) process.kill(process.pid, 'SIGKILL');
 }
+
+const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
+
+function writeSynced(path: string, bytes: Buffer | string): void {
+  const fd = openSync(path, 'w');
+  try {
+    const buffer = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+    for (let done = 0; done < buffer.length; ) done += writeSync(fd, buffer, done);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Makes a rename or creation inside `dir` durable. */
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readPointer(runDir: string): CheckpointPointer | undefined {
+  const path = join(runDir, POINTER);
+  if (!existsSync(path)) return undefined;
+  let pointer: CheckpointPointer;
+  try {
+    pointer = JSON.parse(readFileSync(path, 'utf8')) as CheckpointPointer;
+  } catch (error) {
+    throw new DataError(`${path}: not a valid checkpoint pointer (${(error as Error).message}); pass --force to start the run over`);
+  }
+  if (pointer?.format !== FORMAT || typeof pointer.current !== 'string' || !FOLDER.test(pointer.current)) {
+    throw new DataError(`${path}: not a checkpoint pointer of format ${FORMAT}; pass --force to start the run over`);
+  }
+  return pointer;
+}
+
+function folderNumbers(runDir: string): number[] {
+  if (!existsSync(runDir)) return [];
+  return readdirSync(runDir).flatMap((name) => {
+    const match = FOLDER.exec(name);
+    return match ? [Number(match[1])] : [];
+  });
+}
+
+const folderName = (n: number) => `checkpoint-${String(n).padStart(6, '0')}`;
 
 export function hasCheckpoint(runDir: string): boolean {
-  return existsSync(join(checkpointDir(runDir), 'checkpoint.json'));
+  return existsSync(join(runDir, POINTER)) || existsSync(join(runDir, LEGACY_FOLDER, 'checkpoint.json'));
 }
 
-/** Writes into a fresh folder, then swaps it in, so a crash never leaves half a checkpoint. */
-export function saveCheckpoint(runDir: string, parts: TrainingParts, history: readonly EpochMetrics[]): void {
+/** The folder holding the current checkpoint (for messages). */
+export function checkpointDir(runDir: string): string {
+  const pointer = existsSync(join(runDir, POINTER)) ? readPointer(runDir) : undefined;
+  return join(runDir, pointer?.current ?? LEGACY_FOLDER);
+}
+
+/** Writes a new checkpoint folder, then switches the pointer to it, then deletes older ones. */
+export function saveCheckpoint(runDir: string, parts: TrainingParts, position: TrainingPosition, atStep: (step: CheckpointStep) => void = crashForTests): void {
   const optimizer = parts.optimizer.getState();
   const groups: [string, Float32Array[], number[][]][] = [
     ['params', parts.model.params.map((p) => p.dataSync() as Float32Array), parts.model.params.map((p) => p.shape)],
@@ -43,33 +134,150 @@ export function saveCheckpoint(runDir: string, parts: TrainingParts, history: re
   const arrays = groups.flatMap(([group, values, shapes]) => values.map((v, i) => ({ group, shape: shapes[i], length: v.length, v })));
   const index: CheckpointIndex = {
     format: FORMAT,
-    epoch: history.length,
-    history: [...history],
+    epoch: position.history.length,
+    history: [...position.history],
+    partial: position.partial ?? null,
     deformation: parts.deformation.getState(),
     optimizerStep: optimizer.step,
     arrays: arrays.map(({ group, shape, length }) => ({ group, shape, length })),
   };
-  const final = checkpointDir(runDir);
-  const fresh = `${final}.tmp-${process.pid}`;
+  const bin = Buffer.concat(arrays.map(({ v }) => Buffer.from(v.buffer, v.byteOffset, v.byteLength)));
+  const indexText = `${JSON.stringify(index)}\n`;
+
+  const name = folderName(Math.max(0, ...folderNumbers(runDir)) + 1);
+  const fresh = join(runDir, `${name}.tmp-${process.pid}`);
   rmSync(fresh, { recursive: true, force: true });
   mkdirSync(fresh);
-  writeFileSync(join(fresh, 'checkpoint.bin'), Buffer.concat(arrays.map(({ v }) => Buffer.from(v.buffer, v.byteOffset, v.byteLength))));
-  writeFileSync(join(fresh, 'checkpoint.json'), `${JSON.stringify(index)}\n`);
-  const old = `${final}.old-${process.pid}`;
-  if (existsSync(final)) renameSync(final, old);
-  renameSync(fresh, final);
-  rmSync(old, { recursive: true, force: true });
+  writeSynced(join(fresh, 'checkpoint.bin'), bin);
+  writeSynced(join(fresh, 'checkpoint.json'), indexText);
+  syncDir(fresh);
+  atStep('folder-written');
+  renameSync(fresh, join(runDir, name));
+  syncDir(runDir);
+  atStep('folder-renamed');
+  const pointer: CheckpointPointer = {
+    format: FORMAT, current: name, epoch: index.epoch, batch: position.partial?.batch ?? 0,
+    bin_sha256: sha256(bin), index_sha256: sha256(indexText),
+  };
+  const pointerTmp = join(runDir, `${POINTER}.tmp-${process.pid}`);
+  writeSynced(pointerTmp, `${JSON.stringify(pointer, null, 2)}\n`);
+  atStep('pointer-written');
+  renameSync(pointerTmp, join(runDir, POINTER)); // the switch
+  syncDir(runDir);
+  atStep('pointer-switched');
+  removeOtherCheckpoints(runDir, name);
 }
 
-/** Restores a run's state from its checkpoint and returns the epochs it had completed. */
-export function restoreCheckpoint(runDir: string, parts: TrainingParts): EpochMetrics[] {
-  const dir = checkpointDir(runDir);
-  const index = JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as CheckpointIndex;
-  const bytes = readFileSync(join(dir, 'checkpoint.bin'));
-  const expected = index.arrays.reduce((n, a) => n + a.length * 4, 0);
-  if (index.format !== FORMAT || bytes.length !== expected) {
+function removeOtherCheckpoints(runDir: string, current: string): void {
+  for (const entry of readdirSync(runDir)) {
+    if ((FOLDER.test(entry) && entry !== current) || entry === LEGACY_FOLDER) rmSync(join(runDir, entry), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes what a killed process left: its `*.tmp-PID` and `*.old-PID` files and folders, and
+ * checkpoint folders the pointer does not name (written, but never switched to). Files of a live
+ * process are left alone.
+ */
+export function cleanStaleFiles(runDir: string): string[] {
+  const current = readPointer(runDir)?.current;
+  const removed: string[] = [];
+  for (const entry of readdirSync(runDir)) {
+    const temporary = /\.(?:tmp|old)-(\d+)$/.exec(entry);
+    const stale = temporary ? Number(temporary[1]) === process.pid || !isAlive(Number(temporary[1])) : current !== undefined && FOLDER.test(entry) && entry !== current;
+    if (stale) {
+      rmSync(join(runDir, entry), { recursive: true, force: true });
+      removed.push(entry);
+    }
+  }
+  return removed;
+}
+
+function readVerified(runDir: string): { dir: string; index: CheckpointIndex; bytes: Buffer } {
+  const pointer = readPointer(runDir);
+  if (pointer === undefined) {
+    const dir = join(runDir, LEGACY_FOLDER);
+    if (!existsSync(join(dir, 'checkpoint.json'))) throw new DataError(`${runDir}: no checkpoint to resume from`);
+    return { dir, index: parseIndex(dir, readFileSync(join(dir, 'checkpoint.json'), 'utf8')), bytes: readFileSync(join(dir, 'checkpoint.bin')) };
+  }
+  const dir = join(runDir, pointer.current);
+  let indexText: string;
+  let bytes: Buffer;
+  try {
+    indexText = readFileSync(join(dir, 'checkpoint.json'), 'utf8');
+    bytes = readFileSync(join(dir, 'checkpoint.bin'));
+  } catch (error) {
+    throw new DataError(`${dir}: checkpoint is damaged (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass --force to start the run over`);
+  }
+  if (sha256(bytes) !== pointer.bin_sha256 || sha256(indexText) !== pointer.index_sha256) {
+    throw new DataError(`${dir}: checkpoint is damaged (sha256 differs from ${join(runDir, POINTER)}); pass --force to start the run over`);
+  }
+  return { dir, index: parseIndex(dir, indexText), bytes };
+}
+
+function parseIndex(dir: string, text: string): CheckpointIndex {
+  try {
+    return JSON.parse(text) as CheckpointIndex;
+  } catch {
+    throw new DataError(`${dir}/checkpoint.json: checkpoint is damaged (not valid JSON); pass --force to start the run over`);
+  }
+}
+
+/** The data rows of metrics.csv, without the header (a missing file has none). */
+function metricsRows(path: string): string[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').slice(1).filter((line) => line !== '');
+}
+
+/**
+ * The checkpoint must continue metrics.csv: its history is the file's first rows, and the file
+ * has at most one row more (written at an epoch's end just before a checkpoint that never came).
+ * Anything else means one of the two was replaced or edited, and resuming would write wrong rows.
+ */
+function checkAgainstMetrics(dir: string, index: CheckpointIndex, metricsCsv: string, parts: TrainingParts): void {
+  const { history, partial } = index;
+  // The optimizer counts its steps: a history cut short would not account for all of them.
+  const batchesPerEpoch = Math.ceil(parts.dataset.size('train') / parts.batchSize);
+  const steps = history.length * batchesPerEpoch + (partial?.batch ?? 0);
+  const consistent =
+    index.epoch === history.length && history.every((m, i) => m.epoch === i + 1) && (!partial || partial.epoch === history.length + 1) && index.optimizerStep === steps;
+  if (!consistent) {
+    throw new DataError(
+      `${dir}: checkpoint is damaged (its history of ${history.length} epochs accounts for ${steps} steps, its optimizer took ${index.optimizerStep}); pass --force to start the run over`,
+    );
+  }
+  const rows = metricsRows(metricsCsv);
+  const differing = history.findIndex((m, i) => rows[i] !== metricsCsvLine(m, parts.dataset.numClasses));
+  if (rows.length < history.length || rows.length > history.length + 1 || differing >= 0) {
+    const where = differing >= 0 && differing < rows.length ? `; row ${differing + 1} differs` : '';
+    throw new DataError(
+      `${dir}: checkpoint holds ${history.length} epochs but ${metricsCsv} has ${rows.length} rows${where}; pass --force to start the run over`,
+    );
+  }
+}
+
+export interface RestoreOptions {
+  /** Check the checkpoint against this metrics.csv (resume); flatness reads a finished run without it. */
+  readonly metricsCsv?: string;
+}
+
+/** Restores a run's state from its current checkpoint and returns where it stood. */
+export function restoreCheckpoint(runDir: string, parts: TrainingParts, options: RestoreOptions = {}): TrainingPosition {
+  const { dir, index, bytes } = readVerified(runDir);
+  const expected = index.arrays?.reduce((n, a) => n + a.length * 4, 0);
+  if ((index.format !== FORMAT && index.format !== 1) || bytes.length !== expected) {
     throw new DataError(`${dir}: checkpoint is damaged or of another format (${bytes.length} bytes, expected ${expected})`);
   }
+  if (options.metricsCsv) checkAgainstMetrics(dir, index, options.metricsCsv, parts);
   const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
   const byGroup = new Map<string, Float32Array[]>();
   let offset = 0;
@@ -88,16 +296,23 @@ export function restoreCheckpoint(runDir: string, parts: TrainingParts): EpochMe
   );
   parts.optimizer.setState({ step: index.optimizerStep, slots }, parts.model.params);
   parts.deformation.setState(index.deformation);
-  return index.history;
+  return { history: index.history, partial: index.partial ?? undefined };
 }
 
-/** Saves a checkpoint after every epoch, so an interrupted run loses at most one epoch. */
+/**
+ * Saves a checkpoint after every epoch, and of the exact step reached when interrupted, so an
+ * interrupted run loses nothing and a killed one at most an epoch. Put it after the metrics.csv
+ * hook: the check on resume expects the row to be written before its checkpoint.
+ */
 export function checkpointHook(runDir: string, parts: TrainingParts, completed: readonly EpochMetrics[] = []): TrainingHook {
   const history = [...completed];
   return {
     onEpochEnd(metrics) {
       history.push(metrics);
-      saveCheckpoint(runDir, parts, history);
+      saveCheckpoint(runDir, parts, { history });
+    },
+    onInterrupt(position) {
+      if (position.partial && position.partial.batch > 0) saveCheckpoint(runDir, parts, position);
     },
   };
 }

@@ -35,11 +35,40 @@ export interface StepStats {
   readonly images: number;
   /** Training images per second so far in this epoch. */
   readonly imagesPerSecond: number;
+  /** Training seconds of the whole run so far (earlier epochs and earlier processes included). */
+  readonly runSeconds: number;
+}
+
+/**
+ * How far an epoch has got: its steps so far and the running sums its metrics row is made of.
+ * Saved when a run is interrupted mid-epoch, so that resuming finishes the same row.
+ */
+export interface EpochProgress {
+  readonly epoch: number;
+  /** Steps (batches) of this epoch already taken. */
+  readonly batch: number;
+  readonly lossSum: number;
+  readonly correct: number;
+  readonly deformedSum: number;
+  readonly scaleSum: number;
+  readonly images: number;
+  /** Wall time of the epoch's steps so far. */
+  readonly seconds: number;
+  /** The last step's learning rate. */
+  readonly lr: number;
+}
+
+/** Where a stopped run stands: its finished epochs, and the unfinished one if it had begun. */
+export interface TrainingPosition {
+  readonly history: readonly EpochMetrics[];
+  readonly partial?: EpochProgress;
 }
 
 export interface TrainingPlan {
   readonly epochs: number;
   readonly firstEpoch: number;
+  /** Steps already taken before this process started (0 for a fresh run). */
+  readonly firstStep: number;
   readonly batchesPerEpoch: number;
   readonly trainSize: number;
   readonly testSize: number;
@@ -60,6 +89,8 @@ export interface TrainingHook {
   onEpochStart?(epoch: number): MaybePromise;
   onStepEnd?(step: StepStats): MaybePromise;
   onEpochEnd?(metrics: EpochMetrics): MaybePromise;
+  /** An interrupt stopped the run after a step: save what resuming needs. A throw makes the run 'failed'. */
+  onInterrupt?(position: TrainingPosition): MaybePromise;
   /** Always called, also when training failed; must not throw. */
   onTrainEnd?(outcome: TrainingOutcome): MaybePromise;
 }

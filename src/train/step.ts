@@ -2,6 +2,7 @@
 // single small tensor of statistics (one device-to-host transfer), so a GPU is not stalled.
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../datasets/types.js';
+import { InterruptedError } from '../errors.js';
 import { applyBatchNormUpdates, type BatchNormUpdate } from '../models/nn.js';
 import type { Model } from '../models/types.js';
 import type { Optimizer } from '../optimizers/types.js';
@@ -66,6 +67,14 @@ export async function trainStep(input: StepInput, batch: Batch, lr: number, epoc
   return { loss, correct, deformedLoss, gradScale };
 }
 
+/**
+ * Lets timers, I/O and signal handlers run. Each step's own await settles as a microtask, so
+ * without this a terminal's progress bar and Ctrl-C would wait for the epoch's end.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export interface EvaluationResult {
   readonly loss: number;
   readonly accuracy: number;
@@ -73,8 +82,11 @@ export interface EvaluationResult {
   readonly count: number;
 }
 
-/** Mean loss, top-1 and top-5 accuracy over a split, BatchNorm in inference mode. */
-export async function evaluate(input: StepInput, batches: AsyncIterable<Batch>): Promise<EvaluationResult> {
+/**
+ * Mean loss, top-1 and top-5 accuracy over a split, BatchNorm in inference mode. Yields to the
+ * event loop after each batch and stops with InterruptedError once `signal` is aborted.
+ */
+export async function evaluate(input: StepInput, batches: AsyncIterable<Batch>, signal?: AbortSignal, where = 'during evaluation'): Promise<EvaluationResult> {
   const { model, numClasses } = input;
   let totals = tf.keep(tf.zeros([3]));
   let count = 0;
@@ -88,6 +100,11 @@ export async function evaluate(input: StepInput, batches: AsyncIterable<Batch>):
     totals.dispose();
     totals = tf.keep(next);
     count += batch.size;
+    await yieldToEventLoop();
+    if (signal?.aborted) {
+      totals.dispose();
+      throw new InterruptedError(`interrupted ${where}`);
+    }
   }
   const [lossSum, correct, top5] = await totals.data();
   totals.dispose();

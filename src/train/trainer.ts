@@ -7,8 +7,8 @@ import type { Optimizer } from '../optimizers/types.js';
 import { RandomStream } from '../random.js';
 import type { LearningRateSchedule } from '../schedules/types.js';
 import type { LossDeformation } from '../vdms/deformation.js';
-import type { EpochMetrics, TrainingHook, TrainingOutcome, TrainingPlan } from './hooks.js';
-import { evaluate, trainStep, type StepInput } from './step.js';
+import type { EpochMetrics, EpochProgress, TrainingHook, TrainingOutcome, TrainingPlan, TrainingPosition } from './hooks.js';
+import { evaluate, trainStep, yieldToEventLoop, type StepInput } from './step.js';
 
 export interface TrainingParts {
   readonly model: Model;
@@ -25,9 +25,11 @@ export interface TrainOptions {
   readonly hooks?: readonly TrainingHook[];
   /** Aborting stops the run after the current step with status 'interrupted'. */
   readonly signal?: AbortSignal;
-  /** Epochs already trained (resume): training goes on after the last; its state must be restored. */
-  readonly completed?: readonly EpochMetrics[];
+  /** Where a resumed run stands (its state must be restored): training goes on from there. */
+  readonly resume?: TrainingPosition;
 }
+
+type Progress = { -readonly [K in keyof EpochProgress]: EpochProgress[K] };
 
 function statusOf(error: unknown): TrainingOutcome['status'] {
   if (error instanceof DivergedError) return 'diverged';
@@ -42,75 +44,99 @@ async function callHooks<K extends keyof TrainingHook>(hooks: readonly TrainingH
   }
 }
 
+const freshProgress = (epoch: number): Progress => ({ epoch, batch: 0, lossSum: 0, correct: 0, deformedSum: 0, scaleSum: 0, images: 0, seconds: 0, lr: 0 });
+
 export async function train(parts: TrainingParts, options: TrainOptions = {}): Promise<EpochMetrics[]> {
   const hooks = options.hooks ?? [];
   const { dataset, batchSize, epochs } = parts;
   const input: StepInput = { ...parts, inputShape: dataset.inputShape, numClasses: dataset.numClasses };
   const trainSize = dataset.size('train');
   const batchesPerEpoch = Math.ceil(trainSize / batchSize);
-  const history: EpochMetrics[] = [...(options.completed ?? [])];
-  const plan: TrainingPlan = { epochs, firstEpoch: history.length + 1, batchesPerEpoch, trainSize, testSize: dataset.size('test') };
+  const history: EpochMetrics[] = [...(options.resume?.history ?? [])];
+  // The epoch in flight; it outlives runEpoch so that an interrupt can save it.
+  let progress: Progress | undefined = options.resume?.partial && { ...options.resume.partial };
+  const firstStep = history.length * batchesPerEpoch + (progress?.batch ?? 0);
+  const plan: TrainingPlan = { epochs, firstEpoch: history.length + 1, firstStep, batchesPerEpoch, trainSize, testSize: dataset.size('test') };
+  const context: EpochContext = { parts, input, plan, hooks, signal: options.signal, history };
   try {
     await callHooks(hooks, 'onTrainStart', plan);
     for (let epoch = plan.firstEpoch; epoch <= epochs; epoch++) {
+      if (options.signal?.aborted) throw new InterruptedError(`interrupted in epoch ${epoch}, batch ${progress?.batch ?? 0} of ${batchesPerEpoch} (before its next step)`);
       await callHooks(hooks, 'onEpochStart', epoch);
-      const metrics = await runEpoch(parts, input, epoch, plan, hooks, options.signal);
+      progress ??= freshProgress(epoch);
+      const metrics = await runEpoch(context, progress);
+      progress = undefined;
       history.push(metrics);
       await callHooks(hooks, 'onEpochEnd', metrics);
     }
   } catch (error) {
-    await callHooks(hooks, 'onTrainEnd', { status: statusOf(error), history, error });
-    throw error;
+    let reported = error;
+    if (error instanceof InterruptedError) {
+      try {
+        await callHooks(hooks, 'onInterrupt', { history: [...history], partial: progress && { ...progress } });
+      } catch (saveError) {
+        reported = saveError; // the position could not be saved: that, not the interrupt, is the news
+      }
+    }
+    await callHooks(hooks, 'onTrainEnd', { status: statusOf(reported), history, error: reported });
+    throw reported;
   }
   await callHooks(hooks, 'onTrainEnd', { status: 'completed', history });
   return history;
 }
 
-async function runEpoch(
-  parts: TrainingParts,
-  input: StepInput,
-  epoch: number,
-  plan: TrainingPlan,
-  hooks: readonly TrainingHook[],
-  signal: AbortSignal | undefined,
-): Promise<EpochMetrics> {
-  const started = performance.now();
-  // The epoch's order and augmentation depend only on (seed, epoch): resuming at an epoch
-  // boundary replays exactly the batches an uninterrupted run would have seen.
+interface EpochContext {
+  readonly parts: TrainingParts;
+  readonly input: StepInput;
+  readonly plan: TrainingPlan;
+  readonly hooks: readonly TrainingHook[];
+  readonly signal: AbortSignal | undefined;
+  readonly history: readonly EpochMetrics[];
+}
+
+/** Trains the rest of `p`'s epoch (all of it unless resumed mid-epoch), updating `p` after each step. */
+async function runEpoch({ parts, input, plan, hooks, signal, history }: EpochContext, p: Progress): Promise<EpochMetrics> {
+  const { epoch } = p;
+  const started = performance.now() - p.seconds * 1000;
+  const earlierSeconds = history.reduce((t, m) => t + m.epoch_seconds, 0);
+  // The epoch's order and augmentation depend only on (seed, epoch): a resumed epoch skips the
+  // batches already taken (their random draws still consumed) and sees exactly the rest.
   const rng = RandomStream.derive(parts.seed, 'data', epoch);
-  let lossSum = 0, correct = 0, deformedSum = 0, scaleSum = 0, images = 0, batch = 0, lr = 0;
-  for await (const data of parts.dataset.batches('train', { batchSize: parts.batchSize, rng })) {
-    if (signal?.aborted) throw new InterruptedError(`interrupted in epoch ${epoch}, batch ${batch + 1}`);
-    const globalStep = (epoch - 1) * plan.batchesPerEpoch + batch;
-    lr = parts.schedule(globalStep / plan.batchesPerEpoch);
+  for await (const data of parts.dataset.batches('train', { batchSize: parts.batchSize, rng, skip: p.batch })) {
+    const globalStep = (epoch - 1) * plan.batchesPerEpoch + p.batch;
+    const lr = parts.schedule(globalStep / plan.batchesPerEpoch);
     const result = await trainStep(input, data, lr, epoch);
-    batch++;
-    images += data.size;
-    lossSum += result.loss * data.size;
-    correct += result.correct;
-    deformedSum += result.deformedLoss;
-    scaleSum += result.gradScale;
-    const seconds = (performance.now() - started) / 1000;
+    p.batch++;
+    p.lr = lr;
+    p.images += data.size;
+    p.lossSum += result.loss * data.size;
+    p.correct += result.correct;
+    p.deformedSum += result.deformedLoss;
+    p.scaleSum += result.gradScale;
+    p.seconds = (performance.now() - started) / 1000;
     await callHooks(hooks, 'onStepEnd', {
-      epoch, batch, batchesPerEpoch: plan.batchesPerEpoch, globalStep, lr,
+      epoch, batch: p.batch, batchesPerEpoch: plan.batchesPerEpoch, globalStep, lr,
       loss: result.loss, accuracy: result.correct / data.size,
       deformedLoss: result.deformedLoss, gradScale: result.gradScale,
-      images, imagesPerSecond: images / seconds,
+      images: p.images, imagesPerSecond: p.images / p.seconds, runSeconds: earlierSeconds + p.seconds,
     });
+    await yieldToEventLoop();
+    if (signal?.aborted) throw new InterruptedError(`interrupted in epoch ${epoch}, batch ${p.batch} of ${plan.batchesPerEpoch} (stopped after that step)`);
   }
-  const trainSeconds = (performance.now() - started) / 1000;
-  const test = await evaluate(input, parts.dataset.batches('test', { batchSize: parts.batchSize }));
+  const trainSeconds = p.seconds;
+  // An interrupt during evaluation stops it too: the saved position (every step taken) reruns it.
+  const test = await evaluate(input, parts.dataset.batches('test', { batchSize: parts.batchSize }), signal, `in epoch ${epoch}, batch ${p.batch} of ${plan.batchesPerEpoch} (during its evaluation)`);
   return {
     epoch,
-    lr,
-    train_loss: lossSum / images,
-    train_acc: correct / images,
+    lr: p.lr,
+    train_loss: p.lossSum / p.images,
+    train_acc: p.correct / p.images,
     test_loss: test.loss,
     test_acc: test.accuracy,
     test_top5: parts.dataset.numClasses > 10 ? test.top5 : undefined,
-    deformed_loss: deformedSum / batch,
-    grad_scale: scaleSum / batch,
+    deformed_loss: p.deformedSum / p.batch,
+    grad_scale: p.scaleSum / p.batch,
     epoch_seconds: (performance.now() - started) / 1000,
-    images_per_s: images / trainSeconds,
+    images_per_s: p.images / trainSeconds,
   };
 }

@@ -64,6 +64,8 @@ test('a damaged checkpoint is a clear error', async () => {
   const output = tempDir();
   const controller = new AbortController();
   await assert.rejects(trainRun({ config: configIn(output, SMALL), plain: true, log: (l) => void (l.startsWith('epoch 1/') && controller.abort()), signal: controller.signal }));
-  writeFileSync(join(output, 'tiny', 'seed-7', 'checkpoint', 'checkpoint.bin'), 'truncated');
+  const runDir = join(output, 'tiny', 'seed-7');
+  const { current } = JSON.parse(readFileSync(join(runDir, 'checkpoint.json'), 'utf8'));
+  writeFileSync(join(runDir, current, 'checkpoint.bin'), 'truncated');
   await assert.rejects(trainRun({ config: configIn(output, SMALL), resume: true, plain: true, log: quiet }), /checkpoint is damaged/);
 });

@@ -81,8 +81,12 @@ export class ImageFolderDataset implements Dataset {
     const mode = this.transformMode(split, options.rng);
     const self = this;
     function* jobs(): Generator<() => Promise<Batch>> {
-      for (let start = 0; start < data.files.length; start += options.batchSize) {
+      for (let start = 0, batch = 0; start < data.files.length; start += options.batchSize, batch++) {
         const end = Math.min(start + options.batchSize, data.files.length);
+        if (batch < (options.skip ?? 0)) {
+          if (mode !== 'eval') for (let k = start; k < end; k++) streamState(options.rng!); // keep the stream aligned
+          continue;
+        }
         // Each image's random stream is drawn here, in order, so results do not depend on
         // which worker finishes first.
         const tasks: { task: DecodeTask; label: number }[] = [];

@@ -19,6 +19,11 @@ function formatValue(value: number | undefined): string {
   return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(7)));
 }
 
+/** One row as it appears in metrics.csv (the resume check compares a checkpoint's history with it). */
+export function metricsCsvLine(metrics: EpochMetrics, numClasses: number): string {
+  return metricColumns(numClasses).map((c) => formatValue(metrics[c as keyof EpochMetrics])).join(',');
+}
+
 /**
  * Writes metrics.csv afresh (with the rows of `completed` epochs when resuming, so a row written
  * after the last checkpoint is not kept twice), then one row per finished epoch.

@@ -1,9 +1,10 @@
 // Keeps run.json's status current and writes summary.json when training ends, however it ends.
-import type { BackendReport } from '../../backend/resolve.js';
-import { writeJsonAtomic } from '../../run/files.js';
-import { environmentFacts } from '../../run/provenance.js';
-import type { RunFolder } from '../../run/runFolder.js';
-import type { EpochMetrics, RunStatus, TrainingHook, TrainingOutcome } from '../hooks.js';
+import type { BackendReport } from '../backend/resolve.js';
+import { onImmediateExit } from '../shutdown.js';
+import type { EpochMetrics, RunStatus, TrainingHook, TrainingOutcome } from '../train/hooks.js';
+import { writeJsonAtomic } from './files.js';
+import { environmentFacts } from './provenance.js';
+import type { RunFolder } from './runFolder.js';
 
 export interface RunIdentity {
   readonly seed: number;
@@ -54,8 +55,13 @@ export function runRecordHook(folder: RunFolder, backend: BackendReport, identit
     class_names: identity.classNames ?? null,
   };
   writeJsonAtomic(folder.runJson, record);
+  // A second Ctrl-C quits without unwinding: run.json must still say 'interrupted', not 'running'.
+  const unregister = onImmediateExit(() => {
+    writeJsonAtomic(folder.runJson, { ...record, status: 'interrupted' satisfies RunStatus, ended_at: new Date().toISOString(), message: 'quit at once (second interrupt)' });
+  });
   return {
     onTrainEnd(outcome: TrainingOutcome) {
+      unregister();
       const ended = new Date();
       record.status = outcome.status;
       record.dataset = identity.describeDataset?.() ?? null;

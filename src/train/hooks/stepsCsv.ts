@@ -1,0 +1,42 @@
+// Appends one row per training step (or every N-th) to steps.csv: the step's learning rate, loss,
+// deformed loss and applied gradient scale phi'(L), for step-level plots and the learning-rate-
+// matched control. Rows are appended whole; a resumed run first drops the rows past its checkpoint.
+import { existsSync, readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
+import type { StepStats, TrainingHook } from '../hooks.js';
+
+export const STEP_COLUMNS = ['step', 'epoch', 'batch', 'lr', 'loss', 'deformed_loss', 'grad_scale', 'wall_time', 'time'] as const;
+const HEADER = STEP_COLUMNS.join(',');
+
+/** 9 significant digits: every float32 statistic reads back exactly. */
+const exact = (value: number) => (Number.isFinite(value) ? String(Number(value.toPrecision(9))) : String(value));
+
+function stepLine(s: StepStats, now: Date): string {
+  return [
+    s.globalStep + 1, s.epoch, s.batch, exact(s.lr), exact(s.loss), exact(s.deformedLoss), exact(s.gradScale),
+    s.runSeconds.toFixed(3), now.toISOString(),
+  ].join(',');
+}
+
+/**
+ * Keeps the header and the rows of steps up to `lastStep`; a row cut short by a crash (no final
+ * newline) or written after the checkpoint goes, so a resumed run never repeats a step.
+ */
+function keepRowsUpTo(path: string, lastStep: number): void {
+  const kept = lastStep > 0 && existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(1, -1) : [];
+  const rows = kept.filter((line) => Number(line.slice(0, line.indexOf(','))) <= lastStep);
+  const temporary = `${path}.tmp-${process.pid}`;
+  writeFileSync(temporary, [HEADER, ...rows].map((line) => `${line}\n`).join(''));
+  renameSync(temporary, path);
+}
+
+/** `every`: write a row for steps 1-based divisible by it (1: every step). */
+export function stepsCsvHook(path: string, every = 1): TrainingHook {
+  return {
+    onTrainStart(plan) {
+      keepRowsUpTo(path, plan.firstStep);
+    },
+    onStepEnd(s) {
+      if ((s.globalStep + 1) % every === 0) appendFileSync(path, `${stepLine(s, new Date())}\n`);
+    },
+  };
+}
