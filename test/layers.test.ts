@@ -20,7 +20,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['models', 'datasets', 'optimizers', 'schedules', 'vdms'],
   ['backend'],
   ['registry', 'random'],
-  ['errors'],
+  ['errors', 'shutdown'],
 ];
 
 const rank = new Map(LAYERS.flatMap((folders, level) => folders.map((folder) => [folder, level] as const)));

@@ -91,7 +91,7 @@ const REFUSED: RefusalCase[] = [
     title: 'a failed run with no checkpoint',
     prepare: (w) => {
       cpSync(interruptedRun, w.run, { recursive: true });
-      rmSync(join(w.run, 'checkpoint'), { recursive: true });
+      for (const name of readdirSync(w.run).filter((n) => n.startsWith('checkpoint'))) rmSync(join(w.run, name), { recursive: true });
       writeFileSync(join(w.run, 'run.json'), '{"status": "failed"}\n');
     },
     message: () => /holds an unfinished run \(status failed\); it has no checkpoint to resume from; pass --force to start over$/,
