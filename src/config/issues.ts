@@ -4,6 +4,8 @@ import { closestName } from '../registry.js';
 
 function show(value: unknown): string {
   if (value === undefined) return 'nothing';
+  // JSON has no NaN or Infinity (it writes null): YAML's .nan and .inf are shown as themselves.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
