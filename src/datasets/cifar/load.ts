@@ -9,6 +9,7 @@ import {
   CIFAR_BASE_URL,
   CIFAR_CLASS_COUNTS,
   CIFAR_LAYOUTS,
+  CIFAR_MAX_ARCHIVE_BYTES,
   CIFAR_SIDE,
   cifarUrl,
   type Cifar100Labels,
@@ -41,7 +42,7 @@ export async function fetchCifar(
   const layout = CIFAR_LAYOUTS[name][format === 'python' ? 'python' : 'binary'];
   const url = cifarUrl(layout, options.baseUrl ?? process.env.VDM_DATA_BASE_URL ?? CIFAR_BASE_URL);
   const path = join(root, layout.archive);
-  const outcome = await downloadVerified({ url, md5: options.md5 ?? layout.md5 }, path, options);
+  const outcome = await downloadVerified({ url, md5: options.md5 ?? layout.md5, maxBytes: CIFAR_MAX_ARCHIVE_BYTES }, path, options);
   return { path, url, outcome };
 }
 
