@@ -56,7 +56,8 @@ export function buildProgram(): Command {
     .description('Experiment runner for loss-surface deformation (vertical deformation mappings) on TensorFlow.js')
     .version(VDM_VERSION)
     .option('--debug', 'print stack traces for errors')
-    .showHelpAfterError('(run with --help for usage)')
+    // Usage mistakes commander finds are one line like every other error, not two.
+    .configureOutput({ outputError: (text, write) => write(`vdm: ${text.trimEnd()} (run with --help for usage)\n`) })
     .exitOverride();
 
   program
@@ -102,7 +103,7 @@ export function buildProgram(): Command {
     .option('--root <dir>', 'folder the data set lives in', 'data')
     .addOption(new Option('--format <format>', 'which CIFAR version').choices(['auto', 'binary', 'python']).default('auto'))
     .action(async (name: string, opts: { root: string; format: 'auto' | 'binary' | 'python' }) => {
-      await fetchDataset(name, opts.root, { format: opts.format });
+      await fetchDataset(name, opts.root, { format: opts.format, signal: interruptSignal() });
     });
   data
     .command('info')

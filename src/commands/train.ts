@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { selectBackend, type BackendReport } from '../backend/resolve.js';
 import { configToYaml, loadRunConfig, type RunConfig } from '../config/index.js';
-import { UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
 import { disposeModel } from '../models/types.js';
 import { assertReplaceable, claimRunFolder, runFolderFor, type RunFolder } from '../run/runFolder.js';
 import { buildDataset, buildTrainingParts } from '../train/build.js';
@@ -45,7 +45,12 @@ export async function trainRun(request: TrainRequest): Promise<TrainResult> {
   const { config, log } = request;
   const folder = runFolderFor({ ...config, experiment: request.experiment, variant: request.variant });
   assertReplaceable(folder, request.force ?? false); // before any work
-  const dataset = await buildDataset(config); // data errors surface before any backend work
+  const dataset = await buildDataset(config, request.signal); // data errors surface before any backend work
+  if (request.signal?.aborted) {
+    // Ctrl-C/SIGTERM while loading: stop before the run folder is touched.
+    await dataset.close?.();
+    throw new InterruptedError('interrupted while loading the data; nothing was written');
+  }
   const backend = await selectBackend(config.backend);
   log(describeBackend(backend));
   const parts = buildTrainingParts(config, dataset);

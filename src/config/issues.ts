@@ -36,6 +36,9 @@ export function describeIssue(issue: z.core.$ZodIssue, validKeys: readonly strin
       return `must be ${issue.inclusive ? '<=' : '<'} ${String(issue.maximum)}${issue.origin === 'array' ? ' items' : ''}, got ${show(issue.input)}`;
     case 'invalid_key':
       return `invalid name ${show(issue.input)}: ${issue.issues[0]?.message ?? 'not allowed here'}`;
+    case 'custom':
+      // A refinement's message already names the value; its input is often the whole block.
+      return issue.message;
     default:
       return `${issue.message}${issue.input === undefined ? '' : `, got ${show(issue.input)}`}`;
   }

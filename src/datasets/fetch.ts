@@ -8,7 +8,7 @@ import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import cliProgress from 'cli-progress';
-import { DataError } from '../errors.js';
+import { DataError, InterruptedError } from '../errors.js';
 
 export interface RemoteFile {
   readonly url: string;
@@ -23,6 +23,8 @@ export interface DownloadOptions {
   readonly progress?: boolean;
   /** Seconds without a byte before giving up; default $VDM_FETCH_STALL_SECONDS or 30. */
   readonly stallSeconds?: number;
+  /** Ctrl-C/SIGTERM: stop with an InterruptedError, keeping the bytes received for a resume. */
+  readonly signal?: AbortSignal;
 }
 
 const DEFAULT_STALL_SECONDS = 30;
@@ -60,7 +62,7 @@ export async function downloadVerified(remote: RemoteFile, destination: string, 
   }
   await mkdir(dirname(destination), { recursive: true });
   const part = `${destination}.part`;
-  const hash = await transfer(remote, part, options.progress ?? process.stderr.isTTY === true, stallSecondsFrom(options));
+  const hash = await transfer(remote, part, options.progress ?? process.stderr.isTTY === true, stallSecondsFrom(options), options.signal);
   const md5 = hash.digest('hex');
   if (md5 !== remote.md5) {
     await unlink(part);
@@ -71,7 +73,7 @@ export async function downloadVerified(remote: RemoteFile, destination: string, 
 }
 
 /** Completes `part` from the remote, resuming from its current size; returns the MD5 state of the whole file. */
-async function transfer(remote: RemoteFile, part: string, showProgress: boolean, stallSeconds: number): Promise<Hash> {
+async function transfer(remote: RemoteFile, part: string, showProgress: boolean, stallSeconds: number, interrupt?: AbortSignal): Promise<Hash> {
   const { url, maxBytes } = remote;
   const have = existsSync(part) ? statSync(part).size : 0;
   if (have > maxBytes) {
@@ -80,6 +82,9 @@ async function transfer(remote: RemoteFile, part: string, showProgress: boolean,
   }
   const controller = new AbortController();
   const stall = stallWatch(controller, stallSeconds);
+  const onInterrupt = () => controller.abort(new InterruptedError(`interrupted while downloading ${url}`));
+  if (interrupt?.aborted) onInterrupt();
+  interrupt?.addEventListener('abort', onInterrupt);
   try {
     const response = await request(url, have, part, controller.signal);
     if (response.status === 416 && have > 0) return await md5OfFile(part); // the part was already complete
@@ -94,8 +99,14 @@ async function transfer(remote: RemoteFile, part: string, showProgress: boolean,
       throw new DataError(`cannot download ${url}: the server sends ${resumeAt + length} bytes, more than the file can be (${maxBytes}); is the address right?`);
     }
     return await receive(response, { url, part, resumeAt, maxBytes }, stall.arm, showProgress);
+  } catch (error) {
+    if (!(controller.signal.reason instanceof InterruptedError)) throw error;
+    const have = existsSync(part) ? statSync(part).size : 0;
+    const kept = have > 0 ? `; the ${have} bytes received are kept in ${part} for resuming` : '';
+    throw new InterruptedError(`${controller.signal.reason.message}${kept}`);
   } finally {
     stall.stop();
+    interrupt?.removeEventListener('abort', onInterrupt);
   }
 }
 

@@ -6,7 +6,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { DataError } from '../errors.js';
+import { DataError, InterruptedError } from '../errors.js';
 
 export interface TarLimits {
   /** Largest member that is buffered; a bigger one is an error before any of it is read. */
@@ -38,7 +38,12 @@ function byteLimit(limit: number, onExceeded: () => Error): Transform {
  * archive are an error naming the archive and what was looked for; other members are skipped
  * without being buffered.
  */
-export async function readTarMembers(archivePath: string, wanted: readonly string[], limits: TarLimits): Promise<Map<string, Buffer>> {
+export async function readTarMembers(
+  archivePath: string,
+  wanted: readonly string[],
+  limits: TarLimits,
+  signal?: AbortSignal,
+): Promise<Map<string, Buffer>> {
   const want = new Set(wanted.map(normaliseMemberPath));
   const found = new Map<string, Buffer>();
   const extract = tar.extract();
@@ -62,7 +67,7 @@ export async function readTarMembers(archivePath: string, wanted: readonly strin
     }
   })();
   const unpacked = byteLimit(limits.totalBytes, () => refuse(`unpacks to more than ${mib(limits.totalBytes)}`));
-  const reading = pipeline(createReadStream(archivePath), createGunzip(), unpacked, extract);
+  const reading = pipeline(createReadStream(archivePath), createGunzip(), unpacked, extract, { signal });
   try {
     await Promise.all([reading, collect]);
   } catch (error) {
@@ -70,6 +75,7 @@ export async function readTarMembers(archivePath: string, wanted: readonly strin
     extract.destroy();
     await Promise.allSettled([reading, collect]);
     if (refusal) throw refusal;
+    if (signal?.aborted) throw new InterruptedError(`interrupted while reading ${archivePath}; nothing was written`);
     throw new DataError(`${archivePath}: cannot read the archive (${(error as Error).message}); delete it and fetch it again`);
   }
   const missing = [...want].filter((name) => !found.has(name));

@@ -74,15 +74,20 @@ function decodeSplits(files: CifarFiles, labels: Cifar100Labels): { train: Image
   };
 }
 
-export async function loadCifarSource(name: CifarName, params: CifarLoadParams, fetchOptions: CifarFetchOptions = {}): Promise<InMemorySource> {
+export async function loadCifarSource(
+  name: CifarName,
+  params: CifarLoadParams,
+  fetchOptions: CifarFetchOptions = {},
+  signal?: AbortSignal,
+): Promise<InMemorySource> {
   let location = findCifar(params.root, name, params.format);
   if (location === undefined && params.download) {
-    await fetchCifar(name, params.root, params.format, fetchOptions);
+    await fetchCifar(name, params.root, params.format, { ...fetchOptions, signal: fetchOptions.signal ?? signal });
     location = findCifar(params.root, name, params.format);
   }
   if (location === undefined) throw missingCifarError(params.root, name, params.format);
   const labels = params.labels ?? 'fine';
-  const { train, test, classNames } = decodeSplits(await readCifarFiles(location), labels);
+  const { train, test, classNames } = decodeSplits(await readCifarFiles(location, signal), labels);
   if (train.labels.length === 0 || test.labels.length === 0) {
     throw new DataError(`${location.path}: a split has no images`);
   }

@@ -79,19 +79,19 @@ async function readCapped(path: string, maxBytes: number): Promise<Buffer> {
   return readFile(path);
 }
 
-async function readArchive(location: CifarLocation, names: readonly string[]): Promise<Map<string, NamedBuffer>> {
+async function readArchive(location: CifarLocation, names: readonly string[], signal?: AbortSignal): Promise<Map<string, NamedBuffer>> {
   const members = names.map((n) => `${location.layout.folder}/${n}`);
   const contents = await readTarMembers(location.path, members, {
     memberBytes: location.layout.maxMemberBytes,
     totalBytes: CIFAR_MAX_UNPACKED_BYTES,
-  });
+  }, signal);
   return new Map(names.map((n, i) => [n, { name: `${location.path}:${members[i]}`, data: contents.get(members[i])! }]));
 }
 
-export async function readCifarFiles(location: CifarLocation): Promise<CifarFiles> {
+export async function readCifarFiles(location: CifarLocation, signal?: AbortSignal): Promise<CifarFiles> {
   const { trainFiles, testFiles, metaFiles } = location.layout;
   const all = [...trainFiles, ...testFiles, ...metaFiles];
-  const files = location.kind === 'folder' ? await readFolder(location, all) : await readArchive(location, all);
+  const files = location.kind === 'folder' ? await readFolder(location, all) : await readArchive(location, all, signal);
   return {
     location,
     train: trainFiles.map((n) => files.get(n)!),
