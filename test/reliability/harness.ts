@@ -30,9 +30,11 @@ export interface HostileCase {
   readonly env?: Record<string, string>;
   /** Paths (relative) that the case may change, e.g. a download's .part file. */
   readonly mayChange?: readonly string[];
+  /** Further checks on the folder afterwards (e.g. what a .part file kept). */
+  readonly check?: (dir: string) => void;
 }
 
-/** Path -> kind, size and modification time of everything under `root`. */
+/** Path -> kind, size and modification time of everything under `root` (folders: kind only). */
 export function snapshotTree(root: string): Map<string, string> {
   const found = new Map<string, string>();
   const walk = (dir: string) => {
@@ -40,7 +42,8 @@ export function snapshotTree(root: string): Map<string, string> {
       const path = join(dir, name);
       const stat = lstatSync(path);
       const kind = stat.isDirectory() ? 'dir' : stat.isFile() ? 'file' : 'other';
-      found.set(path.slice(root.length + 1), `${kind} ${stat.isDirectory() ? '' : stat.size} ${stat.mtimeMs}`);
+      // A folder's own mtime moves when a temporary file comes and goes; its entries say what stayed.
+      found.set(path.slice(root.length + 1), stat.isDirectory() ? kind : `${kind} ${stat.size} ${stat.mtimeMs}`);
       if (stat.isDirectory()) walk(path);
     }
   };
@@ -62,7 +65,11 @@ async function runInProcess(args: readonly string[], cwd: string, env: Record<st
   const listeners = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
   const savedEnv = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   const home = process.cwd();
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
+  // stdout is also how node's test runner reports from this file: record it, but let it through.
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    stdout += String(chunk);
+    return (writes.out as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+  }) as typeof process.stdout.write;
   process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
   Object.assign(process.env, env);
   process.chdir(cwd);
@@ -105,8 +112,12 @@ export async function runHostileCase(c: HostileCase): Promise<void> {
     const args = (await c.setup?.(dir)) ?? c.args ?? [];
     const before = snapshotTree(dir);
     const result = c.mode === 'process' ? await runCliAsync([...args], { cwd: dir, env: c.env }) : await runInProcess(args, dir, c.env);
-    assertRefused({ ...result, stderr: result.stderr.replaceAll(`${dir}/`, '') }, { code: c.code ?? 2, message: c.message });
+    const shown = { ...result, stderr: result.stderr.replaceAll(`${dir}/`, '') };
+    // VDM_CORPUS_SHOW=1 lists what each case printed, for reading the corpus as a user would.
+    if (process.env.VDM_CORPUS_SHOW) process.stderr.write(`[corpus] ${c.title}\n  exit ${result.code}: ${shown.stderr.trim()}\n`);
+    assertRefused(shown, { code: c.code ?? 2, message: c.message });
     assert.deepEqual(changes(before, snapshotTree(dir), c.mayChange ?? []), [], 'nothing created, changed or removed');
+    c.check?.(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
