@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { CIFAR_LAYOUTS } from '../../src/datasets/cifar/layout.js';
 import { cifarArchive, fakeCifar, tarGz } from '../datasets/fixtures/cifar.js';
 import { startFileServer, type FileServer } from '../datasets/fixtures/server.js';
-import { corpus, type HostileCase } from './harness.js';
+import { BASE_CONFIG, corpus, type HostileCase } from './harness.js';
 
 const info = (name = 'cifar10') => ['data', 'info', name, '--set', 'root=data'];
 const binary = fakeCifar('cifar10', 'binary', 2, 2);
@@ -184,3 +184,22 @@ const downloadCases: HostileCase[] = [
 ];
 
 corpus('downloads', downloadCases);
+
+const unreadableImages = (split: 'train' | 'val'): Record<string, string> =>
+  Object.fromEntries(['cat', 'dog'].flatMap((cls) => [0, 1].map((i) => [`imgs/${split}/${cls}/${i}.JPEG`, 'not an image'])));
+
+corpus('image folders', [
+  {
+    title: 'every training image unreadable (was NaN metrics, exit 0)',
+    files: {
+      ...unreadableImages('train'),
+      ...unreadableImages('val'),
+      'c.yaml': BASE_CONFIG.replace(/dataset: \{[^}]*\}/, 'dataset: { name: image_folder, root: imgs, image_size: 8, workers: 1, batch_size: 2 }'),
+    },
+    args: ['train', '-c', 'c.yaml'],
+    // The run started (its folder records the failure); what matters is that it says why.
+    mayChange: ['results'],
+    warnings: /^warning: skipping unreadable image imgs\/train\//,
+    message: /none of the 4 images in imgs\/train could be read/,
+  },
+]);

@@ -1,8 +1,13 @@
 // Hostile configs, extends chains, YAML bombs, key floods and expr formulas: each refused in one
 // located line, exit 2, with nothing written, and quickly (the loader is bounded).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { symlinkSync } from 'node:fs';
+import { existsSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startFileServer } from '../datasets/fixtures/server.js';
+import { runCliAsync } from '../helpers/cli.js';
+import { tempDir } from '../helpers/files.js';
 import { BASE_CONFIG, corpus, type HostileCase } from './harness.js';
 
 const train = (...extra: string[]) => ['train', '-c', 'c.yaml', ...extra];
@@ -205,3 +210,36 @@ const cases: HostileCase[] = [
 ];
 
 corpus('loading', cases);
+
+test('SIGTERM while the data loads (a download that stalls): exit 130 at once, no run folder, the bytes kept', async (t) => {
+  const server = await startFileServer({ 'cifar-10-binary.tar.gz': Buffer.alloc(100_000, 7) });
+  const dir = tempDir('vdm-signal-');
+  t.after(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  server.stallAfter = 5000;
+  writeFileSync(join(dir, 'c.yaml'), BASE_CONFIG.replace(/dataset: \{[^}]*\}/, 'dataset: { name: cifar10, root: data, download: true, batch_size: 8 }'));
+  const part = join(dir, 'data', 'cifar-10-binary.tar.gz.part');
+  let signalledAt = 0;
+  const result = await runCliAsync(['train', '-c', 'c.yaml'], {
+    cwd: dir,
+    env: { VDM_DATA_BASE_URL: server.baseUrl, VDM_FETCH_STALL_SECONDS: '120' },
+    onStart: (child) => {
+      const poll = setInterval(() => {
+        if (!existsSync(part) || statSync(part).size < 5000) return;
+        clearInterval(poll);
+        signalledAt = Date.now();
+        child.kill('SIGTERM');
+      }, 50);
+      child.on('exit', () => clearInterval(poll));
+    },
+  });
+  assert.ok(signalledAt > 0, `the download never started: ${result.stderr}`);
+  assert.equal(result.code, 130, result.stderr);
+  assert.ok(Date.now() - signalledAt < 10_000, 'it did not wait for the stall timeout');
+  assert.match(result.stderr, /^vdm: error: interrupted while downloading .*cifar-10-binary\.tar\.gz; the 5000 bytes received are kept in data\/cifar-10-binary\.tar\.gz\.part for resuming$/m);
+  assert.ok(!/^\s+at /m.test(result.stderr), 'no stack trace');
+  assert.ok(!existsSync(join(dir, 'results')), 'no run folder');
+  assert.equal(statSync(part).size, 5000);
+});
