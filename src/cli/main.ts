@@ -11,9 +11,15 @@ import { runCommand } from '../commands/run.js';
 import { toyCommand } from '../commands/toy.js';
 import { trainCommand } from '../commands/train.js';
 import { listCommand } from '../commands/list.js';
+import { integerListFlag, numberFlag } from './numberFlags.js';
 import { ExitCode, UsageError, VdmError, exitCodeFor, explained } from '../errors.js';
 import { VDM_VERSION } from '../run/provenance.js';
 import { runImmediateExitCallbacks } from '../shutdown.js';
+
+/** Seeds are 31-bit, as in a config. */
+const SEED_MAX = 2 ** 31 - 1;
+/** How many examples a flag may ask for: as many as any data set has. */
+const COUNT = { integer: true, min: 1, max: 10_000_000 } as const;
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -57,7 +63,8 @@ export function buildProgram(): Command {
     .description('Experiment runner for loss-surface deformation (vertical deformation mappings) on TensorFlow.js')
     .version(VDM_VERSION)
     .option('--debug', 'print stack traces for errors')
-    .showHelpAfterError('(run with --help for usage)')
+    // Usage mistakes commander finds are one line like every other error, not two.
+    .configureOutput({ outputError: (text, write) => write(`vdm: ${text.trimEnd()} (run with --help for usage)\n`) })
     .exitOverride();
 
   program
@@ -77,10 +84,10 @@ export function buildProgram(): Command {
     .description('run an experiment: every variant x seed (completed runs skipped), then compare them')
     .argument('<experiment>', 'experiment file (YAML)')
     .option('--dry-run', 'list the runs it would start, with folders and overrides, and stop')
-    .option('--parallel <n>', 'run this many training processes at once', (v) => Number.parseInt(v, 10), 1)
+    .option('--parallel <n>', 'run this many training processes at once', numberFlag('--parallel', { integer: true, min: 1, max: 256 }), 1)
     .option('--force', 'rerun completed runs too, replacing them')
     .option('--only <run>', "run only 'variant' or 'variant/seed-N' (repeatable)", collect, [])
-    .option('--seeds <list>', 'comma-separated seeds instead of the file\'s', (v) => v.split(',').map((s) => Number.parseInt(s, 10)))
+    .option('--seeds <list>', 'comma-separated seeds instead of the file\'s', integerListFlag('--seeds', { min: 0, max: SEED_MAX }))
     .option('--flatness', "measure every completed run's Hessian figures (vdm flatness) before comparing")
     .option('--no-compare', 'skip the comparison at the end')
     .action(async (file: string, opts) => {
@@ -103,7 +110,7 @@ export function buildProgram(): Command {
     .option('--root <dir>', 'folder the data set lives in', 'data')
     .addOption(new Option('--format <format>', 'which CIFAR version').choices(['auto', 'binary', 'python']).default('auto'))
     .action(async (name: string, opts: { root: string; format: 'auto' | 'binary' | 'python' }) => {
-      await fetchDataset(name, opts.root, { format: opts.format });
+      await fetchDataset(name, opts.root, { format: opts.format, signal: interruptSignal() });
     });
   data
     .command('info')
@@ -131,13 +138,13 @@ export function buildProgram(): Command {
     .command('flatness')
     .description("Hessian top eigenvalue and trace of the plain loss at each completed run's final weights (writes flatness.json)")
     .argument('<inputs...>', 'run folders, folders of runs, or experiment files')
-    .option('--samples <n>', 'training examples the loss is taken over (seeded, class-balanced)', Number)
-    .option('--iterations <n>', 'power-iteration steps at most (default 20)', Number)
-    .option('--probes <n>', 'Hutchinson probes for the trace (default 10)', Number)
-    .option('--batch-size <n>', "evaluation batch size (default: the run's)", Number)
+    .option('--samples <n>', 'training examples the loss is taken over (seeded, class-balanced)', numberFlag('--samples', COUNT))
+    .option('--iterations <n>', 'power-iteration steps at most (default 20)', numberFlag('--iterations', { integer: true, min: 1, max: 10_000 }))
+    .option('--probes <n>', 'Hutchinson probes for the trace (default 10)', numberFlag('--probes', { integer: true, min: 2, max: 10_000 }))
+    .option('--batch-size <n>', "evaluation batch size (default: the run's)", numberFlag('--batch-size', { integer: true, min: 1, max: 65_536 }))
     .addOption(new Option('--backend <name>', "backend (default: the run's)").choices(['auto', 'tensorflow', 'wasm', 'cpu']))
-    .option('--seed <n>', 'seed of the subset, start vector and probes (default 0: the same for every run)', Number)
-    .option('--relative-step <x>', 'finite-difference step as a fraction of the weight norm (default 1e-3)', Number)
+    .option('--seed <n>', 'seed of the subset, start vector and probes (default 0: the same for every run)', numberFlag('--seed', { integer: true, min: 0, max: SEED_MAX }))
+    .option('--relative-step <x>', 'finite-difference step as a fraction of the weight norm (default 1e-3)', numberFlag('--relative-step', { min: 0, exclusiveMin: true, max: 1 }))
     .action(async (inputs: string[], opts) => {
       await flatnessCommand(inputs, opts, out);
     });
@@ -146,8 +153,8 @@ export function buildProgram(): Command {
     .command('toy')
     .description('gradient descent on a 2-D surface with a sharp and a flat minimum: where do plain and deformed GD settle?')
     .option('--vdm <spec>', "a VDM, e.g. log or 'log:a=1,b=0.1' (repeatable; default: every parameter-free entry)", collect, [])
-    .option('--lr <number>', 'step size', Number, 0.1)
-    .option('--starts <count>', 'number of starting points (a grid)', (v) => Number.parseInt(v, 10), 400)
+    .option('--lr <number>', 'step size', numberFlag('--lr', { min: 0, exclusiveMin: true }), 0.1)
+    .option('--starts <count>', 'number of starting points (a grid)', numberFlag('--starts', { integer: true, min: 1, max: 1_000_000 }), 400)
     .option('--out <dir>', 'folder for the end-point CSV and the SVG figure', join('results', 'toy'))
     .action(async (opts) => {
       out(await toyCommand(opts));

@@ -4,6 +4,8 @@ import { closestName } from '../registry.js';
 
 function show(value: unknown): string {
   if (value === undefined) return 'nothing';
+  // JSON has no NaN or Infinity (it writes null): YAML's .nan and .inf are shown as themselves.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
@@ -34,6 +36,9 @@ export function describeIssue(issue: z.core.$ZodIssue, validKeys: readonly strin
       return `must be ${issue.inclusive ? '<=' : '<'} ${String(issue.maximum)}${issue.origin === 'array' ? ' items' : ''}, got ${show(issue.input)}`;
     case 'invalid_key':
       return `invalid name ${show(issue.input)}: ${issue.issues[0]?.message ?? 'not allowed here'}`;
+    case 'custom':
+      // A refinement's message already names the value; its input is often the whole block.
+      return issue.message;
     default:
       return `${issue.message}${issue.input === undefined ? '' : `, got ${show(issue.input)}`}`;
   }

@@ -3,10 +3,19 @@
 import { z } from 'zod';
 import { vdmOptionsSchema } from '../vdms/options.js';
 
+/**
+ * Upper bounds that no real run reaches but that keep a typo (1e12 for 12) from being taken
+ * literally: a run of 100,000 epochs, batches of 65,536 examples.
+ */
+export const MAX_EPOCHS = 100_000;
+export const MAX_BATCH_SIZE = 65_536;
+/** More examples than any registered data set has (ImageNet: 1.28 M). */
+export const MAX_EXAMPLES = 10_000_000;
+
 const subsetSchema = z
   .object({
-    train: z.number().int().positive().optional(),
-    test: z.number().int().positive().optional(),
+    train: z.number().int().positive().max(MAX_EXAMPLES).optional(),
+    test: z.number().int().positive().max(MAX_EXAMPLES).optional(),
   })
   .strict();
 
@@ -15,7 +24,7 @@ export const commonBlockSchemas = {
   model: z.object({ name: z.string() }),
   dataset: z.object({
     name: z.string(),
-    batch_size: z.number().int().positive().default(128),
+    batch_size: z.number().int().positive().max(MAX_BATCH_SIZE).default(128),
     augment: z.enum(['none', 'standard', 'flip']).default('none'),
     subset: subsetSchema.optional(),
   }),
@@ -26,7 +35,7 @@ export const commonBlockSchemas = {
   }),
   schedule: z.object({
     name: z.string().default('constant'),
-    warmup_epochs: z.number().min(0).default(0),
+    warmup_epochs: z.number().min(0).max(MAX_EPOCHS).default(0),
   }),
   vdm: z.object({ name: z.string().default('none'), ...vdmOptionsSchema.shape }),
 } as const;
@@ -41,7 +50,7 @@ export const topLevelSchema = z
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" (it names a folder)').optional(),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
     backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
-    epochs: z.number().int().positive(),
+    epochs: z.number().int().positive().max(MAX_EPOCHS),
     output: z.string().min(1).default('results'),
     // Loose: the keys beyond the common ones are checked against the named entry's schema.
     model: commonBlockSchemas.model.loose(),

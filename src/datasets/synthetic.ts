@@ -5,16 +5,24 @@ import { RandomStream } from '../random.js';
 import { InMemoryImageDataset, type ImageArrays } from './inMemory.js';
 import type { DatasetEntry } from './types.js';
 
+/** Both splits live in memory as bytes: a cap far above any smoke run keeps a typo from allocating terabytes. */
+const MAX_SYNTHETIC_BYTES = 2 ** 31;
+const MAX_SIDE = 1024;
+
 const syntheticParams = z
   .object({
-    shape: z.tuple([z.number().int().min(1), z.number().int().min(1), z.number().int().min(1)]).default([32, 32, 3]),
+    shape: z.tuple([z.number().int().min(1).max(MAX_SIDE), z.number().int().min(1).max(MAX_SIDE), z.number().int().min(1).max(64)]).default([32, 32, 3]),
     classes: z.number().int().min(2).max(1000).default(10),
-    size: z.number().int().min(1).default(1024).describe('training examples'),
-    test_size: z.number().int().min(1).default(256),
+    size: z.number().int().min(1).max(10_000_000).default(1024).describe('training examples'),
+    test_size: z.number().int().min(1).max(10_000_000).default(256),
     noise: z.number().min(0).max(1).default(0.5).describe('share of each pixel that is noise'),
     data_seed: z.number().int().default(0).describe('the data itself; independent of the run seed'),
   })
-  .strict();
+  .strict()
+  .refine(({ shape, size, test_size }) => (size + test_size) * shape[0] * shape[1] * shape[2] <= MAX_SYNTHETIC_BYTES, {
+    message: `(size + test_size) x shape must be at most ${MAX_SYNTHETIC_BYTES} bytes (2 GiB) of pixels; lower size or shape`,
+    path: ['size'],
+  });
 export type SyntheticParams = z.infer<typeof syntheticParams>;
 
 function makeSplit(p: SyntheticParams, prototypes: Uint8Array[], count: number, rng: RandomStream): ImageArrays {

@@ -45,6 +45,8 @@ export interface CommonDatasetOptions {
   readonly seed: number;
   readonly subset?: { readonly train?: number; readonly test?: number };
   readonly augment: AugmentName;
+  /** Aborted by Ctrl-C/SIGTERM: loading stops at the next read with an InterruptedError. */
+  readonly signal?: AbortSignal;
 }
 
 export interface DatasetEntry<P = any> extends NamedEntry {

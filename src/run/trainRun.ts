@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend, type BackendReport } from '../backend/resolve.js';
 import { configToYaml, type RunConfig } from '../config/index.js';
-import { ExitCode, UsageError, asFileSystemError } from '../errors.js';
+import { ExitCode, InterruptedError, UsageError, asFileSystemError } from '../errors.js';
 import { disposeModel } from '../models/types.js';
 import { buildDataset, buildTrainingParts } from '../train/build.js';
 import { checkpointDir, checkpointHook, cleanStaleFiles, restoreCheckpoint } from '../train/checkpoint.js';
@@ -91,7 +91,12 @@ export async function trainRun(request: TrainRequest): Promise<TrainResult> {
 
 async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming: boolean): Promise<TrainResult> {
   const { config, log } = request;
-  const dataset = await buildDataset(config); // data errors surface before any backend work
+  const dataset = await buildDataset(config, request.signal); // data errors surface before any backend work
+  if (request.signal?.aborted) {
+    // Ctrl-C/SIGTERM while loading: stop before the run folder is touched.
+    await dataset.close?.();
+    throw new InterruptedError('interrupted while loading the data; nothing was written');
+  }
   const backend = await selectBackend(config.backend);
   log(describeBackend(backend));
   const parts = buildTrainingParts(config, dataset);

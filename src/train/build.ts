@@ -13,9 +13,9 @@ import { LossDeformation } from '../vdms/deformation.js';
 import { vdms } from '../vdms/index.js';
 import type { TrainingParts } from './trainer.js';
 
-export async function buildDataset(config: RunConfig): Promise<Dataset> {
+export async function buildDataset(config: RunConfig, signal?: AbortSignal): Promise<Dataset> {
   const { dataset } = config;
-  return datasets.get(dataset.name).create(dataset.params, { seed: config.seed, subset: dataset.subset, augment: dataset.augment });
+  return datasets.get(dataset.name).create(dataset.params, { seed: config.seed, subset: dataset.subset, augment: dataset.augment, signal });
 }
 
 /** A model that cannot take the data set's inputs is a config problem: say where. */

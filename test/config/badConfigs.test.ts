@@ -65,7 +65,7 @@ const cases: BadCase[] = [
   {
     title: 'missing base file',
     files: { 'c.yaml': `extends: nowhere.yaml\n${BASE}` },
-    message: /nowhere\.yaml: \(top level\): cannot read config: file not found$/,
+    message: 'c.yaml: extends (line 1): base config nowhere.yaml: cannot read config: file not found',
   },
   {
     title: 'extends cycle',
@@ -109,12 +109,91 @@ const cases: BadCase[] = [
     files: { 'c.yaml': '- just\n- a list\n' },
     message: 'c.yaml: (top level) (line 1): a config must be a YAML mapping of keys to values',
   },
+  {
+    title: 'duplicate key (found in one pass, not by the parser\'s quadratic check)',
+    files: { 'c.yaml': `${BASE}seed: 1\nseed: 2\n` },
+    message: "c.yaml: seed (line 7): duplicate key 'seed'; each key may appear once in a mapping",
+  },
+  {
+    title: '__proto__ inside a block is refused, not dropped',
+    files: { 'c.yaml': BASE.replace('lr: 0.1', 'lr: 0.1, __proto__: { momentum: 0.9 }') },
+    message: "c.yaml: optimizer.__proto__ (line 5): the key '__proto__' is not allowed (it is not a setting)",
+  },
+  {
+    title: '__proto__ in a --set path',
+    files: { 'c.yaml': BASE },
+    set: ['optimizer.__proto__.lr=1'],
+    message: "--set: optimizer.__proto__.lr: the key '__proto__' is not allowed (it is not a setting)",
+  },
+  {
+    title: '__proto__ inside a --set value',
+    files: { 'c.yaml': BASE },
+    set: ['optimizer={name: sgd, lr: 0.1, __proto__: {momentum: 0.9}}'],
+    message: "--set: optimizer: the key '__proto__' is not allowed (it is not a setting)",
+  },
+  {
+    title: '.nan is shown as NaN, not null',
+    files: { 'c.yaml': BASE.replace('lr: 0.1', 'lr: .nan') },
+    message: 'c.yaml: optimizer.lr (line 5): expected number, got NaN',
+  },
+  {
+    title: '.inf is shown as Infinity, not null',
+    files: { 'c.yaml': BASE.replace('epochs: 2', 'epochs: .inf') },
+    message: /^c\.yaml: epochs \(line 2\): .*got Infinity$/,
+  },
+  {
+    title: 'epochs beyond any real run',
+    files: { 'c.yaml': BASE.replace('epochs: 2', 'epochs: 1e12') },
+    message: 'c.yaml: epochs (line 2): must be <= 100000, got 1000000000000',
+  },
+  {
+    title: 'a synthetic data set too large to hold',
+    files: { 'c.yaml': BASE.replace('batch_size: 8', 'batch_size: 8, size: 1e10') },
+    message: /^c\.yaml: dataset\.size \(line 4\): must be <= 10000000, got 10000000000/,
+  },
+  {
+    title: 'a synthetic data set whose pixels exceed 2 GiB',
+    files: { 'c.yaml': BASE.replace('batch_size: 8', 'batch_size: 8, size: 1000000, shape: [64, 64, 3]') },
+    message: /^c\.yaml: dataset\.size \(line 4\): \(size \+ test_size\) x shape must be at most 2147483648 bytes/,
+  },
+  {
+    title: 'billion-laughs aliases',
+    files: {
+      'c.yaml': `${BASE}a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]\n${'bcdefgh'.split('').map((x, i) => `${x}: &${x} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(', ')}]`).join('\n')}\n`,
+    },
+    message: /^c\.yaml: \(top level\): cannot expand the YAML aliases \(at most 100 expansions\)/,
+  },
+  {
+    title: 'nesting deeper than any config',
+    files: { 'c.yaml': `${BASE}x: ${'['.repeat(40)}${']'.repeat(40)}\n` },
+    message: /^c\.yaml: x(\[0\]){31} \(line 6\): nested more than 32 levels deep/,
+  },
+  {
+    title: 'more keys than any config',
+    files: { 'c.yaml': `${BASE}vdm:\n${Array.from({ length: 10_001 }, (_, i) => `  k${i}: ${i}`).join('\n')}\n` },
+    message: 'c.yaml: vdm (line 6): more than 10000 keys and list items; a config holds at most that many',
+  },
+  {
+    title: 'a config larger than 1 MiB',
+    files: { 'c.yaml': `${BASE}# ${'x'.repeat(1024 * 1024)}\n` },
+    message: 'c.yaml: (top level): cannot read config: larger than 1 MiB (the limit for a config file)',
+  },
+  {
+    title: 'extends a device file',
+    files: { 'c.yaml': `extends: /dev/zero\n${BASE}` },
+    message: 'c.yaml: extends (line 1): base config /dev/zero: cannot read config: it is a character device; expected a YAML file',
+  },
+  {
+    title: 'a directory as the config',
+    files: { 'c.yaml': BASE, 'a.yaml': 'extends: .\n' },
+    message: /^a\.yaml: extends \(line 1\): base config .*: cannot read config: it is a directory; expected a YAML file$/,
+  },
 ];
 
 for (const c of cases) {
   test(`bad config: ${c.title}`, () => {
     const dir = writeFiles(c.files);
-    const main = Object.keys(c.files).includes('c.yaml') ? 'c.yaml' : 'a.yaml';
+    const main = Object.keys(c.files).includes('a.yaml') ? 'a.yaml' : 'c.yaml';
     const error = (() => {
       try {
         loadRunConfig(join(dir, main), c.set ?? []);

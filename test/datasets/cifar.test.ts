@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataError } from '../../src/errors.js';
 import { datasets } from '../../src/datasets/index.js';
 import { loadCifarSource } from '../../src/datasets/cifar/load.js';
 import type { CifarFormat, CifarName } from '../../src/datasets/cifar/layout.js';
-import { expectedHwc, fakeCifar, writeArchive, writeFolder, type FakeSplit } from './fixtures/cifar.js';
+import { readTarMembers } from '../../src/datasets/tarball.js';
+import { expectedHwc, fakeCifar, tarGz, writeArchive, writeFolder, type FakeSplit } from './fixtures/cifar.js';
 
 function tempRoot(t: { after(fn: () => void): void }): string {
   const root = mkdtempSync(join(tmpdir(), 'vdm-cifar-'));
@@ -206,6 +207,36 @@ test('an archive lacking a member, or not gzip at all, is a DataError naming the
   await assert.rejects(loadCifarSource('cifar10', { root, download: false, format: 'auto' }), /archive lacks cifar-10-batches-bin\/test_batch\.bin/);
   writeFileSync(path, 'not a gzip file');
   await assert.rejects(loadCifarSource('cifar10', { root, download: false, format: 'auto' }), (e: Error) => e instanceof DataError && e.message.startsWith(path));
+});
+
+test('tar members are buffered only up to a stated size, and an archive is read only up to a stated total', async (t) => {
+  const root = tempRoot(t);
+  const path = join(root, 'x.tar.gz');
+  // 64 MiB of zeros gzip to about 64 KiB: the shape of a decompression bomb.
+  writeFileSync(path, await tarGz([['big', Buffer.alloc(64 * 1024 * 1024)], ['small', Buffer.from('ok')]]));
+  await assert.rejects(readTarMembers(path, ['big'], { memberBytes: 1024 * 1024, totalBytes: 1024 ** 3 }), (e: Error) => {
+    assert.ok(e instanceof DataError);
+    assert.equal(e.message, `${path}: member big is 64 MiB, more than the 1 MiB it can be; is it the right archive?`);
+    return true;
+  });
+  await assert.rejects(readTarMembers(path, ['small'], { memberBytes: 1024, totalBytes: 8 * 1024 * 1024 }), (e: Error) => {
+    assert.equal(e.message, `${path}: unpacks to more than 8 MiB; is it the right archive?`);
+    return true;
+  });
+  const found = await readTarMembers(path, ['small'], { memberBytes: 1024, totalBytes: 128 * 1024 * 1024 });
+  assert.equal(found.get('small')?.toString(), 'ok');
+});
+
+test('a folder file larger than any CIFAR file, or not a file, is refused before it is read', async (t) => {
+  const root = tempRoot(t);
+  const dir = writeFolder(root, 'cifar10', 'binary', fakeCifar('cifar10', 'binary', 1, 1));
+  const batch = join(dir, 'data_batch_2.bin');
+  unlinkSync(batch);
+  symlinkSync('/dev/zero', batch);
+  await assert.rejects(loadCifarSource('cifar10', { root, download: false, format: 'auto' }), (e: Error) => e instanceof DataError && e.message === `${batch}: not a regular file; expected a CIFAR data file`);
+  unlinkSync(batch);
+  writeFileSync(batch, Buffer.alloc(33 * 1024 * 1024));
+  await assert.rejects(loadCifarSource('cifar10', { root, download: false, format: 'auto' }), /data_batch_2\.bin: 34603008 bytes, more than a CIFAR file can be \(33554432\)/);
 });
 
 test('registry entries: defaults, strict params, subsets keep the full training mean/std', async (t) => {

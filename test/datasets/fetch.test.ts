@@ -26,7 +26,7 @@ async function setup(t: { after(fn: () => Promise<void> | void): void }): Promis
 test('downloads, verifies and renames into place; a verified copy is not fetched again', async (t) => {
   const { dir, server } = await setup(t);
   const dest = join(dir, 'sub', 'blob.tar.gz');
-  const remote = { url: `${server.baseUrl}files/blob.tar.gz`, md5: md5(payload) };
+  const remote = { url: `${server.baseUrl}files/blob.tar.gz`, md5: md5(payload), maxBytes: 1_000_000 };
   let seenMidway: { final: boolean; part: boolean } | undefined;
   server.onBody = () => (seenMidway = { final: existsSync(dest), part: existsSync(`${dest}.part`) });
   assert.equal(await downloadVerified(remote, dest, { progress: false }), 'downloaded');
@@ -40,7 +40,7 @@ test('downloads, verifies and renames into place; a verified copy is not fetched
 test('an interrupted download keeps its .part and resumes it with an HTTP Range request', async (t) => {
   const { dir, server } = await setup(t);
   const dest = join(dir, 'blob.tar.gz');
-  const remote = { url: `${server.baseUrl}files/blob.tar.gz`, md5: md5(payload) };
+  const remote = { url: `${server.baseUrl}files/blob.tar.gz`, md5: md5(payload), maxBytes: 1_000_000 };
   server.breakAfter = 80_000;
   await assert.rejects(downloadVerified(remote, dest, { progress: false }), (e: Error) => {
     assert.ok(e instanceof DataError);
@@ -55,12 +55,40 @@ test('an interrupted download keeps its .part and resumes it with an HTTP Range 
   assert.ok(!existsSync(`${dest}.part`));
 });
 
+test('a stalled server is given up on after the stall timeout, keeping the bytes received for a resume', async (t) => {
+  const { dir, server } = await setup(t);
+  const dest = join(dir, 'blob.tar.gz');
+  const remote = { url: `${server.baseUrl}files/blob.tar.gz`, md5: md5(payload), maxBytes: 1_000_000 };
+  server.stallAfter = 5_000;
+  await assert.rejects(downloadVerified(remote, dest, { progress: false, stallSeconds: 0.3 }), (e: Error) => {
+    assert.ok(e instanceof DataError);
+    assert.match(e.message, /broke off after 5000 bytes \(no data for 0\.3 s\); run the same command again to resume$/);
+    return true;
+  });
+  assert.equal(statSync(`${dest}.part`).size, 5_000);
+  await downloadVerified(remote, dest, { progress: false });
+  assert.equal(server.requests[1].range, 'bytes=5000-');
+  assert.ok(readFileSync(dest).equals(payload));
+});
+
+test('a download larger than the file can be is refused: by Content-Length, or while it streams', async (t) => {
+  const { dir, server } = await setup(t);
+  const dest = join(dir, 'blob.tar.gz');
+  const remote = { url: `${server.baseUrl}files/blob.tar.gz`, md5: md5(payload), maxBytes: 100_000 };
+  await assert.rejects(downloadVerified(remote, dest, { progress: false }), /the server sends 200000 bytes, more than the file can be \(100000\); is the address right\?$/);
+  assert.ok(!existsSync(`${dest}.part`), 'nothing written before the body');
+  server.omitLength = true;
+  await assert.rejects(downloadVerified(remote, dest, { progress: false }), /more than 100000 bytes, more than the file can be; the download was deleted$/);
+  assert.ok(!existsSync(`${dest}.part`));
+  assert.ok(!existsSync(dest));
+});
+
 test('a server that ignores Range gets the whole file again, not a doubled one', async (t) => {
   const { dir, server } = await setup(t);
   const dest = join(dir, 'blob.tar.gz');
   writeFileSync(`${dest}.part`, payload.subarray(0, 1000));
   server.ignoreRange = true;
-  await downloadVerified({ url: `${server.baseUrl}files/blob.tar.gz`, md5: md5(payload) }, dest, { progress: false });
+  await downloadVerified({ url: `${server.baseUrl}files/blob.tar.gz`, md5: md5(payload), maxBytes: 1_000_000 }, dest, { progress: false });
   assert.equal(server.requests[0].range, 'bytes=1000-');
   assert.ok(readFileSync(dest).equals(payload));
 });
@@ -69,7 +97,7 @@ test('a complete .part (server answers 416) is verified and renamed', async (t) 
   const { dir, server } = await setup(t);
   const dest = join(dir, 'blob.tar.gz');
   writeFileSync(`${dest}.part`, payload);
-  await downloadVerified({ url: `${server.baseUrl}files/blob.tar.gz`, md5: md5(payload) }, dest, { progress: false });
+  await downloadVerified({ url: `${server.baseUrl}files/blob.tar.gz`, md5: md5(payload), maxBytes: 1_000_000 }, dest, { progress: false });
   assert.ok(readFileSync(dest).equals(payload));
 });
 
@@ -77,7 +105,7 @@ test('a bad checksum leaves no file behind and says so', async (t) => {
   const { dir, server } = await setup(t);
   const dest = join(dir, 'blob.tar.gz');
   const wrong = '0123456789abcdef0123456789abcdef';
-  await assert.rejects(downloadVerified({ url: `${server.baseUrl}files/blob.tar.gz`, md5: wrong }, dest, { progress: false }), (e: Error) => {
+  await assert.rejects(downloadVerified({ url: `${server.baseUrl}files/blob.tar.gz`, md5: wrong, maxBytes: 1_000_000 }, dest, { progress: false }), (e: Error) => {
     assert.ok(e instanceof DataError);
     assert.equal(e.message, `checksum mismatch for ${server.baseUrl}files/blob.tar.gz: MD5 ${md5(payload)}, expected ${wrong}; the download was deleted`);
     return true;
@@ -90,15 +118,15 @@ test('HTTP errors, refused connections and a bad existing file are one-line Data
   const { dir, server } = await setup(t);
   const dest = join(dir, 'blob.tar.gz');
   await assert.rejects(
-    downloadVerified({ url: `${server.baseUrl}files/nothing.tar.gz`, md5: md5(payload) }, dest, { progress: false }),
+    downloadVerified({ url: `${server.baseUrl}files/nothing.tar.gz`, md5: md5(payload), maxBytes: 1_000_000 }, dest, { progress: false }),
     /cannot download http:\/\/127\.0\.0\.1:\d+\/files\/nothing\.tar\.gz: HTTP 404 Not Found/,
   );
-  await assert.rejects(downloadVerified({ url: 'http://127.0.0.1:9/x.tar.gz', md5: md5(payload) }, dest, { progress: false }), (e: Error) => {
+  await assert.rejects(downloadVerified({ url: 'http://127.0.0.1:9/x.tar.gz', md5: md5(payload), maxBytes: 1_000_000 }, dest, { progress: false }), (e: Error) => {
     assert.ok(e instanceof DataError && e.message.startsWith('cannot download http://127.0.0.1:9/x.tar.gz: '));
     return true;
   });
   writeFileSync(dest, 'something else');
-  await assert.rejects(downloadVerified({ url: `${server.baseUrl}files/blob.tar.gz`, md5: md5(payload) }, dest, { progress: false }), /exists but its MD5 is .*; delete it and fetch again/);
+  await assert.rejects(downloadVerified({ url: `${server.baseUrl}files/blob.tar.gz`, md5: md5(payload), maxBytes: 1_000_000 }, dest, { progress: false }), /exists but its MD5 is .*; delete it and fetch again/);
   assert.equal(readFileSync(dest, 'utf8'), 'something else', 'a file vdm did not write is left alone');
 });
 

@@ -209,6 +209,24 @@ test('corrupt and truncated images are skipped with one warning each and counted
   assert.equal((info.skipped_examples as string[]).length, 2);
 });
 
+test('a split with no readable image is a DataError naming the folder, not an empty pass', async (t) => {
+  const root = tempRoot(t);
+  await writeSolidFolder(root, 'train', COLOURS, 1);
+  for (const name of Object.keys(COLOURS)) {
+    mkdirSync(join(root, 'val', name), { recursive: true });
+    writeFileSync(join(root, 'val', name, 'bad.JPEG'), 'not an image');
+  }
+  const index = await scanImageFolder(root, 'train', 'val');
+  const dataset = new ImageFolderDataset(index, { name: 'x', root, imageSize: 16, workers: 1, prefetch: 1, warn: () => {} }, { seed: 1, augment: 'none' });
+  t.after(() => dataset.close());
+  assert.equal((await collect(dataset, 'train', 2)).reduce((n, b) => n + b.size, 0), 3);
+  await assert.rejects(collect(dataset, 'test', 2), (e: Error) => {
+    assert.ok(e instanceof DataError);
+    assert.match(e.message, new RegExp(`^x: none of the 3 images in ${join(root, 'val')} could be read \\(e\\.g\\. .*bad\\.JPEG: .*\\); check the folder$`));
+    return true;
+  });
+});
+
 test('subset picks a class-balanced set of image files', async (t) => {
   const root = tempRoot(t);
   await writeSolidFolder(root, 'train', COLOURS, 4);

@@ -77,6 +77,12 @@ const paramCases: Array<[string, Record<string, unknown>, RegExp]> = [
   ['expr', { phi: 'softplus(L)' }, /^phi: phi 'softplus\(L\)': unknown function 'softplus'; known: log/],
   ['expr', { phi: 'log(1 + L' }, /^phi: cannot parse phi 'log\(1 \+ L': /],
   ['expr', {}, /^phi: /],
+  ['expr', { phi: 'L + constructor' }, /^phi: phi 'L \+ constructor': unknown symbol 'constructor'/],
+  ['expr', { phi: 'toString(L)' }, /^phi: phi 'toString\(L\)': unknown function 'toString'/],
+  ['expr', { phi: `L${' + L'.repeat(200)}` }, /^phi: phi 'L \+ L .*\.\.\.' is 801 characters long; at most 500$/],
+  ['expr', { phi: Array(60).fill('L').join('*') }, /^phi: phi '.*' has 119 terms; at most 100$/],
+  ['expr', { phi: `${'-'.repeat(55)}L` }, /^phi: phi '.*' is nested 56 levels deep; at most 50$/],
+  ['expr', { phi: Array(40).fill('L').join('^') }, /^phi: phi '.*': its derivative has 3511 terms, more than 2000; write a simpler formula$/],
 ];
 
 for (const [name, raw, pattern] of paramCases) {
@@ -84,6 +90,12 @@ for (const [name, raw, pattern] of paramCases) {
     assertOneLine(paramsProblem(name, raw), pattern);
   });
 }
+
+test('a power tower (exponential under symbolic simplification) compiles and is checked on the grid', () => {
+  // 16 levels took over a minute with mathjs's simplify; the plain derivative is 631 nodes.
+  const tower = Array(16).fill('L').join('^');
+  assertOneLine(check('expr', { phi: tower }), /^phi(')?\(0\) = (NaN|-?Infinity|\d.*): /);
+});
 
 test('compileExpr: phi and its symbolic derivative as tensor ops', () => {
   const compiled = compileExpr('log(1 + 3*L) + e^(-L) + pi*L');

@@ -25,7 +25,7 @@ export async function createCifar(
   common: CommonDatasetOptions,
   fetchOptions?: CifarFetchOptions,
 ): Promise<InMemoryImageDataset> {
-  return new InMemoryImageDataset(await loadCifarSource(name, params, fetchOptions), common);
+  return new InMemoryImageDataset(await loadCifarSource(name, params, fetchOptions, common.signal), common);
 }
 
 export const cifar10Dataset: DatasetEntry<Cifar10Params> = {

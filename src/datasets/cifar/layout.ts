@@ -24,7 +24,22 @@ export interface CifarLayout {
   readonly trainFiles: readonly string[];
   readonly testFiles: readonly string[];
   readonly metaFiles: readonly string[];
+  /** Largest file it holds, with slack: a member over this is not a CIFAR file and is not buffered. */
+  readonly maxMemberBytes: number;
 }
+
+const MiB = 1024 * 1024;
+/**
+ * Each published archive is about 163 MiB (cifar-10-binary.tar.gz: 170,052,171 bytes); a download
+ * larger than this is not the archive asked for.
+ */
+export const CIFAR_MAX_ARCHIVE_BYTES = 200 * MiB;
+/** The archives unpack to about 180 MB; reading further through a tar is not reading CIFAR. */
+export const CIFAR_MAX_UNPACKED_BYTES = 400 * MiB;
+/** CIFAR-10: a batch is 30.7 MB (binary) or 31.0 MB (pickle). */
+const CIFAR10_MEMBER = 32 * MiB;
+/** CIFAR-100: the training split is one file of 153.7 MB (binary) or about 155 MB (pickle). */
+const CIFAR100_MEMBER = 160 * MiB;
 
 const cifar10Batches = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}`);
 
@@ -39,6 +54,7 @@ export const CIFAR_LAYOUTS: Record<CifarName, Record<CifarFormat, CifarLayout>> 
       trainFiles: cifar10Batches.map((f) => `${f}.bin`),
       testFiles: ['test_batch.bin'],
       metaFiles: ['batches.meta.txt'],
+      maxMemberBytes: CIFAR10_MEMBER,
     },
     python: {
       name: 'cifar10',
@@ -49,6 +65,7 @@ export const CIFAR_LAYOUTS: Record<CifarName, Record<CifarFormat, CifarLayout>> 
       trainFiles: cifar10Batches,
       testFiles: ['test_batch'],
       metaFiles: ['batches.meta'],
+      maxMemberBytes: CIFAR10_MEMBER,
     },
   },
   cifar100: {
@@ -61,6 +78,7 @@ export const CIFAR_LAYOUTS: Record<CifarName, Record<CifarFormat, CifarLayout>> 
       trainFiles: ['train.bin'],
       testFiles: ['test.bin'],
       metaFiles: ['coarse_label_names.txt', 'fine_label_names.txt'],
+      maxMemberBytes: CIFAR100_MEMBER,
     },
     python: {
       name: 'cifar100',
@@ -71,6 +89,7 @@ export const CIFAR_LAYOUTS: Record<CifarName, Record<CifarFormat, CifarLayout>> 
       trainFiles: ['train'],
       testFiles: ['test'],
       metaFiles: ['meta'],
+      maxMemberBytes: CIFAR100_MEMBER,
     },
   },
 };

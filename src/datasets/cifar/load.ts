@@ -9,6 +9,7 @@ import {
   CIFAR_BASE_URL,
   CIFAR_CLASS_COUNTS,
   CIFAR_LAYOUTS,
+  CIFAR_MAX_ARCHIVE_BYTES,
   CIFAR_SIDE,
   cifarUrl,
   type Cifar100Labels,
@@ -41,7 +42,7 @@ export async function fetchCifar(
   const layout = CIFAR_LAYOUTS[name][format === 'python' ? 'python' : 'binary'];
   const url = cifarUrl(layout, options.baseUrl ?? process.env.VDM_DATA_BASE_URL ?? CIFAR_BASE_URL);
   const path = join(root, layout.archive);
-  const outcome = await downloadVerified({ url, md5: options.md5 ?? layout.md5 }, path, options);
+  const outcome = await downloadVerified({ url, md5: options.md5 ?? layout.md5, maxBytes: CIFAR_MAX_ARCHIVE_BYTES }, path, options);
   return { path, url, outcome };
 }
 
@@ -73,15 +74,20 @@ function decodeSplits(files: CifarFiles, labels: Cifar100Labels): { train: Image
   };
 }
 
-export async function loadCifarSource(name: CifarName, params: CifarLoadParams, fetchOptions: CifarFetchOptions = {}): Promise<InMemorySource> {
+export async function loadCifarSource(
+  name: CifarName,
+  params: CifarLoadParams,
+  fetchOptions: CifarFetchOptions = {},
+  signal?: AbortSignal,
+): Promise<InMemorySource> {
   let location = findCifar(params.root, name, params.format);
   if (location === undefined && params.download) {
-    await fetchCifar(name, params.root, params.format, fetchOptions);
+    await fetchCifar(name, params.root, params.format, { ...fetchOptions, signal: fetchOptions.signal ?? signal });
     location = findCifar(params.root, name, params.format);
   }
   if (location === undefined) throw missingCifarError(params.root, name, params.format);
   const labels = params.labels ?? 'fine';
-  const { train, test, classNames } = decodeSplits(await readCifarFiles(location), labels);
+  const { train, test, classNames } = decodeSplits(await readCifarFiles(location, signal), labels);
   if (train.labels.length === 0 || test.labels.length === 0) {
     throw new DataError(`${location.path}: a split has no images`);
   }

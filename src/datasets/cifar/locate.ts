@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { DataError } from '../../errors.js';
 import { readTarMembers } from '../tarball.js';
 import type { NamedBuffer } from './binary.js';
-import { CIFAR_LAYOUTS, cifarUrl, type CifarFormat, type CifarLayout, type CifarName } from './layout.js';
+import { CIFAR_LAYOUTS, CIFAR_MAX_UNPACKED_BYTES, cifarUrl, type CifarFormat, type CifarLayout, type CifarName } from './layout.js';
 
 export type CifarFormatChoice = CifarFormat | 'auto';
 
@@ -65,20 +65,33 @@ async function readFolder(location: CifarLocation, names: readonly string[]): Pr
   if (missing.length > 0) {
     throw new DataError(`${location.path}: incomplete ${location.layout.name} folder, missing ${missing.join(', ')}`);
   }
-  const buffers = await Promise.all(paths.map((p) => readFile(p)));
+  const buffers = await Promise.all(paths.map((p) => readCapped(p, location.layout.maxMemberBytes)));
   return new Map(names.map((n, i) => [n, { name: paths[i], data: buffers[i] }]));
 }
 
-async function readArchive(location: CifarLocation, names: readonly string[]): Promise<Map<string, NamedBuffer>> {
+/** A CIFAR file from a folder, refused before reading when it is not a plain file of a CIFAR file's size. */
+async function readCapped(path: string, maxBytes: number): Promise<Buffer> {
+  const stat = statSync(path);
+  if (!stat.isFile()) throw new DataError(`${path}: not a regular file; expected a CIFAR data file`);
+  if (stat.size > maxBytes) {
+    throw new DataError(`${path}: ${stat.size} bytes, more than a CIFAR file can be (${maxBytes}); is it the right file?`);
+  }
+  return readFile(path);
+}
+
+async function readArchive(location: CifarLocation, names: readonly string[], signal?: AbortSignal): Promise<Map<string, NamedBuffer>> {
   const members = names.map((n) => `${location.layout.folder}/${n}`);
-  const contents = await readTarMembers(location.path, members);
+  const contents = await readTarMembers(location.path, members, {
+    memberBytes: location.layout.maxMemberBytes,
+    totalBytes: CIFAR_MAX_UNPACKED_BYTES,
+  }, signal);
   return new Map(names.map((n, i) => [n, { name: `${location.path}:${members[i]}`, data: contents.get(members[i])! }]));
 }
 
-export async function readCifarFiles(location: CifarLocation): Promise<CifarFiles> {
+export async function readCifarFiles(location: CifarLocation, signal?: AbortSignal): Promise<CifarFiles> {
   const { trainFiles, testFiles, metaFiles } = location.layout;
   const all = [...trainFiles, ...testFiles, ...metaFiles];
-  const files = location.kind === 'folder' ? await readFolder(location, all) : await readArchive(location, all);
+  const files = location.kind === 'folder' ? await readFolder(location, all) : await readArchive(location, all, signal);
   return {
     location,
     train: trainFiles.map((n) => files.get(n)!),

@@ -1,5 +1,6 @@
 // An image-folder data set (ImageNet and the like) decoded on the fly by worker threads, with
 // a bounded prefetch of batches; unreadable images are skipped and counted, never fatal.
+import { DataError } from '../../errors.js';
 import { balancedSubset } from '../subset.js';
 import { commonFacts } from '../describe.js';
 import { prefetched } from '../prefetch.js';
@@ -98,9 +99,21 @@ export class ImageFolderDataset implements Dataset {
         yield () => self.assemble(tasks);
       }
     }
+    let readable = 0;
     for await (const batch of prefetched(jobs(), this.options.prefetch)) {
+      readable += batch.size;
       if (batch.size > 0) yield batch; // every image of it was unreadable
     }
+    // Skipping a few bad files is fine; a split with none readable would train or evaluate on
+    // nothing and report NaN metrics as if it were a result.
+    if (readable === 0 && data.files.length > 0) throw this.nothingReadable(data);
+  }
+
+  private nothingReadable(data: FolderSplit): DataError {
+    const [example, why] = [...this.skipped].find(([path]) => data.files.includes(path)) ?? [data.files[0], 'unreadable'];
+    return new DataError(
+      `${this.name}: none of the ${data.files.length} images in ${data.dir} could be read (e.g. ${example}: ${why}); check the folder`,
+    );
   }
 
   private decodeTask(path: string, mode: TransformMode, rngState: DecodeTask['rngState']): DecodeTask {
