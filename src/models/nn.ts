@@ -57,16 +57,25 @@ export interface ConvOptions {
   readonly outChannels: number;
   readonly kernel: number;
   readonly stride?: number;
-  readonly padding?: 'same' | 'valid';
+  /**
+   * Zero rows/columns added on EVERY side (PyTorch's `padding`); default kernel/2, which keeps the
+   * size at stride 1. Never tfjs's 'same': at stride 2 on even inputs it pads only after the last
+   * row and column (TensorFlow's convention), which shifts every sampled window by one pixel
+   * relative to the papers' PyTorch networks.
+   */
+  readonly padding?: number;
   readonly bias?: boolean;
+  /** He-normal over fan-in (the CIFAR recipes) or fan-out (torchvision's kaiming_normal_(mode='fan_out')). */
+  readonly fanMode?: 'fanIn' | 'fanOut';
 }
 
 export function conv2d(store: ParamStore, name: string, o: ConvOptions): Layer {
-  const fanIn = o.kernel * o.kernel * o.inChannels;
-  const kernel = store.heNormal(`${name}/kernel`, [o.kernel, o.kernel, o.inChannels, o.outChannels], fanIn);
+  const fan = o.kernel * o.kernel * (o.fanMode === 'fanOut' ? o.outChannels : o.inChannels);
+  const kernel = store.heNormal(`${name}/kernel`, [o.kernel, o.kernel, o.inChannels, o.outChannels], fan);
   const bias = o.bias ? store.constant(`${name}/bias`, [o.outChannels], 0) : null;
   const stride = o.stride ?? 1;
-  const padding = o.padding ?? 'same';
+  const p = o.padding ?? Math.floor(o.kernel / 2);
+  const padding: [[0, 0], [number, number], [number, number], [0, 0]] = [[0, 0], [p, p], [p, p], [0, 0]];
   return (x) => {
     const y = tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, stride, padding);
     return bias ? tf.add(y, bias) : y;
