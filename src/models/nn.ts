@@ -24,6 +24,12 @@ export type Layer = (x: tf.Tensor, ctx: ForwardContext) => tf.Tensor;
 
 /** tfjs variable names are global to the process, so every store numbers its own uniquely. */
 let nextVariableId = 0;
+const UNIQUE_SUFFIX = '_';
+
+/** The name a model gave a variable ('stage1/block1/conv1/kernel'), without the process-unique number. */
+export function storeName(variable: tf.Variable): string {
+  return variable.name.slice(0, variable.name.lastIndexOf(UNIQUE_SUFFIX));
+}
 
 export class ParamStore {
   /** Trainable weights, in creation order. */
@@ -45,7 +51,7 @@ export class ParamStore {
   }
 
   private add(name: string, initial: tf.Tensor, trainable: boolean): tf.Variable {
-    const variable = tf.variable(initial, trainable, `${name}_${nextVariableId++}`);
+    const variable = tf.variable(initial, trainable, `${name}${UNIQUE_SUFFIX}${nextVariableId++}`);
     initial.dispose();
     (trainable ? this.params : this.buffers).push(variable);
     return variable;
