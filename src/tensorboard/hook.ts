@@ -1,0 +1,52 @@
+// Training curves for TensorBoard, written by vdm itself (no tfjs-node): per-step loss, deformed
+// loss, gradient scale and learning rate; per-epoch every metrics.csv column; the resolved config
+// as text. Files go to <run>/tb/.
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { EpochMetrics, StepStats, TrainingHook } from '../train/hooks.js';
+import { EventFileWriter } from './eventFile.js';
+import { scalarsEvent, textEvent } from './events.js';
+
+export const TENSORBOARD_DIR = 'tb';
+
+export interface TensorboardOptions {
+  /** The resolved run config, shown under the TEXT tab as YAML. */
+  readonly config?: unknown;
+  /** Seconds since the epoch; injectable so tests can fix it. */
+  readonly clock?: () => number;
+}
+
+const stepScalars = (s: StepStats) => ({
+  'step/loss': s.loss,
+  'step/deformed_loss': s.deformedLoss,
+  'step/grad_scale': s.gradScale,
+  'step/lr': s.lr,
+});
+
+/** Every metrics.csv column that the epoch has (test_top5 only with more than 10 classes). */
+const epochScalars = (m: EpochMetrics) =>
+  Object.fromEntries(Object.entries(m).filter(([, v]) => typeof v === 'number').map(([k, v]) => [`epoch/${k}`, v as number]));
+
+export function tensorboardHook(runDir: string, options: TensorboardOptions = {}): TrainingHook {
+  const clock = options.clock ?? (() => Date.now() / 1000);
+  let writer: EventFileWriter | null = null;
+  let batchesPerEpoch = 1;
+  const write = (event: Uint8Array) => writer?.write(event);
+  return {
+    onTrainStart(plan) {
+      batchesPerEpoch = plan.batchesPerEpoch;
+      writer = EventFileWriter.create(join(runDir, TENSORBOARD_DIR), new Date(clock() * 1000));
+      if (options.config !== undefined) write(textEvent(clock(), 0, 'config', `\`\`\`yaml\n${stringify(options.config)}\`\`\``));
+    },
+    onStepEnd(step) {
+      write(scalarsEvent(clock(), step.globalStep, stepScalars(step)));
+    },
+    onEpochEnd(metrics) {
+      // At the epoch's last step, so epoch curves share the x axis with the step curves.
+      write(scalarsEvent(clock(), metrics.epoch * batchesPerEpoch, epochScalars(metrics)));
+    },
+    onTrainEnd() {
+      writer?.close();
+    },
+  };
+}
