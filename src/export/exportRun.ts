@@ -1,7 +1,7 @@
 // Exports a run folder's final weights for PyTorch: rebuild the model from config.yaml, restore the
 // checkpoint through the trainer's own restore (never by reading its files here), rename, write.
 import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { selectBackend } from '../backend/resolve.js';
 import { loadRunConfig } from '../config/index.js';
 import { DataError, UsageError } from '../errors.js';
@@ -34,7 +34,7 @@ export async function exportRun(runDir: string, options: { format: ExportFormat;
   const config = loadRunConfig(configFile);
   torchNamingOf(config.model.name); // refuse an unexportable model before loading any data
   const file = resolve(options.out ?? join(runDir, `model.${options.format}`));
-  if (!existsSync(join(file, '..'))) throw new UsageError(`--out ${options.out}: folder ${join(file, '..')} does not exist`);
+  if (!existsSync(dirname(file))) throw new UsageError(`--out ${options.out}: folder ${dirname(file)} does not exist`);
   // Export only copies numbers: the cpu backend does it exactly and starts at once.
   await selectBackend('cpu');
   const dataset = await buildDataset(config);

@@ -8,6 +8,10 @@ const EVENT_WALL_TIME = 1;
 const EVENT_STEP = 2;
 const EVENT_FILE_VERSION = 3;
 const EVENT_SUMMARY = 5;
+const EVENT_SESSION_LOG = 7;
+// SessionLog
+const SESSION_STATUS = 1;
+const SESSION_START = 1;
 // Summary and Summary.Value
 const SUMMARY_VALUE = 1;
 const VALUE_TAG = 1;
@@ -46,4 +50,12 @@ export function textEvent(wallTime: number, step: number, tag: string, text: str
   const tensor = messageField(VALUE_TENSOR, int64Field(TENSOR_DTYPE, DT_STRING), messageField(TENSOR_SHAPE), bytesField(TENSOR_STRING_VAL, new TextEncoder().encode(text)));
   const metadata = messageField(VALUE_METADATA, messageField(METADATA_PLUGIN_DATA, stringField(PLUGIN_NAME, 'text')));
   return event(wallTime, step, messageField(EVENT_SUMMARY, messageField(SUMMARY_VALUE, stringField(VALUE_TAG, tag), tensor, metadata)));
+}
+
+/**
+ * SessionLog START at `step`: TensorBoard then drops the events of earlier files at this step and
+ * later, so a run resumed from its checkpoint does not show the steps it repeats twice.
+ */
+export function sessionStartEvent(wallTime: number, step: number): Uint8Array {
+  return event(wallTime, step, messageField(EVENT_SESSION_LOG, int64Field(SESSION_STATUS, SESSION_START)));
 }

@@ -1,11 +1,11 @@
 // Training curves for TensorBoard, written by vdm itself (no tfjs-node): per-step loss, deformed
 // loss, gradient scale and learning rate; per-epoch every metrics.csv column; the resolved config
-// as text. Files go to <run>/tb/.
+// as text. Files go to <run>/tb/; a resumed run starts a new file that supersedes the repeated steps.
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { EpochMetrics, StepStats, TrainingHook } from '../train/hooks.js';
 import { EventFileWriter } from './eventFile.js';
-import { scalarsEvent, textEvent } from './events.js';
+import { scalarsEvent, sessionStartEvent, textEvent } from './events.js';
 
 export const TENSORBOARD_DIR = 'tb';
 
@@ -36,6 +36,8 @@ export function tensorboardHook(runDir: string, options: TensorboardOptions = {}
     onTrainStart(plan) {
       batchesPerEpoch = plan.batchesPerEpoch;
       writer = EventFileWriter.create(join(runDir, TENSORBOARD_DIR), new Date(clock() * 1000));
+      // Resumed: the steps after the checkpoint run again, so the earlier file's copies must go.
+      if (plan.firstEpoch > 1) write(sessionStartEvent(clock(), (plan.firstEpoch - 1) * batchesPerEpoch + 1));
       if (options.config !== undefined) write(textEvent(clock(), 0, 'config', `\`\`\`yaml\n${stringify(options.config)}\`\`\``));
     },
     onStepEnd(step) {

@@ -55,6 +55,8 @@ def describe(event):
     kind = event.WhichOneof("what")
     if kind == "file_version":
         out["file_version"] = event.file_version
+    elif kind == "session_log":
+        out["session_status"] = event.session_log.status
     elif kind == "summary":
         values = []
         for v in event.summary.value:

@@ -21,6 +21,7 @@ interface DecodedEvent {
   wall_time: number;
   step: number;
   file_version?: string;
+  session_status?: number;
   values?: { tag: string; simple_value?: number; plugin?: string; dtype?: number; dims?: number; text?: string[] }[];
 }
 
@@ -95,6 +96,23 @@ test('the hook writes tb/events.out.tfevents.<time>.<host>: version, config text
   const times = events.map((e) => e.wall_time);
   assert.deepEqual(times, [...times].sort((a, b) => a - b));
   assert.equal(times[1], 1_700_000_002.25, 'wall_time is a double: fractions of a second survive');
+});
+
+test('a resumed run starts a new file with SessionLog START at its first repeated step (TensorBoard drops the older copies)', async () => {
+  const runDir = tempDir();
+  let now = 1_700_000_000;
+  const first = tensorboardHook(runDir, { clock: () => (now += 1) });
+  await first.onTrainStart!(plan);
+  for (let s = 1; s <= 4; s++) await first.onStepEnd!(step(s)); // crashed in epoch 2, after its checkpoint of epoch 1
+  await first.onTrainEnd!({ status: 'failed', history: [epoch(1)] });
+  const resumed = tensorboardHook(runDir, { clock: () => (now += 1) });
+  await resumed.onTrainStart!({ ...plan, firstEpoch: 2 });
+  await resumed.onStepEnd!(step(4));
+  await resumed.onTrainEnd!({ status: 'completed', history: [epoch(1), epoch(2)] });
+  const files = readdirSync(join(runDir, TENSORBOARD_DIR)).sort();
+  assert.equal(files.length, 2);
+  const events = readEvents(join(runDir, TENSORBOARD_DIR, files[1]!));
+  assert.deepEqual(events.slice(0, 3).map((e) => [e.file_version ?? e.session_status ?? e.values?.[0]?.tag, e.step]), [['brain.Event:2', 0], [1, 4], ['step/loss', 4]]);
 });
 
 test('a flipped byte anywhere in a record fails the independent CRC check', () => {
