@@ -10,8 +10,8 @@ import { scalarsEvent, sessionStartEvent, textEvent } from './events.js';
 export const TENSORBOARD_DIR = 'tb';
 
 export interface TensorboardOptions {
-  /** The resolved run config, shown under the TEXT tab as YAML. */
-  readonly config?: unknown;
+  /** The resolved run config, shown under the TEXT tab: YAML text (config.yaml's) or an object to write as YAML. */
+  readonly config?: string | object;
   /** Seconds since the epoch; injectable so tests can fix it. */
   readonly clock?: () => number;
 }
@@ -27,6 +27,12 @@ const stepScalars = (s: StepStats) => ({
 const epochScalars = (m: EpochMetrics) =>
   Object.fromEntries(Object.entries(m).filter(([, v]) => typeof v === 'number').map(([k, v]) => [`epoch/${k}`, v as number]));
 
+/** The text plugin renders Markdown: a fenced block keeps the YAML's indentation. */
+function configMarkdown(config: string | object): string {
+  const yaml = typeof config === 'string' ? config : stringify(config);
+  return `\`\`\`yaml\n${yaml.endsWith('\n') ? yaml : `${yaml}\n`}\`\`\``;
+}
+
 export function tensorboardHook(runDir: string, options: TensorboardOptions = {}): TrainingHook {
   const clock = options.clock ?? (() => Date.now() / 1000);
   let writer: EventFileWriter | null = null;
@@ -38,10 +44,11 @@ export function tensorboardHook(runDir: string, options: TensorboardOptions = {}
       writer = EventFileWriter.create(join(runDir, TENSORBOARD_DIR), new Date(clock() * 1000));
       // Resumed: the steps after the checkpoint run again, so the earlier file's copies must go.
       if (plan.firstEpoch > 1) write(sessionStartEvent(clock(), (plan.firstEpoch - 1) * batchesPerEpoch + 1));
-      if (options.config !== undefined) write(textEvent(clock(), 0, 'config', `\`\`\`yaml\n${stringify(options.config)}\`\`\``));
+      if (options.config !== undefined) write(textEvent(clock(), 0, 'config', configMarkdown(options.config)));
     },
     onStepEnd(step) {
-      write(scalarsEvent(clock(), step.globalStep, stepScalars(step)));
+      // TensorBoard's step is the number of steps taken (the trainer's globalStep counts those before).
+      write(scalarsEvent(clock(), step.globalStep + 1, stepScalars(step)));
     },
     onEpochEnd(metrics) {
       // At the epoch's last step, so epoch curves share the x axis with the step curves.

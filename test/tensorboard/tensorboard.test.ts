@@ -11,8 +11,14 @@ import { EventFileWriter } from '../../src/tensorboard/eventFile.js';
 import { scalarsEvent } from '../../src/tensorboard/events.js';
 import { tensorboardHook, TENSORBOARD_DIR } from '../../src/tensorboard/hook.js';
 import { int64Field, floatField } from '../../src/tensorboard/protobuf.js';
+import { selectBackend } from '../../src/backend/resolve.js';
+import { loadRunConfig } from '../../src/config/index.js';
+import { disposeModel } from '../../src/models/types.js';
+import { buildDataset, buildTrainingParts } from '../../src/train/build.js';
 import type { EpochMetrics, StepStats } from '../../src/train/hooks.js';
-import { tempDir } from '../helpers/files.js';
+import { train } from '../../src/train/trainer.js';
+import { tempDir, writeFiles } from '../helpers/files.js';
+import { tinyConfigYaml } from '../helpers/tinyRun.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PYTHON = process.env.VDM_TORCH_PYTHON ?? '/usr/bin/python3';
@@ -47,10 +53,11 @@ test('protobuf wire encodings: varints (also negative int64), little-endian floa
 });
 
 const plan = { epochs: 2, firstEpoch: 1, batchesPerEpoch: 3, trainSize: 24, testSize: 8 };
-const step = (globalStep: number): StepStats => ({
-  epoch: Math.ceil(globalStep / 3), batch: ((globalStep - 1) % 3) + 1, batchesPerEpoch: 3, globalStep,
-  lr: 0.1 / globalStep, loss: 2 - globalStep / 10, accuracy: 0.5, deformedLoss: Math.log1p(2 - globalStep / 10),
-  gradScale: 1 / (3 - globalStep / 10), images: 8, imagesPerSecond: 100,
+/** The trainer's stats after the n-th step (its globalStep counts the steps before). */
+const step = (n: number): StepStats => ({
+  epoch: Math.ceil(n / 3), batch: ((n - 1) % 3) + 1, batchesPerEpoch: 3, globalStep: n - 1,
+  lr: 0.1 / n, loss: 2 - n / 10, accuracy: 0.5, deformedLoss: Math.log1p(2 - n / 10),
+  gradScale: 1 / (3 - n / 10), images: 8, imagesPerSecond: 100,
 });
 const epoch = (n: number): EpochMetrics => ({
   epoch: n, lr: 0.1 / n, train_loss: 1.5 / n, train_acc: 0.4 * n, test_loss: 1.7 / n, test_acc: 0.35 * n,
@@ -129,4 +136,29 @@ test('a flipped byte anywhere in a record fails the independent CRC check', () =
   const check = spawnSync(PYTHON, [join(here, 'read_events.py'), damaged], { encoding: 'utf8' });
   assert.notEqual(check.status, 0);
   assert.match(check.stderr, /payload CRC wrong/);
+});
+
+test('with the real trainer: one scalar event per step and per epoch, epoch figures equal the returned history', async () => {
+  await selectBackend('cpu');
+  const yaml = tinyConfigYaml(tempDir());
+  const config = loadRunConfig(join(writeFiles({ 'tiny.yaml': yaml }), 'tiny.yaml'), ['epochs=2', 'dataset.size=32', 'dataset.test_size=8']);
+  const dataset = await buildDataset(config);
+  const parts = buildTrainingParts(config, dataset);
+  const runDir = tempDir();
+  const history = await train(parts, { hooks: [tensorboardHook(runDir, { config: yaml })] });
+  disposeModel(parts.model);
+  parts.optimizer.dispose();
+
+  const [file] = readdirSync(join(runDir, TENSORBOARD_DIR));
+  const events = readEvents(join(runDir, TENSORBOARD_DIR, file!));
+  assert.equal(events[1]!.values![0]!.text![0], `\`\`\`yaml\n${yaml.trimEnd()}\n\`\`\``);
+  const steps = events.filter((e) => e.values?.[0]?.tag === 'step/loss');
+  assert.deepEqual(steps.map((e) => e.step), [1, 2, 3, 4]); // 32 images in batches of 16, 2 epochs
+  const epochs = events.filter((e) => e.values?.[0]?.tag === 'epoch/epoch');
+  assert.deepEqual(epochs.map((e) => e.step), [2, 4]);
+  epochs.forEach((e, i) => {
+    const value = Object.fromEntries(e.values!.map((v) => [v.tag, v.simple_value!]));
+    assert.ok(Math.abs(value['epoch/test_loss']! - history[i]!.test_loss) < 1e-6 * history[i]!.test_loss);
+    assert.equal(value['epoch/train_acc'], Math.fround(history[i]!.train_acc));
+  });
 });
