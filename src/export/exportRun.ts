@@ -10,7 +10,7 @@ import { VDM_VERSION } from '../run/provenance.js';
 import { buildDataset, buildTrainingParts } from '../train/build.js';
 import { hasCheckpoint, restoreCheckpoint } from '../train/checkpoint.js';
 import { writeSafetensors } from './safetensors.js';
-import { describeNaming, torchNamingOf, torchStateDict } from './torchStateDict.js';
+import { torchNamingOf, torchStateDict } from './torchStateDict.js';
 
 export const EXPORT_FORMATS = ['safetensors'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -32,7 +32,7 @@ export async function exportRun(runDir: string, options: { format: ExportFormat;
   if (!existsSync(configFile)) throw new UsageError(`${runDir}: not a run folder (no config.yaml)`);
   if (!hasCheckpoint(runDir)) throw new DataError(`${runDir}: no checkpoint to export (the run has not finished an epoch)`);
   const config = loadRunConfig(configFile);
-  torchNamingOf(config.model.name); // refuse an unexportable model before loading any data
+  const naming = torchNamingOf(config.model.name); // refuses an unexportable model before any data loads
   const file = resolve(options.out ?? join(runDir, `model.${options.format}`));
   if (!existsSync(dirname(file))) throw new UsageError(`--out ${options.out}: folder ${dirname(file)} does not exist`);
   // Export only copies numbers: the cpu backend does it exactly and starts at once.
@@ -66,7 +66,7 @@ export async function exportRun(runDir: string, options: { format: ExportFormat;
         values: tensors.reduce((n, t) => n + t.data.length, 0),
         model: config.model.name,
         epochs: history.length,
-        definition: describeNaming(config.model.name),
+        definition: naming.definition,
       };
     } finally {
       disposeModel(parts.model);

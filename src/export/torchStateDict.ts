@@ -1,7 +1,7 @@
 // A vdm model's weights as a PyTorch state dict: the parameter names of the usual PyTorch
 // definitions (torchvision's for the ImageNet ResNets) and PyTorch's layouts, so that
 // `load_state_dict(strict=True)` takes them and the logits agree.
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../errors.js';
 import { storeName } from '../models/nn.js';
 import type { Model } from '../models/types.js';
@@ -14,7 +14,7 @@ interface NamingContext {
   readonly inputShape: readonly [number, number, number];
 }
 
-interface TorchNaming {
+export interface TorchNaming {
   /** Which PyTorch definition the names follow (printed by `vdm export`). */
   readonly definition: string;
   /** The PyTorch module path of a vdm layer path. */
@@ -169,8 +169,4 @@ export function torchStateDict(modelName: string, model: Model, options: TorchEx
     }
   }
   return tensors;
-}
-
-export function describeNaming(modelName: string): string {
-  return torchNamingOf(modelName).definition;
 }
