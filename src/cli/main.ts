@@ -150,6 +150,18 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('export')
+    .description("write a run's final weights for PyTorch (torchvision names for the ImageNet ResNets)")
+    .argument('<run>', 'run folder')
+    .addOption(new Option('--format <format>', 'file format').choices(['safetensors']).default('safetensors'))
+    .option('--out <file>', 'where to write (default: <run>/model.safetensors)')
+    .action(async (run: string, opts: { format: string; out?: string }) => {
+      // Loaded on use, so the other commands start without the export code.
+      const { exportCommand } = await import('../commands/export.js');
+      await exportCommand(run, opts, out);
+    });
+
+  program
     .command('toy')
     .description('gradient descent on a 2-D surface with a sharp and a flat minimum: where do plain and deformed GD settle?')
     .option('--vdm <spec>', "a VDM, e.g. log or 'log:a=1,b=0.1' (repeatable; default: every parameter-free entry)", collect, [])

@@ -21,10 +21,10 @@ export const lenet5Model: ModelEntry<Record<string, never>> = {
     }
     const features = featureSide(h) * featureSide(w) * 16;
     const net = sequential(
-      conv2d(store, 'conv1', { inChannels: c, outChannels: 6, kernel: 5, padding: 'same', bias: true }),
+      conv2d(store, 'conv1', { inChannels: c, outChannels: 6, kernel: 5, padding: 2, bias: true }),
       relu,
       maxPool,
-      conv2d(store, 'conv2', { inChannels: 6, outChannels: 16, kernel: 5, padding: 'valid', bias: true }),
+      conv2d(store, 'conv2', { inChannels: 6, outChannels: 16, kernel: 5, padding: 0, bias: true }),
       relu,
       maxPool,
       flatten,

@@ -24,6 +24,12 @@ export type Layer = (x: tf.Tensor, ctx: ForwardContext) => tf.Tensor;
 
 /** tfjs variable names are global to the process, so every store numbers its own uniquely. */
 let nextVariableId = 0;
+const UNIQUE_SUFFIX = '_';
+
+/** The name a model gave a variable ('stage1/block1/conv1/kernel'), without the process-unique number. */
+export function storeName(variable: tf.Variable): string {
+  return variable.name.slice(0, variable.name.lastIndexOf(UNIQUE_SUFFIX));
+}
 
 export class ParamStore {
   /** Trainable weights, in creation order. */
@@ -45,7 +51,7 @@ export class ParamStore {
   }
 
   private add(name: string, initial: tf.Tensor, trainable: boolean): tf.Variable {
-    const variable = tf.variable(initial, trainable, `${name}_${nextVariableId++}`);
+    const variable = tf.variable(initial, trainable, `${name}${UNIQUE_SUFFIX}${nextVariableId++}`);
     initial.dispose();
     (trainable ? this.params : this.buffers).push(variable);
     return variable;
@@ -57,16 +63,25 @@ export interface ConvOptions {
   readonly outChannels: number;
   readonly kernel: number;
   readonly stride?: number;
-  readonly padding?: 'same' | 'valid';
+  /**
+   * Zero rows/columns added on EVERY side (PyTorch's `padding`); default kernel/2, which keeps the
+   * size at stride 1. Never tfjs's 'same': at stride 2 on even inputs it pads only after the last
+   * row and column (TensorFlow's convention), which shifts every sampled window by one pixel
+   * relative to the papers' PyTorch networks.
+   */
+  readonly padding?: number;
   readonly bias?: boolean;
+  /** He-normal over fan-in (the CIFAR recipes) or fan-out (torchvision's kaiming_normal_(mode='fan_out')). */
+  readonly fanMode?: 'fanIn' | 'fanOut';
 }
 
 export function conv2d(store: ParamStore, name: string, o: ConvOptions): Layer {
-  const fanIn = o.kernel * o.kernel * o.inChannels;
-  const kernel = store.heNormal(`${name}/kernel`, [o.kernel, o.kernel, o.inChannels, o.outChannels], fanIn);
+  const fan = o.kernel * o.kernel * (o.fanMode === 'fanOut' ? o.outChannels : o.inChannels);
+  const kernel = store.heNormal(`${name}/kernel`, [o.kernel, o.kernel, o.inChannels, o.outChannels], fan);
   const bias = o.bias ? store.constant(`${name}/bias`, [o.outChannels], 0) : null;
   const stride = o.stride ?? 1;
-  const padding = o.padding ?? 'same';
+  const p = o.padding ?? Math.floor(o.kernel / 2);
+  const padding: [[0, 0], [number, number], [number, number], [0, 0]] = [[0, 0], [p, p], [p, p], [0, 0]];
   return (x) => {
     const y = tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, stride, padding);
     return bias ? tf.add(y, bias) : y;

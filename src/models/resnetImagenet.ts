@@ -2,7 +2,7 @@
 // ResNet-50 with v1.5 bottlenecks, so parameter counts and feature-map sizes match torchvision's.
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { ParamStore, batchNorm, dense, globalAveragePool, sequential, type ForwardContext, type Layer } from './nn.js';
+import { ParamStore, batchNorm, conv2d, dense, globalAveragePool, sequential, type ForwardContext, type Layer } from './nn.js';
 import type { Model, ModelEntry, ModelShape } from './types.js';
 
 const STAGE_WIDTHS = [64, 128, 256, 512] as const;
@@ -15,19 +15,9 @@ export interface ConvShape {
   readonly stride?: number;
 }
 
-/**
- * A bias-free convolution as torchvision builds it. Two differences from nn.ts's conv2d:
- * - symmetric padding of kernel/2 on every side (torchvision's padding=k//2). tfjs 'same' gives the
- *   same output sizes but, for stride 2 on even inputs, pads only after the last row and column
- *   (TF style), which shifts every sampled window by one pixel relative to torchvision;
- * - He-normal init in fan_out mode, as torchvision's kaiming_normal_(mode='fan_out').
- */
+/** A bias-free convolution as torchvision builds it: symmetric padding kernel/2, He-normal over fan-out. */
 export function torchvisionConv(store: ParamStore, name: string, c: ConvShape): Layer {
-  const fanOut = c.kernel * c.kernel * c.outChannels;
-  const kernel = store.heNormal(`${name}/kernel`, [c.kernel, c.kernel, c.inChannels, c.outChannels], fanOut);
-  const stride = c.stride ?? 1;
-  const padding = Math.floor(c.kernel / 2);
-  return (x) => tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, stride, padding);
+  return conv2d(store, name, { ...c, fanMode: 'fanOut' });
 }
 
 function convBn(store: ParamStore, name: string, c: ConvShape): Layer {

@@ -85,6 +85,14 @@ test('wasm conv gradients match cpu for 2x2 and 5x5 filters, stride 3, and expli
   await assertMatchesCpu({ x: [2, 6, 7, 2], filter: [3, 3, 2, 3], stride: 2, pad: [[0, 0], [2, 0], [3, 1], [0, 0]] }, 99);
 });
 
+test('wasm conv gradients match cpu with symmetric explicit padding as the models use it (3x3 pad 1, 7x7 pad 3, stride 2, even and odd sizes)', async () => {
+  const symmetric = (p: number): Pad => [[0, 0], [p, p], [p, p], [0, 0]];
+  await assertMatchesCpu({ x: [2, 8, 8, 3], filter: [3, 3, 3, 4], stride: 2, pad: symmetric(1) }, 110);
+  await assertMatchesCpu({ x: [2, 7, 9, 3], filter: [3, 3, 3, 4], stride: 2, pad: symmetric(1) }, 113);
+  await assertMatchesCpu({ x: [2, 16, 16, 3], filter: [7, 7, 3, 4], stride: 2, pad: symmetric(3) }, 116);
+  await assertMatchesCpu({ x: [2, 6, 6, 3], filter: [5, 5, 3, 4], stride: 1, pad: symmetric(2) }, 119);
+});
+
 test('wasm conv gradients on a ResNet-sized transition (batch 8, 16x16x16 -> 8x8x32, stride 2) match cpu', async () => {
   await assertMatchesCpu({ x: [8, 16, 16, 16], filter: [3, 3, 16, 32], stride: 2, pad: 'same' }, 101);
 });

@@ -1,0 +1,130 @@
+"""PyTorch definitions vdm's exports must load into with strict=True: torchvision's ImageNet ResNets
+as they ship, and the usual PyTorch forms of the CIFAR ResNets (option-A shortcuts), LeNet-5 and an
+MLP, written here from the papers, independently of vdm's TypeScript."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class OptionAShortcut(nn.Module):
+    """Parameter-free: keep every other pixel, zero-pad the new channels equally on both sides."""
+
+    def __init__(self, planes):
+        super().__init__()
+        self.extra = planes // 4
+
+    def forward(self, x):
+        return F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.extra, self.extra))
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, in_planes, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.shortcut = OptionAShortcut(planes) if stride != 1 or in_planes != planes else nn.Identity()
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x))
+
+
+class PreActBlock(nn.Module):
+    def __init__(self, in_planes, planes, stride):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(in_planes)
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False)
+        self.shortcut = OptionAShortcut(planes) if stride != 1 or in_planes != planes else nn.Identity()
+
+    def forward(self, x):
+        out = self.conv1(F.relu(self.bn1(x)))
+        return self.conv2(F.relu(self.bn2(out))) + self.shortcut(x)
+
+
+class CifarResNet(nn.Module):
+    """He et al. 2016 section 4.2: depth 6n+2, stages of 16/32/64 filters."""
+
+    def __init__(self, depth, num_classes, in_channels=3, pre_activation=False):
+        super().__init__()
+        n = (depth - 2) // 6
+        block = PreActBlock if pre_activation else BasicBlock
+        self.pre_activation = pre_activation
+        self.conv1 = nn.Conv2d(in_channels, 16, 3, stride=1, padding=1, bias=False)
+        if not pre_activation:
+            self.bn1 = nn.BatchNorm2d(16)
+        in_planes = 16
+        for stage, planes in enumerate([16, 32, 64]):
+            blocks = []
+            for i in range(n):
+                blocks.append(block(in_planes, planes, 2 if stage > 0 and i == 0 else 1))
+                in_planes = planes
+            setattr(self, f"layer{stage + 1}", nn.Sequential(*blocks))
+        if pre_activation:
+            self.bn = nn.BatchNorm2d(64)
+        self.linear = nn.Linear(64, num_classes)
+
+    def forward(self, x):
+        out = self.conv1(x)
+        if not self.pre_activation:
+            out = F.relu(self.bn1(out))
+        out = self.layer3(self.layer2(self.layer1(out)))
+        if self.pre_activation:
+            out = F.relu(self.bn(out))
+        return self.linear(out.mean(dim=(2, 3)))
+
+
+class LeNet5(nn.Module):
+    def __init__(self, num_classes, in_channels, height, width):
+        super().__init__()
+        side = lambda s: ((s // 2) - 4) // 2
+        self.conv1 = nn.Conv2d(in_channels, 6, 5, padding=2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * side(height) * side(width), 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, num_classes)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = torch.flatten(x, 1)
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+class MLP(nn.Module):
+    def __init__(self, in_features, hidden, num_classes):
+        super().__init__()
+        widths = [in_features, *hidden, num_classes]
+        for i in range(len(widths) - 1):
+            setattr(self, f"fc{i + 1}", nn.Linear(widths[i], widths[i + 1]))
+        self.layers = len(widths) - 1
+
+    def forward(self, x):
+        x = torch.flatten(x, 1)
+        for i in range(1, self.layers + 1):
+            x = getattr(self, f"fc{i}")(x)
+            if i < self.layers:
+                x = F.relu(x)
+        return x
+
+
+def build(spec):
+    """spec: {"model": vdm model name, "num_classes": K, "input_shape": [h, w, c], "hidden": [...]}"""
+    name, k = spec["model"], spec["num_classes"]
+    h, w, c = spec["input_shape"]
+    if name in ("resnet18", "resnet34", "resnet50"):
+        import torchvision
+
+        return getattr(torchvision.models, name)(num_classes=k)
+    if name.startswith("preresnet"):
+        return CifarResNet(int(name[len("preresnet"):]), k, c, pre_activation=True)
+    if name.startswith("resnet"):
+        return CifarResNet(int(name[len("resnet"):]), k, c)
+    if name == "lenet5":
+        return LeNet5(k, c, h, w)
+    if name == "mlp":
+        return MLP(h * w * c, spec["hidden"], k)
+    raise ValueError(f"no PyTorch definition for {name}")
