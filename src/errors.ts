@@ -50,6 +50,11 @@ export class RunFailedError extends VdmError {
   override readonly exitCode: number = ExitCode.runFailed;
 }
 
+/** A scheduler refused or could not be reached (sbatch missing or failing). */
+export class LaunchError extends VdmError {
+  override readonly exitCode: number = ExitCode.runFailed;
+}
+
 /** The loss became NaN or infinite. */
 export class DivergedError extends RunFailedError {}
 

@@ -9,7 +9,7 @@ import { validateSourced, type RunConfig } from '../config/index.js';
 import { describeIssue, issuePath } from '../config/issues.js';
 import { loadWithExtends } from '../config/load.js';
 import { displayPath, isPlainObject, locate, mergeSourced, type ConfigPath, type PlainObject, type Sourced } from '../config/sourced.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 
 const variantName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" (it names a folder)');
 
@@ -115,6 +115,24 @@ export function loadExperiment(file: string, options: { seeds?: readonly number[
   });
   const output = runs[0].config.output;
   return { name: runs[0].config.name, file, baseline, variants, seeds, runs, root: resolve(output, runs[0].config.name) };
+}
+
+/**
+ * Scheduler task numbering: task i is runs[i], i.e. variants in file order x seeds in file order.
+ * A job array is written once and its tasks start later, so this order must never depend on
+ * anything but the file (no sorting, no filtering by what is already done).
+ */
+export function experimentTasks(experiment: Experiment): readonly { readonly task: number; readonly run: ExperimentRun }[] {
+  return experiment.runs.map((run, task) => ({ task, run }));
+}
+
+/** The run behind task `task`; a bad index names the valid range. */
+export function runForTask(experiment: Experiment, task: number): ExperimentRun {
+  const run = Number.isInteger(task) ? experiment.runs[task] : undefined;
+  if (run === undefined) {
+    throw new UsageError(`--task ${task}: experiment ${experiment.name} has tasks 0-${experiment.runs.length - 1} (see vdm run --dry-run)`);
+  }
+  return run;
 }
 
 /** A command input as a result folder: an experiment file stands for <output>/<experiment>. */
