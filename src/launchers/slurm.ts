@@ -80,8 +80,11 @@ requeue() {
   trap '' USR1 TERM
   kill -TERM "$vdm_pid" 2>/dev/null
   wait "$vdm_pid"
-  echo "vdm: interrupted (exit $?); requeueing \${SLURM_JOB_ID}"
-  scontrol requeue "$SLURM_JOB_ID" || exit 130
+  local code=$?
+  # The task by array index: a bare job id can name the whole array and would requeue every task.
+  local task="\${SLURM_ARRAY_JOB_ID}_\${SLURM_ARRAY_TASK_ID}"
+  echo "vdm: interrupted (exit $code); requeueing $task"
+  scontrol requeue "$task" || exit 130
   exit 0
 }
 finish() {
