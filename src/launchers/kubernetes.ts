@@ -44,10 +44,11 @@ export function indexedJobManifest(plan: LaunchPlan, options: KubernetesOptions)
   }
   const workdir = options.workdir ?? '/work';
   const paths = containerPaths(plan, workdir);
-  const quantities: Record<string, string | number> = {};
-  if (options.cpus) quantities.cpu = options.cpus;
+  // Quantities are strings in the API (io.k8s.apimachinery.pkg.api.resource.Quantity).
+  const quantities: Record<string, string> = {};
+  if (options.cpus) quantities.cpu = String(options.cpus);
   if (options.memory) quantities.memory = options.memory;
-  const limits = { ...quantities, ...(options.gpus ? { 'nvidia.com/gpu': options.gpus } : {}) };
+  const limits = { ...quantities, ...(options.gpus ? { 'nvidia.com/gpu': String(options.gpus) } : {}) };
   const container = {
     name: 'vdm',
     image: options.image,
@@ -71,7 +72,8 @@ export function indexedJobManifest(plan: LaunchPlan, options: KubernetesOptions)
       // A pod that fails (crash, or SIGTERM: vdm checkpoints and exits 130) is retried with the
       // same index and resumes; one bad run does not use up the others' retries.
       backoffLimitPerIndex: options.retries ?? 3,
-      podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }] },
+      // Evicted or preempted pods (DisruptionTarget) are retried without using up the retries.
+      podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] },
       template: {
         metadata: { labels },
         spec: {

@@ -75,5 +75,5 @@ export function indexRanges(indices: readonly number[]): string {
 
 /** POSIX shell single-quoting: safe for any path or argument. */
 export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
