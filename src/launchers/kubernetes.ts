@@ -94,6 +94,6 @@ export function writeKubernetesJob(plan: LaunchPlan, options: KubernetesOptions)
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'job.yaml');
   const header = `# Written by vdm ${VDM_VERSION}: experiment ${plan.experiment.name}; completion index i is run i of\n# \`vdm run ${plan.experimentFile} --dry-run\`. Submit with: kubectl apply -f ${file}\n`;
-  writeFileAtomic(file, header + stringify(manifest));
+  writeFileAtomic(file, header + stringify(manifest, { aliasDuplicateObjects: false }));
   return file;
 }

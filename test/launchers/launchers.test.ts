@@ -121,7 +121,9 @@ test('vdm run --on k8s --emit writes the manifest; --on slurm --emit writes the 
   const { exp, output } = fixture();
   const k8s = collect();
   await runCommand(exp, { on: 'k8s', emit: true, image: 'vdm:latest' }, k8s.log);
-  const written = parse(readFileSync(join(output, 'grid', 'k8s', 'job.yaml'), 'utf8'));
+  const text = readFileSync(join(output, 'grid', 'k8s', 'job.yaml'), 'utf8');
+  assert.doesNotMatch(text, /[&*]a\d/, 'plain YAML, no anchors');
+  const written = parse(text);
   assert.deepEqual(validate(schema, written), []);
   assert.match(k8s.lines.join('\n'), /kubectl apply -f .*grid\/k8s\/job\.yaml/);
   const slurm = collect();
