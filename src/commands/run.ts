@@ -72,8 +72,15 @@ function checkSchedulerFlags(options: RunCommandFlags): void {
 /** `--on NAME`: write (and submit) the scheduler's job files instead of training here. */
 function launchOnScheduler(experiment: Experiment, runs: readonly ExperimentRun[], options: RunCommandFlags, log: (line: string) => void): void {
   const launcher = launchers.get(options.on as string);
+  // Completed runs would only take a slot to skip themselves; leave them out where indices allow.
+  const todo = launcher.takesSubsets ? runs.filter((run) => !isDone(experiment, run)) : runs;
+  if (todo.length < runs.length) log(`${runs.length - todo.length} of ${runs.length} runs already completed; left out`);
+  if (todo.length === 0) {
+    log(`nothing to submit; compare with: vdm compare ${experiment.root}`);
+    return;
+  }
   const sharedArgs = options.seeds ? ['--seeds', options.seeds.join(',')] : [];
-  const plan = launchPlan(experiment, runs, { maxParallel: options.maxParallel, sharedArgs });
+  const plan = launchPlan(experiment, todo, { maxParallel: options.maxParallel, sharedArgs });
   for (const line of launcher.launch(plan, { ...options, sbatchArgs: options.sbatchArg, compare: options.compare })) log(line);
 }
 

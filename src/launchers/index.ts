@@ -14,6 +14,8 @@ export type LaunchOptions = SlurmOptions &
   };
 
 export interface Launcher extends NamedEntry {
+  /** Whether it can launch some task indices only (a Slurm array can; an Indexed Job runs 0..N-1). */
+  readonly takesSubsets: boolean;
   /** Writes the job files and, unless --emit, submits them; returns lines for the user. */
   launch(plan: LaunchPlan, options: LaunchOptions): string[];
 }
@@ -21,6 +23,7 @@ export interface Launcher extends NamedEntry {
 const slurm: Launcher = {
   name: 'slurm',
   description: 'a Slurm job array (one task per run, requeued on USR1) and a dependent compare job',
+  takesSubsets: true,
   launch(plan, options) {
     const files = writeSlurmScripts(plan, options);
     const lines = [`wrote ${files.jobScript} (${plan.tasks.length} tasks) and ${files.compareScript}`];
@@ -36,6 +39,7 @@ const slurm: Launcher = {
 const kubernetes: Launcher = {
   name: 'k8s',
   description: 'a Kubernetes Indexed Job manifest (one completion index per run); vdm writes it, kubectl submits it',
+  takesSubsets: false,
   launch(plan, options) {
     if (!options.emit) throw new UsageError('vdm does not submit to Kubernetes: pass --emit, then kubectl apply -f the file it writes');
     const file = writeKubernetesJob(plan, options);

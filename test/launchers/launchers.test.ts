@@ -126,9 +126,13 @@ test('vdm run --on k8s --emit writes the manifest; --on slurm --emit writes the 
   const written = parse(text);
   assert.deepEqual(validate(schema, written), []);
   assert.match(k8s.lines.join('\n'), /kubectl apply -f .*grid\/k8s\/job\.yaml/);
+  // A completed run (as run.json records it) is left out of the array; the indices stay.
+  mkdirSync(join(output, 'grid', 'plain', 'seed-2'), { recursive: true });
+  writeFileSync(join(output, 'grid', 'plain', 'seed-2', 'run.json'), JSON.stringify({ status: 'completed' }));
   const slurm = collect();
   await runCommand(exp, { on: 'slurm', emit: true, maxParallel: 2 }, slurm.log);
-  assert.ok(existsSync(join(output, 'grid', 'slurm', 'job.sh')));
+  assert.match(readFileSync(join(output, 'grid', 'slurm', 'job.sh'), 'utf8'), /^#SBATCH --array=0,2-8%2$/m);
+  assert.match(slurm.lines[0], /1 of 9 runs already completed; left out/);
   assert.ok(!existsSync(join(output, 'grid', 'slurm', 'job.json')), 'nothing submitted');
   assert.match(slurm.lines.join('\n'), /submit with: sbatch /);
 });
