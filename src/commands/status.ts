@@ -1,9 +1,10 @@
 // `vdm status <experiment>`: one line per run (task index, state, epochs done, what the
 // scheduler says), from the run folders and, after `vdm run --on slurm`, squeue/sacct.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { folderOf, runLabel } from '../experiments/runner.js';
 import { experimentTasks, loadExperiment } from '../experiments/spec.js';
-import { readSubmission, slurmTaskStates, type SlurmTaskState } from '../launchers/slurm.js';
+import { readSubmission, slurmJobState, slurmTaskStates, type SlurmTaskState } from '../launchers/slurm.js';
 import { recordedStatus, runFolderFor } from '../run/runFolder.js';
 
 export type RunState = 'pending' | 'running' | 'completed' | 'failed' | 'interrupted' | 'diverged';
@@ -38,7 +39,15 @@ function combinedState(recorded: RunState | undefined, slurm: SlurmTaskState | u
 const describeSlurm = (arrayJobId: string, task: number, s: SlurmTaskState | undefined) =>
   s ? `${arrayJobId}_${task} ${s.state}${s.reason ? ` (${s.reason})` : ''}` : '';
 
-export function experimentStatus(file: string): { rows: RunStatusRow[]; arrayJobId?: string } {
+/** The dependent comparison: queued or running per squeue, else whether its report exists. */
+function comparisonLine(root: string, jobId: string): string {
+  const queued = slurmJobState(jobId);
+  if (queued) return `comparison: job ${jobId} ${queued.state}${queued.reason ? ` (${queued.reason})` : ''}`;
+  const report = join(root, 'report.html');
+  return existsSync(report) ? `comparison: ${report}` : `comparison: job ${jobId} has ended without a report (see ${join(root, 'slurm', 'logs', 'compare.out')})`;
+}
+
+export function experimentStatus(file: string): { rows: RunStatusRow[]; arrayJobId?: string; comparison?: string } {
   const experiment = loadExperiment(file);
   const submission = readSubmission(experiment.root);
   const slurm = submission ? slurmTaskStates(submission.arrayJobId) : new Map<number, SlurmTaskState>();
@@ -54,11 +63,12 @@ export function experimentStatus(file: string): { rows: RunStatusRow[]; arrayJob
       folder: folderOf(experiment, run),
     };
   });
-  return { rows, arrayJobId: submission?.arrayJobId };
+  const comparison = submission?.compareJobId ? comparisonLine(experiment.root, submission.compareJobId) : undefined;
+  return { rows, arrayJobId: submission?.arrayJobId, comparison };
 }
 
 export function statusCommand(file: string): string {
-  const { rows, arrayJobId } = experimentStatus(file);
+  const { rows, arrayJobId, comparison } = experimentStatus(file);
   const header = ['task', 'run', 'state', 'epochs', ...(arrayJobId ? ['slurm'] : []), 'folder'];
   const cells = rows.map((r) => [String(r.task), r.run, r.state, r.epochs, ...(arrayJobId ? [r.scheduler || '-'] : []), r.folder]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
@@ -66,5 +76,5 @@ export function statusCommand(file: string): string {
   const counts = new Map<string, number>();
   for (const r of rows) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
   const summary = `${rows.length} runs: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}`;
-  return [line(header), ...cells.map(line), summary].join('\n');
+  return [line(header), ...cells.map(line), summary, ...(comparison ? [comparison] : [])].join('\n');
 }

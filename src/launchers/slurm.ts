@@ -182,6 +182,12 @@ function slurmQuery(command: string, args: string[]): string | undefined {
   }
 }
 
+/** What squeue says of one plain job (the comparison), if it is still queued or running. */
+export function slurmJobState(jobId: string): SlurmTaskState | undefined {
+  const [state, reason] = (slurmQuery('squeue', ['-h', '-j', jobId, '-o', '%T|%r']) ?? '').trim().split('|');
+  return state ? { state, reason: reason && reason !== 'None' ? reason : undefined } : undefined;
+}
+
 /** Per array index, what Slurm says of the task: squeue for live tasks, sacct for ended ones. */
 export function slurmTaskStates(arrayJobId: string): Map<number, SlurmTaskState> {
   const states = new Map<number, SlurmTaskState>();

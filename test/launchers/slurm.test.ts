@@ -85,6 +85,7 @@ test('an experiment as a Slurm array: every run, a USR1 interrupt that requeues 
   assert.equal(runJson(folder).status, 'interrupted');
   const pending = runCli(['status', exp], { cwd: dir });
   assert.match(pending.stdout, new RegExp(`^3\\s+log/seed-2\\s+pending\\s+\\d/8\\s+${task} PENDING`, 'm'));
+  assert.match(pending.stdout, new RegExp(`^comparison: job ${compareJobId} PENDING \\(Dependency\\)$`, 'm'));
   // A requeued batch job waits for a begin time about two minutes out; let it start now.
   cluster.client('scontrol', ['update', `JobId=${task}`, 'StartTime=now']);
   mark('task 3 requeued');
@@ -103,7 +104,7 @@ test('an experiment as a Slurm array: every run, a USR1 interrupt that requeues 
   const status = runCli(['status', exp], { cwd: dir });
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /^3\s+log\/seed-2\s+completed\s+8\/8/m);
-  assert.match(status.stdout, /4 runs: 4 completed/);
+  assert.match(status.stdout, /4 runs: 4 completed\ncomparison: \S+report\.html\n$/);
 
   const log = readFileSync(join(root, 'slurm', 'logs', 'log-seed-2.out'), 'utf8');
   assert.match(log, /requeueing/);
