@@ -100,6 +100,11 @@ export function asFileSystemError(error: unknown, action: string, path?: string,
   return new FileSystemError(action, own ?? path ?? '(a file)', error.code, exitCode);
 }
 
+/** A scheduler refused or could not be reached (sbatch missing or failing). */
+export class LaunchError extends VdmError {
+  override readonly exitCode: number = ExitCode.runFailed;
+}
+
 /** The loss became NaN or infinite. */
 export class DivergedError extends RunFailedError {}
 

@@ -8,6 +8,7 @@ import { runCompare } from '../commands/compare.js';
 import { datasetInfo, fetchDataset } from '../commands/data.js';
 import { flatnessCommand } from '../commands/flatness.js';
 import { runCommand } from '../commands/run.js';
+import { statusCommand } from '../commands/status.js';
 import { toyCommand } from '../commands/toy.js';
 import { trainCommand } from '../commands/train.js';
 import { listCommand } from '../commands/list.js';
@@ -23,6 +24,7 @@ const COUNT = { integer: true, min: 1, max: 10_000_000 } as const;
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const collect = (value: string, previous: string[]) => [...previous, value];
+const parseInteger = (value: string) => (/^-?\d+$/.test(value.trim()) ? Number(value) : Number.NaN);
 
 /**
  * Aborted by the first Ctrl-C or SIGTERM: the run stops after its current step and saves that
@@ -40,6 +42,7 @@ function interruptSignal(): AbortSignal {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGUSR1', onSignal); // Slurm's warning ahead of a time limit (--signal=USR1@120)
   return controller.signal;
 }
 
@@ -90,8 +93,31 @@ export function buildProgram(): Command {
     .option('--seeds <list>', 'comma-separated seeds instead of the file\'s', integerListFlag('--seeds', { min: 0, max: SEED_MAX }))
     .option('--flatness', "measure every completed run's Hessian figures (vdm flatness) before comparing")
     .option('--no-compare', 'skip the comparison at the end')
+    .option('--task <n>', 'run only task N (its index in --dry-run), as a scheduler task does', parseInteger)
+    .option('--on <scheduler>', 'hand the runs to a scheduler instead of running them here: slurm or k8s')
+    .option('--emit', 'with --on: write the job files without submitting them')
+    .option('--max-parallel <k>', 'with --on: at most K runs at once', parseInteger)
+    .option('--partition <name>', 'slurm: partition')
+    .option('--time <limit>', 'slurm: time limit per run, e.g. 12:00:00')
+    .option('--gpus <n>', 'slurm/k8s: GPUs per run', parseInteger)
+    .option('--cpus <n>', 'slurm/k8s: CPUs per run', parseInteger)
+    .option('--memory <size>', 'slurm/k8s: memory per run (slurm: 16G, k8s: 16Gi)')
+    .option('--sbatch-arg <flag>', "slurm: an extra '#SBATCH' line, e.g. --sbatch-arg=--account=abc (repeatable)", collect, [])
+    .option('--image <image>', 'k8s: container image with vdm installed')
+    .option('--pvc <claim>', 'k8s: PersistentVolumeClaim for the results, mounted at the output folder')
+    .option('--namespace <name>', 'k8s: namespace of the job')
+    .option('--workdir <dir>', 'k8s: folder in the container relative paths resolve against (default /work)')
+    .option('--retries <n>', 'k8s: failed pods tolerated per run (backoffLimitPerIndex, default 3)', parseInteger)
     .action(async (file: string, opts) => {
       await runCommand(file, opts, out, interruptSignal());
+    });
+
+  program
+    .command('status')
+    .description('per run of an experiment: pending / running / completed / failed / interrupted, with Slurm queue states')
+    .argument('<experiment>', 'experiment file (YAML)')
+    .action((file: string) => {
+      out(statusCommand(file));
     });
 
   program

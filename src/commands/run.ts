@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { RunFailedError, UsageError } from '../errors.js';
 import { folderOf, isDone, runExperiment, runLabel } from '../experiments/runner.js';
-import { loadExperiment, type Experiment, type ExperimentRun } from '../experiments/spec.js';
+import { experimentTasks, loadExperiment, runForTask, type Experiment, type ExperimentRun } from '../experiments/spec.js';
+import { launchers, type LaunchOptions } from '../launchers/index.js';
+import { launchPlan } from '../launchers/tasks.js';
 import { runCompare } from './compare.js';
 import { flatnessCommand } from './flatness.js';
 
@@ -19,7 +21,16 @@ export interface RunCommandOptions {
   readonly compare?: boolean;
   /** Measure each completed run's flatness (`vdm flatness` defaults) before comparing. */
   readonly flatness?: boolean;
+  /** Run only task N (its index in --dry-run): what each scheduler task runs. */
+  readonly task?: number;
+  /** Hand the runs to a scheduler instead of running them here: slurm or k8s. */
+  readonly on?: string;
+  /** At most this many runs at once on the scheduler. */
+  readonly maxParallel?: number;
+  readonly sbatchArg?: string[];
 }
+
+export type RunCommandFlags = RunCommandOptions & Omit<LaunchOptions, 'compare' | 'sbatchArgs'>;
 
 function selectRuns(experiment: Experiment, only: readonly string[]): ExperimentRun[] {
   if (only.length === 0) return [...experiment.runs];
@@ -33,22 +44,68 @@ function selectRuns(experiment: Experiment, only: readonly string[]): Experiment
 
 function describePlan(experiment: Experiment, runs: readonly ExperimentRun[]): string {
   const lines = [`experiment ${experiment.name} (${experiment.file}): ${runs.length} runs, baseline '${experiment.baseline}'`];
+  const index = new Map(experimentTasks(experiment).map(({ task, run }) => [run, task]));
   for (const run of runs) {
     const state = isDone(experiment, run) ? 'completed, would skip' : 'would run';
     const overrides = Object.keys(run.overrides).length ? stringify(run.overrides, { collectionStyle: 'flow' }).trim() : '{}';
-    lines.push(`  ${runLabel(run).padEnd(28)} ${state.padEnd(22)} ${folderOf(experiment, run)}  overrides: ${overrides}`);
+    lines.push(`  task ${String(index.get(run)).padEnd(3)} ${runLabel(run).padEnd(28)} ${state.padEnd(22)} ${folderOf(experiment, run)}  overrides: ${overrides}`);
   }
   return lines.join('\n');
 }
 
-export async function runCommand(file: string, options: RunCommandOptions, log: (line: string) => void, signal?: AbortSignal): Promise<void> {
+function checkSchedulerFlags(options: RunCommandFlags): void {
+  const positive = (name: string, value: number | undefined) => {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new UsageError(`${name} must be a positive integer, got ${value}`);
+  };
+  positive('--max-parallel', options.maxParallel);
+  positive('--gpus', options.gpus);
+  positive('--cpus', options.cpus);
+  if (options.task !== undefined && (options.on || (options.only ?? []).length > 0)) {
+    throw new UsageError('--task runs one scheduler task here; it cannot be combined with --on or --only');
+  }
+  if (options.on && options.force) {
+    throw new UsageError('--force with --on would restart every requeued task from scratch; delete the run folders to start over instead');
+  }
+  if (!options.on && (options.emit || options.maxParallel !== undefined)) throw new UsageError('--emit and --max-parallel go with --on slurm|k8s');
+}
+
+/** `--on NAME`: write (and submit) the scheduler's job files instead of training here. */
+function launchOnScheduler(experiment: Experiment, runs: readonly ExperimentRun[], options: RunCommandFlags, log: (line: string) => void): void {
+  const launcher = launchers.get(options.on as string);
+  // Completed runs would only take a slot to skip themselves; leave them out where indices allow.
+  const todo = launcher.takesSubsets ? runs.filter((run) => !isDone(experiment, run)) : runs;
+  if (todo.length < runs.length) log(`${runs.length - todo.length} of ${runs.length} runs already completed; left out`);
+  if (todo.length === 0) {
+    log(`nothing to submit; compare with: vdm compare ${experiment.root}`);
+    return;
+  }
+  const sharedArgs = options.seeds ? ['--seeds', options.seeds.join(',')] : [];
+  const plan = launchPlan(experiment, todo, { maxParallel: options.maxParallel, sharedArgs });
+  for (const line of launcher.launch(plan, { ...options, sbatchArgs: options.sbatchArg, compare: options.compare })) log(line);
+}
+
+export async function runCommand(file: string, options: RunCommandFlags, log: (line: string) => void, signal?: AbortSignal): Promise<void> {
   const parallel = options.parallel ?? 1;
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`--parallel must be a positive integer, got ${options.parallel}`);
   if (options.seeds?.some((s) => !Number.isInteger(s) || s < 0)) throw new UsageError('--seeds takes non-negative integers, e.g. --seeds 1,2,3');
+  checkSchedulerFlags(options);
+  if (options.on) launchers.get(options.on); // a misspelt scheduler fails before the experiment loads
   const experiment = loadExperiment(file, { seeds: options.seeds });
-  const runs = selectRuns(experiment, options.only ?? []);
+  const runs = options.task === undefined ? selectRuns(experiment, options.only ?? []) : [runForTask(experiment, options.task)];
   if (options.dryRun) {
     log(describePlan(experiment, runs));
+    return;
+  }
+  if (options.on) {
+    launchOnScheduler(experiment, runs, options, log);
+    return;
+  }
+  if (options.task !== undefined) {
+    // One scheduler task: that run only (skipped when completed, resumed when unfinished); the
+    // comparison is the dependent job's.
+    log(`experiment ${experiment.name}: task ${options.task} is ${runLabel(runs[0])}`);
+    const [report] = await runExperiment(experiment, runs, { parallel: 1, force: options.force ?? false, log, signal });
+    if (report.state === 'failed') throw new RunFailedError(`${runLabel(report.run)} failed: ${report.message}`);
     return;
   }
   log(`experiment ${experiment.name}: ${runs.length} runs (${experiment.variants.join(', ')} x seeds ${experiment.seeds.join(', ')})`);

@@ -128,6 +128,24 @@ export function loadExperiment(file: string, options: { seeds?: readonly number[
   return { name: runs[0].config.name, file, baseline, variants, seeds, runs, root: resolve(output, runs[0].config.name) };
 }
 
+/**
+ * Scheduler task numbering: task i is runs[i], i.e. variants in file order x seeds in file order.
+ * A job array is written once and its tasks start later, so this order must never depend on
+ * anything but the file (no sorting, no filtering by what is already done).
+ */
+export function experimentTasks(experiment: Experiment): readonly { readonly task: number; readonly run: ExperimentRun }[] {
+  return experiment.runs.map((run, task) => ({ task, run }));
+}
+
+/** The run behind task `task`; a bad index names the valid range. */
+export function runForTask(experiment: Experiment, task: number): ExperimentRun {
+  const run = Number.isInteger(task) ? experiment.runs[task] : undefined;
+  if (run === undefined) {
+    throw new UsageError(`--task ${task}: experiment ${experiment.name} has tasks 0-${experiment.runs.length - 1} (see vdm run --dry-run)`);
+  }
+  return run;
+}
+
 /** A command input as a result folder: an experiment file stands for <output>/<experiment>. */
 export function resultFolderOf(input: string): string {
   const isFile = existsSync(input) && statSync(input).isFile();

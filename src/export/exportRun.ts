@@ -41,7 +41,7 @@ export async function exportRun(runDir: string, options: { format: ExportFormat;
   try {
     const parts = buildTrainingParts(config, dataset);
     try {
-      const history = restoreCheckpoint(runDir, parts);
+      const { history } = restoreCheckpoint(runDir, parts);
       const tensors = torchStateDict(config.model.name, parts.model, {
         inputShape: dataset.inputShape,
         batchesTracked: parts.optimizer.getState().step,

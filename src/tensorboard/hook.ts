@@ -43,7 +43,7 @@ export function tensorboardHook(runDir: string, options: TensorboardOptions = {}
       batchesPerEpoch = plan.batchesPerEpoch;
       writer = EventFileWriter.create(join(runDir, TENSORBOARD_DIR), new Date(clock() * 1000));
       // Resumed: the steps after the checkpoint run again, so the earlier file's copies must go.
-      if (plan.firstEpoch > 1) write(sessionStartEvent(clock(), (plan.firstEpoch - 1) * batchesPerEpoch + 1));
+      if (plan.firstStep > 0) write(sessionStartEvent(clock(), plan.firstStep + 1));
       if (options.config !== undefined) write(textEvent(clock(), 0, 'config', configMarkdown(options.config)));
     },
     onStepEnd(step) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend/resolve.js';
 import { exportCommand } from '../../src/commands/export.js';
-import { trainRun } from '../../src/commands/train.js';
+import { trainRun } from '../../src/run/trainRun.js';
 import { loadRunConfig } from '../../src/config/index.js';
 import { DataError, UsageError } from '../../src/errors.js';
 import { disposeModel } from '../../src/models/types.js';

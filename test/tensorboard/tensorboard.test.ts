@@ -52,12 +52,12 @@ test('protobuf wire encodings: varints (also negative int64), little-endian floa
   assert.deepEqual([...floatField(2, 1)], [0x15, 0x00, 0x00, 0x80, 0x3f]);
 });
 
-const plan = { epochs: 2, firstEpoch: 1, batchesPerEpoch: 3, trainSize: 24, testSize: 8 };
+const plan = { epochs: 2, firstEpoch: 1, firstStep: 0, batchesPerEpoch: 3, trainSize: 24, testSize: 8 };
 /** The trainer's stats after the n-th step (its globalStep counts the steps before). */
 const step = (n: number): StepStats => ({
   epoch: Math.ceil(n / 3), batch: ((n - 1) % 3) + 1, batchesPerEpoch: 3, globalStep: n - 1,
   lr: 0.1 / n, loss: 2 - n / 10, accuracy: 0.5, deformedLoss: Math.log1p(2 - n / 10),
-  gradScale: 1 / (3 - n / 10), images: 8, imagesPerSecond: 100,
+  gradScale: 1 / (3 - n / 10), images: 8, imagesPerSecond: 100, runSeconds: n / 10,
 });
 const epoch = (n: number): EpochMetrics => ({
   epoch: n, lr: 0.1 / n, train_loss: 1.5 / n, train_acc: 0.4 * n, test_loss: 1.7 / n, test_acc: 0.35 * n,
@@ -113,7 +113,7 @@ test('a resumed run starts a new file with SessionLog START at its first repeate
   for (let s = 1; s <= 4; s++) await first.onStepEnd!(step(s)); // crashed in epoch 2, after its checkpoint of epoch 1
   await first.onTrainEnd!({ status: 'failed', history: [epoch(1)] });
   const resumed = tensorboardHook(runDir, { clock: () => (now += 1) });
-  await resumed.onTrainStart!({ ...plan, firstEpoch: 2 });
+  await resumed.onTrainStart!({ ...plan, firstEpoch: 2, firstStep: 3 });
   await resumed.onStepEnd!(step(4));
   await resumed.onTrainEnd!({ status: 'completed', history: [epoch(1), epoch(2)] });
   const files = readdirSync(join(runDir, TENSORBOARD_DIR)).sort();

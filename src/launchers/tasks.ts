@@ -1,0 +1,79 @@
+// What every scheduler needs from an experiment: which array index is which run (the stable
+// numbering of experimentTasks), a file-safe log name per run, the index list as an array
+// spec, and the vdm command line each task runs.
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runLabel } from '../experiments/runner.js';
+import { experimentTasks, type Experiment, type ExperimentRun } from '../experiments/spec.js';
+
+export interface LaunchTask {
+  /** The array index: position of the run in experimentTasks, whatever subset is launched. */
+  readonly index: number;
+  readonly run: ExperimentRun;
+  /** `variant/seed-N`, as --only and the run folders spell it. */
+  readonly label: string;
+  /** `variant-seed-N`: names the task's log files (no slash, so one flat logs folder). */
+  readonly logName: string;
+}
+
+export interface LaunchPlan {
+  readonly experiment: Experiment;
+  /** The tasks to launch, in index order; a subset when --only narrowed them. */
+  readonly tasks: readonly LaunchTask[];
+  /** Every run of the experiment (a task's script maps any index to its log name). */
+  readonly allTasks: readonly LaunchTask[];
+  /** At most this many tasks at once (undefined: as many as the scheduler allows). */
+  readonly maxParallel?: number;
+  /** Absolute path of the experiment file: tasks start elsewhere and later. */
+  readonly experimentFile: string;
+  /** The folder the user submitted from; relative `output:` paths resolve against it. */
+  readonly workdir: string;
+  /** Arguments after `vdm run <file>` that every task repeats (e.g. --seeds). */
+  readonly sharedArgs: readonly string[];
+}
+
+const BIN = fileURLToPath(new URL('../../bin/vdm', import.meta.url));
+
+/** This vdm, runnable on a node that shares the file system: the node binary and bin/vdm. */
+export const thisVdm = (): string[] => [process.execPath, BIN];
+
+function toTask(index: number, run: ExperimentRun): LaunchTask {
+  const label = runLabel(run);
+  return { index, run, label, logName: label.replace('/', '-') };
+}
+
+export function launchPlan(
+  experiment: Experiment,
+  runs: readonly ExperimentRun[],
+  options: { maxParallel?: number; sharedArgs?: readonly string[]; workdir?: string },
+): LaunchPlan {
+  const allTasks = experimentTasks(experiment).map(({ task, run }) => toTask(task, run));
+  const chosen = new Set(runs);
+  return {
+    experiment,
+    tasks: allTasks.filter((t) => chosen.has(t.run)),
+    allTasks,
+    maxParallel: options.maxParallel,
+    experimentFile: resolve(experiment.file),
+    workdir: options.workdir ?? process.cwd(),
+    sharedArgs: options.sharedArgs ?? [],
+  };
+}
+
+/** Indices as Slurm/Kubernetes range lists: [0,1,2,5,7,8] -> "0-2,5,7-8". */
+export function indexRanges(indices: readonly number[]): string {
+  const sorted = [...new Set(indices)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j += 1;
+    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+/** POSIX shell single-quoting: safe for any path or argument. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,116 @@
+// `vdm run --on slurm` against a real single-node Slurm started here: the whole array, one task
+// interrupted with USR1, requeued and resumed to the numbers of an uninterrupted run, and the
+// dependent comparison once every task has ended.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runCli } from '../helpers/cli.js';
+import { tempDir, writeFiles } from '../helpers/files.js';
+import { tinyConfigYaml } from '../helpers/tinyRun.js';
+import { startSlurmCluster, type SlurmCluster } from './slurmCluster.js';
+
+const EXPERIMENT = `experiment: on-slurm
+base: base.yaml
+seeds: [1, 2]
+baseline: plain
+variants:
+  plain: { vdm: { name: none } }
+  log: { vdm: { name: log, b: 0.5 } }
+`;
+
+const BIN = fileURLToPath(new URL('../../bin/vdm', import.meta.url));
+
+let cluster: SlurmCluster;
+before(async () => {
+  cluster = await startSlurmCluster();
+  process.env.SLURM_CONF = cluster.conf; // vdm's sbatch/squeue, and the jobs it submits, find this cluster
+});
+after(async () => {
+  delete process.env.SLURM_CONF;
+  await cluster?.stop();
+});
+
+async function until(what: string, ready: () => boolean, ms = 60_000): Promise<void> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await sleep(200)) if (ready()) return;
+  throw new Error(`timed out waiting for ${what}; squeue: ${cluster.client('squeue', ['-h', '-r']).stdout}`);
+}
+
+const queueEmpty = () => cluster.client('squeue', ['-h']).stdout.trim() === '';
+const runJson = (folder: string) => JSON.parse(readFileSync(join(folder, 'run.json'), 'utf8'));
+/** metrics.csv without its timing columns: what must match between two runs of one config. */
+const numbers = (folder: string) =>
+  readFileSync(join(folder, 'metrics.csv'), 'utf8').trim().split('\n').map((line) => line.split(',').slice(0, -2).join(','));
+
+/** `vdm run ... --task N` as a child process, without blocking this one (it polls Slurm meanwhile). */
+function runTaskHere(exp: string, task: number, cwd: string): Promise<number | null> {
+  const child = spawn(process.execPath, [BIN, 'run', exp, '--task', String(task)], { cwd, stdio: 'ignore', env: { ...process.env, CI: 'true' } });
+  return new Promise((resolve) => child.once('exit', resolve));
+}
+
+test('an experiment as a Slurm array: every run, a USR1 interrupt that requeues and resumes to the same numbers, the comparison', async (t) => {
+  const t0 = Date.now();
+  const mark = (what: string) => t.diagnostic(`${what} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const output = tempDir();
+  // Epochs long enough (~0.3 s) for the interrupt to land mid-run, yet the whole test stays short.
+  const base = tinyConfigYaml(output).replace('epochs: 3', 'epochs: 8').replace('size: 96', 'size: 480');
+  // The same experiment writing elsewhere: its task 3, run here uninterrupted, is the reference.
+  const reference = join(tempDir(), 'reference');
+  const dir = writeFiles({ 'base.yaml': base, 'exp.yaml': EXPERIMENT, 'ref.yaml': `${EXPERIMENT}output: ${JSON.stringify(reference)}\n` });
+  const exp = join(dir, 'exp.yaml');
+  const root = join(output, 'on-slurm');
+
+  const submit = runCli(['run', exp, '--on', 'slurm', '--max-parallel', '2'], { cwd: dir });
+  assert.equal(submit.code, 0, submit.stderr);
+  mark('submitted');
+  const referenceRun = runTaskHere(join(dir, 'ref.yaml'), 3, dir);
+  const script = readFileSync(join(root, 'slurm', 'job.sh'), 'utf8');
+  assert.match(script, /^#SBATCH --array=0-3%2$/m);
+  const { arrayJobId, compareJobId } = JSON.parse(readFileSync(join(root, 'slurm', 'job.json'), 'utf8'));
+  assert.match(submit.stdout, new RegExp(`submitted job array ${arrayJobId}\\b`));
+  assert.match(cluster.client('scontrol', ['show', 'job', compareJobId]).stdout, new RegExp(`Dependency=afterany:${arrayJobId}`));
+
+  // USR1 task 3 after its first epoch, as Slurm does ahead of a time limit: it must checkpoint,
+  // requeue itself and later finish with the numbers of an uninterrupted run.
+  const folder = join(root, 'log', 'seed-2');
+  const task = `${arrayJobId}_3`;
+  await until('the first epoch of task 3', () => existsSync(join(folder, 'metrics.csv')) && numbers(folder).length >= 2);
+  mark('task 3 past its first epoch');
+  const signalled = cluster.client('scancel', ['--signal=USR1', '--batch', task]);
+  assert.equal(signalled.code, 0, signalled.stderr);
+  await until('task 3 to be requeued', () => /\bPENDING\b/.test(cluster.client('squeue', ['-h', '-r', '-j', task, '-o', '%T']).stdout), 30_000);
+  assert.equal(runJson(folder).status, 'interrupted');
+  const pending = runCli(['status', exp], { cwd: dir });
+  assert.match(pending.stdout, new RegExp(`^3\\s+log/seed-2\\s+pending\\s+\\d/8\\s+${task} PENDING`, 'm'));
+  assert.match(pending.stdout, new RegExp(`^comparison: job ${compareJobId} PENDING \\(Dependency\\)$`, 'm'));
+  // A requeued batch job waits for a begin time about two minutes out; let it start now.
+  cluster.client('scontrol', ['update', `JobId=${task}`, 'StartTime=now']);
+  mark('task 3 requeued');
+
+  await until('the array and the comparison to end', queueEmpty, 90_000);
+  mark('array and comparison ended');
+  for (const variant of ['plain', 'log']) {
+    for (const seed of [1, 2]) {
+      const logs = join(root, 'slurm', 'logs', `${variant}-seed-${seed}`);
+      assert.equal(runJson(join(root, variant, `seed-${seed}`)).status, 'completed', `${variant}/seed-${seed}: ${readFileSync(`${logs}.err`, 'utf8')}`);
+      assert.match(readFileSync(`${logs}.out`, 'utf8'), /epoch 8\/8/);
+    }
+  }
+  assert.ok(existsSync(join(root, 'report.html')), `no report: ${readFileSync(join(root, 'slurm', 'logs', 'compare.out'), 'utf8')}`);
+  assert.match(readFileSync(join(root, 'slurm', 'logs', 'compare.out'), 'utf8'), /log\s+2\/2/);
+  const status = runCli(['status', exp], { cwd: dir });
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /^3\s+log\/seed-2\s+completed\s+8\/8/m);
+  assert.match(status.stdout, /4 runs: 4 completed\ncomparison: \S+report\.html\n$/);
+
+  const log = readFileSync(join(root, 'slurm', 'logs', 'log-seed-2.out'), 'utf8');
+  assert.match(log, /requeueing/);
+  assert.match(log, /\(restart 1\)/);
+  assert.match(log, /resuming/);
+  assert.equal(await referenceRun, 0);
+  mark('reference run ended');
+  assert.deepEqual(numbers(folder), numbers(join(reference, 'on-slurm', 'log', 'seed-2')));
+});
