@@ -13,8 +13,9 @@ const SRC = fileURLToPath(new URL('../src', import.meta.url));
 const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
   ['commands'],
-  ['experiments', 'flatness', 'launchers', 'landscape', 'toy', 'compare'],
+  ['experiments', 'flatness', 'launchers', 'landscape', 'toy', 'compare', 'export'],
   ['run'],
+  ['tensorboard'],
   ['train'],
   ['config'],
   ['models', 'datasets', 'optimizers', 'schedules', 'vdms'],

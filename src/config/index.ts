@@ -33,7 +33,7 @@ export function toPlainConfig(config: RunConfig): Record<string, unknown> {
     schedule: { name: schedule.name, warmup_epochs: schedule.warmup_epochs, ...schedule.params },
     vdm: dropUndefined({ name: vdm.name, ...vdm.options, ...vdm.params } as Record<string, unknown>),
     // Only when set: config.yaml of runs made before the key existed still match (resume).
-    ...(config.logging.steps_every !== 1 ? { logging: config.logging } : {}),
+    ...(config.logging.steps_every !== 1 || !config.logging.tensorboard ? { logging: config.logging } : {}),
   };
 }
 

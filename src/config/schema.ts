@@ -58,6 +58,12 @@ export const topLevelSchema = z
     optimizer: commonBlockSchemas.optimizer.loose(),
     schedule: commonBlockSchemas.schedule.loose().default({ name: 'constant', warmup_epochs: 0 }),
     vdm: commonBlockSchemas.vdm.loose().default({ name: 'none', apply: 'batch', normalize: 'none', start_epoch: 1 }),
-    logging: z.object({ steps_every: z.number().int().positive().default(1).describe('write every N-th step to steps.csv') }).strict().default({ steps_every: 1 }),
+    logging: z
+      .object({
+        steps_every: z.number().int().positive().default(1).describe('write every N-th step to steps.csv'),
+        tensorboard: z.boolean().default(true).describe('write TensorBoard event files to tb/'),
+      })
+      .strict()
+      .default({ steps_every: 1, tensorboard: true }),
   })
   .strict();

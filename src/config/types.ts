@@ -24,7 +24,7 @@ export interface RunConfig {
   readonly optimizer: NamedBlock & { readonly lr: number; readonly weight_decay: number };
   readonly schedule: NamedBlock & { readonly warmup_epochs: number };
   readonly vdm: NamedBlock & { readonly options: VdmOptions };
-  readonly logging: { readonly steps_every: number };
+  readonly logging: { readonly steps_every: number; readonly tensorboard: boolean };
   /** The file it was read from (not part of the resolved YAML). */
   readonly source: string;
 }

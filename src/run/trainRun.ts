@@ -14,6 +14,7 @@ import { metricsCsvHook } from '../train/hooks/metricsCsv.js';
 import { plainProgress, terminalProgress } from '../train/hooks/progress.js';
 import { stepsCsvHook } from '../train/hooks/stepsCsv.js';
 import { train } from '../train/trainer.js';
+import { tensorboardHook } from '../tensorboard/hook.js';
 import { acquireRunLock } from './lock.js';
 import { runRecordHook } from './runRecord.js';
 import { assertSameConfig, canResume } from './resume.js';
@@ -135,6 +136,7 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
       divergenceGuard(),
       files(metricsCsvHook(folder.metricsCsv, dataset.numClasses, position.history), folder.metricsCsv),
       files(stepsCsvHook(join(folder.dir, 'steps.csv'), config.logging.steps_every), join(folder.dir, 'steps.csv')),
+      ...(config.logging.tensorboard ? [files(tensorboardHook(folder.dir, { config: configToYaml(config) }), join(folder.dir, 'tb'))] : []),
       // after the CSV hooks: a checkpoint follows its rows
       files(checkpointHook(folder.dir, parts, position.history), checkpointDir(folder.dir)),
       request.plain ? plainProgress(log) : terminalProgress(),
