@@ -1,6 +1,7 @@
 // Progress reporting: live bars (epoch, and batch with loss/accuracy/speed/ETA) on a terminal;
 // one plain line per epoch in logs and CI.
 import cliProgress from 'cli-progress';
+import { onImmediateExit } from '../../shutdown.js';
 import type { EpochMetrics, StepStats, TrainingHook, TrainingPlan } from '../hooks.js';
 
 const percent = (fraction: number) => `${(fraction * 100).toFixed(2)}%`;
@@ -35,9 +36,11 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): T
   let epochBar: cliProgress.SingleBar | undefined;
   let batchBar: cliProgress.SingleBar | undefined;
   let epochs = 0;
+  let unregister = () => {};
   return {
     onTrainStart(plan) {
       epochs = plan.epochs;
+      unregister = onImmediateExit(() => bars.stop()); // a second Ctrl-C must not leave the cursor hidden
       epochBar = bars.create(plan.epochs, plan.firstEpoch - 1, { label: 'epochs', info: '' });
       batchBar = bars.create(plan.batchesPerEpoch, 0, { label: 'batch ', info: '' });
     },
@@ -53,6 +56,7 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): T
       bars.update(); // flush the line now: the last epoch's would otherwise be lost at stop()
     },
     onTrainEnd() {
+      unregister();
       bars.stop();
     },
   };
