@@ -13,7 +13,8 @@ const SRC = fileURLToPath(new URL('../src', import.meta.url));
 const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
   ['commands'],
-  ['experiments', 'flatness', 'launchers', 'landscape', 'toy', 'compare', 'export'],
+  ['launchers'],
+  ['experiments', 'flatness', 'landscape', 'toy', 'compare', 'export'],
   ['run'],
   ['tensorboard'],
   ['train'],
