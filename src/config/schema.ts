@@ -65,5 +65,12 @@ export const topLevelSchema = z
       })
       .strict()
       .default({ steps_every: 1, tensorboard: true }),
+    checkpoint: z
+      .object({
+        keep_last: z.number().int().positive().max(MAX_EPOCHS).default(1).describe('keep the newest N epoch checkpoints'),
+        best: z.enum(['none', 'test_acc', 'test_loss']).default('none').describe("also keep the best epoch's checkpoint (best.json names it)"),
+      })
+      .strict()
+      .default({ keep_last: 1, best: 'none' }),
   })
   .strict();

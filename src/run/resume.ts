@@ -26,8 +26,11 @@ export function firstDifference(a: unknown, b: unknown): string | undefined {
   return [...new Set([...fa.keys(), ...fb.keys()])].sort().find((key) => fa.get(key) !== fb.get(key));
 }
 
-/** Where the results go is not part of the experiment: a moved run folder can still be resumed. */
-const PLACEMENT_KEYS = new Set(['output']);
+/**
+ * Where the results go and which checkpoints are kept are not part of the experiment: a moved
+ * run folder, or one whose keep_last/best changed, can still be resumed.
+ */
+const PLACEMENT_KEYS = new Set(['output', 'checkpoint']);
 
 function withoutPlacement(config: unknown): unknown {
   if (typeof config !== 'object' || config === null || Array.isArray(config)) return config;
