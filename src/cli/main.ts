@@ -181,7 +181,8 @@ export function buildProgram(): Command {
     .argument('<run>', 'run folder')
     .addOption(new Option('--format <format>', 'file format').choices(['safetensors']).default('safetensors'))
     .option('--out <file>', 'where to write (default: <run>/model.safetensors)')
-    .action(async (run: string, opts: { format: string; out?: string }) => {
+    .addOption(new Option('--which <checkpoint>', "the last epoch's weights, or the best epoch's (checkpoint.best)").choices(['last', 'best']).default('last'))
+    .action(async (run: string, opts: { format: string; out?: string; which: string }) => {
       // Loaded on use, so the other commands start without the export code.
       const { exportCommand } = await import('../commands/export.js');
       await exportCommand(run, opts, out);
