@@ -1,0 +1,173 @@
+// `vdm run --dry-run`'s cost estimate: time a few real training steps and one evaluation batch
+// of each distinct model/data/batch combination on the selected backend, then scale by the
+// steps of each run. Missing data of a known shape (CIFAR before `vdm data fetch`) is stood in
+// for by synthetic images of that shape, since a step's cost depends on shapes, not pixels.
+import { availableParallelism, loadavg } from 'node:os';
+import { selectBackend } from '../backend/resolve.js';
+import type { RunConfig } from '../config/types.js';
+import { datasets } from '../datasets/index.js';
+import { syntheticDataset } from '../datasets/synthetic.js';
+import type { Dataset } from '../datasets/types.js';
+import { DataError } from '../errors.js';
+import { disposeModel } from '../models/types.js';
+import { RandomStream } from '../random.js';
+import { buildDataset, buildTrainingParts } from '../train/build.js';
+import { evaluate, trainStep, type StepInput } from '../train/step.js';
+import { formatDuration } from './progress.js';
+import type { ExperimentRun } from './spec.js';
+
+/** Timed steps after one warm-up; fewer when a step is slow, so a probe stays within seconds. */
+const TIMED_STEPS = 2;
+const SLOW_STEP_SECONDS = 3;
+
+export interface StepCost {
+  readonly backend: string;
+  /** Seconds of one training step (a batch) and one evaluation batch. */
+  readonly stepSeconds: number;
+  readonly evalBatchSeconds: number;
+  readonly timedSteps: number;
+  readonly trainSize: number;
+  readonly testSize: number;
+  /** Why the probe did not use the real data, when it did not. */
+  readonly standIn?: string;
+}
+
+/** Runs that cost the same per step share one probe. */
+export function probeKey(config: RunConfig): string {
+  const { model, dataset, backend, vdm } = config;
+  return JSON.stringify({ model, dataset, backend, apply: vdm.options.apply });
+}
+
+const seconds = (since: number) => (performance.now() - since) / 1000;
+
+/** The data a probe times: the real data set, or synthetic data of its nominal shape. */
+async function probeData(config: RunConfig): Promise<{ dataset: Dataset; trainSize: number; testSize: number; standIn?: string }> {
+  const { dataset } = config;
+  try {
+    const real = await buildDataset(config);
+    return { dataset: real, trainSize: real.size('train'), testSize: real.size('test') };
+  } catch (error) {
+    const nominal = datasets.get(dataset.name).nominal?.(dataset.params);
+    if (!(error instanceof DataError) || nominal === undefined) throw error;
+    const batches = TIMED_STEPS + 1;
+    const params = syntheticDataset.params.parse({
+      shape: nominal.inputShape, classes: nominal.numClasses, size: batches * dataset.batch_size, test_size: dataset.batch_size,
+    });
+    const standInData = await syntheticDataset.create(params, { seed: config.seed, augment: dataset.augment });
+    const subset = (n: number, cap?: number) => Math.min(n, cap ?? n);
+    return {
+      dataset: standInData,
+      trainSize: subset(nominal.trainSize, dataset.subset?.train),
+      testSize: subset(nominal.testSize, dataset.subset?.test),
+      standIn: `${dataset.name} not readable here (${error.message.split(';')[0]}): timed on synthetic data of the same shape`,
+    };
+  }
+}
+
+/** Times one warm-up and then up to TIMED_STEPS training steps, and one evaluation batch. */
+export async function probeStepCost(config: RunConfig): Promise<StepCost> {
+  const backend = await selectBackend(config.backend);
+  const data = await probeData(config);
+  const parts = buildTrainingParts(config, data.dataset);
+  const input: StepInput = { ...parts, inputShape: data.dataset.inputShape, numClasses: data.dataset.numClasses };
+  try {
+    const batches = data.dataset.batches('train', { batchSize: config.dataset.batch_size, rng: RandomStream.derive(config.seed, 'data', 1) });
+    let timed = 0;
+    let total = 0;
+    for (let i = 0; i <= TIMED_STEPS; i++) {
+      const next = await batches.next();
+      if (next.done) break;
+      const started = performance.now();
+      await trainStep(input, next.value, config.optimizer.lr, 1);
+      if (i === 0) continue; // the warm-up: kernels compiled, buffers allocated
+      total += seconds(started);
+      timed++;
+      if (total > SLOW_STEP_SECONDS) break;
+    }
+    await batches.return?.();
+    const oneTestBatch = async () => {
+      const iterator = data.dataset.batches('test', { batchSize: config.dataset.batch_size });
+      const first = await iterator.next();
+      await iterator.return?.();
+      const started = performance.now();
+      if (!first.done) await evaluate(input, (async function* () { yield first.value; })());
+      return seconds(started);
+    };
+    await oneTestBatch(); // warm-up of the inference path
+    const evalBatchSeconds = await oneTestBatch();
+    return {
+      backend: backend.name + (backend.threads && backend.threads > 1 ? `, ${backend.threads} threads` : ''),
+      stepSeconds: timed > 0 ? total / timed : 0,
+      evalBatchSeconds,
+      timedSteps: timed,
+      trainSize: data.trainSize,
+      testSize: data.testSize,
+      standIn: data.standIn,
+    };
+  } finally {
+    disposeModel(parts.model);
+    parts.optimizer.dispose();
+    await data.dataset.close?.();
+  }
+}
+
+/** Seconds one run takes at this cost: its epochs of training steps plus an evaluation each. */
+export function runSeconds(config: RunConfig, cost: StepCost): number {
+  const batch = config.dataset.batch_size;
+  const perEpoch = Math.ceil(cost.trainSize / batch) * cost.stepSeconds + Math.ceil(cost.testSize / batch) * cost.evalBatchSeconds;
+  return config.epochs * perEpoch;
+}
+
+/** The estimate of an experiment's runs: per run seconds (0 for completed ones), and lines saying how. */
+export interface ExperimentEstimate {
+  readonly seconds: Map<ExperimentRun, number>;
+  readonly lines: string[];
+}
+
+/**
+ * Probes each distinct combination once and estimates every run not yet completed. The lines
+ * say what was timed, and what a GPU would change without inventing a figure for it.
+ */
+export async function estimateRuns(runs: readonly ExperimentRun[], isDone: (run: ExperimentRun) => boolean): Promise<ExperimentEstimate> {
+  const costs = new Map<string, StepCost>();
+  const seconds = new Map<ExperimentRun, number>();
+  const lines: string[] = [];
+  for (const run of runs) {
+    if (isDone(run)) {
+      seconds.set(run, 0);
+      continue;
+    }
+    const key = probeKey(run.config);
+    let cost = costs.get(key);
+    if (cost === undefined) {
+      cost = await probeStepCost(run.config);
+      costs.set(key, cost);
+      const { model, dataset } = run.config;
+      const batch = dataset.batch_size;
+      const perEpoch = runSeconds({ ...run.config, epochs: 1 }, cost);
+      lines.push(
+        `  ${model.name} on ${dataset.name}, batch ${batch}, ${cost.backend}: ${cost.stepSeconds.toFixed(3)} s/step (mean of ${cost.timedSteps} after a warm-up) x ` +
+          `${Math.ceil(cost.trainSize / batch)} steps + ${cost.evalBatchSeconds.toFixed(3)} s x ${Math.ceil(cost.testSize / batch)} test batches = ${formatDuration(perEpoch)}/epoch`,
+      );
+      if (cost.standIn) lines.push(`    ${cost.standIn}`);
+    }
+    seconds.set(run, runSeconds(run.config, cost));
+  }
+  return { seconds, lines };
+}
+
+export function estimateSummary(estimate: ExperimentEstimate): string[] {
+  const todo = [...estimate.seconds.values()].filter((s) => s > 0);
+  const total = todo.reduce((a, b) => a + b, 0);
+  // A probe on a shared machine times its present load too: say so rather than hide it.
+  const [load] = loadavg();
+  const cores = availableParallelism();
+  const busy = load > cores ? [`  this machine is busy (load ${load.toFixed(1)} on ${cores} cores): the timing includes that slowdown`] : [];
+  return [
+    ...busy,
+    `estimated time: ${formatDuration(total)} for ${todo.length} runs one after another on this machine` +
+      ' (--parallel shares its cores: it shortens this only where cores are idle)',
+    '  on a GPU (@tensorflow/tfjs-node-gpu, picked by backend: auto once installed) convolutional models train much faster;' +
+      ' vdm has no measured GPU figure yet: run this dry run there to time it, or `npm run bench -- training` (README Backends)',
+  ];
+}
