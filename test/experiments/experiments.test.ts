@@ -63,7 +63,11 @@ test('vdm run: dry run, the full grid, the comparison, and skipping completed ru
   const dry = runCli(['run', exp, '--dry-run']);
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stdout, /4 runs, baseline 'plain'/);
-  assert.match(dry.stdout, /log\/seed-4\s+would run\s+.*tiny-exp\/log\/seed-4\s+overrides: \{ vdm: \{ name: log, b: 0.5 \} \}/);
+  assert.match(dry.stdout, /log\/seed-4\s+would run, ~\d+ s\s+.*tiny-exp\/log\/seed-4\s+overrides: \{ vdm: \{ name: log, b: 0.5 \} \}/);
+  // One probe for all four runs: the VDM does not change a step's shapes.
+  assert.equal((dry.stdout.match(/^  mlp on synthetic, batch 16, cpu: [\d.]+ s\/step \(mean of 2 after a warm-up\) x 6 steps \+ [\d.]+ s x 2 test batches = \d+ s\/epoch$/gm) ?? []).length, 1, dry.stdout);
+  assert.match(dry.stdout, /^estimated time: \d+ s for 4 runs one after another on this machine/m);
+  assert.match(dry.stdout, /on a GPU .* no measured GPU figure yet/);
   assert.ok(!existsSync(join(output, 'tiny-exp')), 'a dry run writes nothing');
 
   const run = runCli(['run', exp, '--parallel', '2', '--flatness']);
@@ -76,8 +80,12 @@ test('vdm run: dry run, the full grid, the comparison, and skipping completed ru
       assert.equal(runJson.experiment, 'tiny-exp');
     }
   }
-  assert.match(run.stdout, /plain/);
-  assert.match(run.stdout, /log/);
+  assert.equal((run.stdout.match(/^run [1-4]\/4 (plain|log)\/seed-[34] \(ETA/gm) ?? []).length, 4, run.stdout);
+  assert.equal((run.stdout.match(/^done [1-4]\/4 (plain|log)\/seed-[34]: test acc \d+\.\d\d% in \d+ s/gm) ?? []).length, 4, run.stdout);
+  assert.match(run.stdout, /^(run|done) [2-4]\/4 .*ETA \d+ s: [\d.]+ s\/epoch x \d+ epochs left \/ 2 at once\)$/m, 'an ETA once an epoch finished');
+  const logTxt = readFileSync(join(output, 'tiny-exp', 'log', 'seed-3', 'log.txt'), 'utf8');
+  assert.match(logTxt, /^==== .* start: .*vdm run .*exp\.yaml --only log\/seed-3 /);
+  assert.match(logTxt, /^epoch 2\/2 /m);
   for (const file of ['comparison/comparison.json', 'comparison/comparison.csv', 'report.html']) {
     assert.ok(existsSync(join(output, 'tiny-exp', file)), file);
   }
