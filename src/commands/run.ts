@@ -54,6 +54,7 @@ function describePlan(experiment: Experiment, runs: readonly ExperimentRun[], es
     lines.push(`  task ${String(index.get(run)).padEnd(3)} ${runLabel(run).padEnd(28)} ${state.padEnd(22)} ${folderOf(experiment, run)}  overrides: ${overrides}`);
   }
   if (estimate.lines.length > 0) lines.push('timed on this machine, per model/data/batch:', ...estimate.lines, ...estimateSummary(estimate));
+  else lines.push('estimated time: none, every run is completed');
   return lines.join('\n');
 }
 

@@ -7,7 +7,7 @@ import { selectBackend } from '../backend/resolve.js';
 import type { RunConfig } from '../config/types.js';
 import { datasets } from '../datasets/index.js';
 import { syntheticDataset } from '../datasets/synthetic.js';
-import type { Dataset } from '../datasets/types.js';
+import type { Batch, Dataset } from '../datasets/types.js';
 import { DataError } from '../errors.js';
 import { disposeModel } from '../models/types.js';
 import { RandomStream } from '../random.js';
@@ -16,9 +16,15 @@ import { evaluate, trainStep, type StepInput } from '../train/step.js';
 import { formatDuration } from './progress.js';
 import type { ExperimentRun } from './spec.js';
 
-/** Timed steps after one warm-up; fewer when a step is slow, so a probe stays within seconds. */
-const TIMED_STEPS = 2;
-const SLOW_STEP_SECONDS = 3;
+/**
+ * Steps timed after one warm-up: at least MIN_STEPS, and more while under a second when steps
+ * are fast (less noise), at most MAX_STEPS. ResNet-20 on 2 cores: 3 steps, a few seconds.
+ */
+const MIN_STEPS = 2;
+const MAX_STEPS = 20;
+const ENOUGH_SECONDS = 1;
+/** Test batches timed after one warm-up batch. */
+const EVAL_BATCHES = 2;
 
 export interface StepCost {
   readonly backend: string;
@@ -49,9 +55,8 @@ async function probeData(config: RunConfig): Promise<{ dataset: Dataset; trainSi
   } catch (error) {
     const nominal = datasets.get(dataset.name).nominal?.(dataset.params);
     if (!(error instanceof DataError) || nominal === undefined) throw error;
-    const batches = TIMED_STEPS + 1;
     const params = syntheticDataset.params.parse({
-      shape: nominal.inputShape, classes: nominal.numClasses, size: batches * dataset.batch_size, test_size: dataset.batch_size,
+      shape: nominal.inputShape, classes: nominal.numClasses, size: (MAX_STEPS + 1) * dataset.batch_size, test_size: (EVAL_BATCHES + 1) * dataset.batch_size,
     });
     const standInData = await syntheticDataset.create(params, { seed: config.seed, augment: dataset.augment });
     const subset = (n: number, cap?: number) => Math.min(n, cap ?? n);
@@ -64,6 +69,28 @@ async function probeData(config: RunConfig): Promise<{ dataset: Dataset; trainSi
   }
 }
 
+/** Seconds per test batch: the mean over EVAL_BATCHES after a warm-up batch. */
+async function timeEvaluation(input: StepInput, dataset: Dataset, batchSize: number): Promise<number> {
+  const iterator = dataset.batches('test', { batchSize });
+  const taken: Batch[] = [];
+  for (let i = 0; i <= EVAL_BATCHES; i++) {
+    const next = await iterator.next();
+    if (next.done) break;
+    taken.push(next.value);
+  }
+  await iterator.return?.();
+  const one = async function* (batch: Batch) {
+    yield batch;
+  };
+  let total = 0;
+  for (const [i, batch] of taken.entries()) {
+    const started = performance.now();
+    await evaluate(input, one(batch));
+    if (i > 0) total += seconds(started); // the first is the inference path's warm-up
+  }
+  return taken.length > 1 ? total / (taken.length - 1) : 0;
+}
+
 /** Times one warm-up and then up to TIMED_STEPS training steps, and one evaluation batch. */
 export async function probeStepCost(config: RunConfig): Promise<StepCost> {
   const backend = await selectBackend(config.backend);
@@ -74,7 +101,7 @@ export async function probeStepCost(config: RunConfig): Promise<StepCost> {
     const batches = data.dataset.batches('train', { batchSize: config.dataset.batch_size, rng: RandomStream.derive(config.seed, 'data', 1) });
     let timed = 0;
     let total = 0;
-    for (let i = 0; i <= TIMED_STEPS; i++) {
+    for (let i = 0; i <= MAX_STEPS; i++) {
       const next = await batches.next();
       if (next.done) break;
       const started = performance.now();
@@ -82,19 +109,10 @@ export async function probeStepCost(config: RunConfig): Promise<StepCost> {
       if (i === 0) continue; // the warm-up: kernels compiled, buffers allocated
       total += seconds(started);
       timed++;
-      if (total > SLOW_STEP_SECONDS) break;
+      if (timed >= MIN_STEPS && total >= ENOUGH_SECONDS) break;
     }
     await batches.return?.();
-    const oneTestBatch = async () => {
-      const iterator = data.dataset.batches('test', { batchSize: config.dataset.batch_size });
-      const first = await iterator.next();
-      await iterator.return?.();
-      const started = performance.now();
-      if (!first.done) await evaluate(input, (async function* () { yield first.value; })());
-      return seconds(started);
-    };
-    await oneTestBatch(); // warm-up of the inference path
-    const evalBatchSeconds = await oneTestBatch();
+    const evalBatchSeconds = await timeEvaluation(input, data.dataset, config.dataset.batch_size);
     return {
       backend: backend.name + (backend.threads && backend.threads > 1 ? `, ${backend.threads} threads` : ''),
       stepSeconds: timed > 0 ? total / timed : 0,

@@ -65,7 +65,7 @@ test('vdm run: dry run, the full grid, the comparison, and skipping completed ru
   assert.match(dry.stdout, /4 runs, baseline 'plain'/);
   assert.match(dry.stdout, /log\/seed-4\s+would run, ~\d+ s\s+.*tiny-exp\/log\/seed-4\s+overrides: \{ vdm: \{ name: log, b: 0.5 \} \}/);
   // One probe for all four runs: the VDM does not change a step's shapes.
-  assert.equal((dry.stdout.match(/^  mlp on synthetic, batch 16, cpu: [\d.]+ s\/step \(mean of 2 after a warm-up\) x 6 steps \+ [\d.]+ s x 2 test batches = \d+ s\/epoch$/gm) ?? []).length, 1, dry.stdout);
+  assert.equal((dry.stdout.match(/^  mlp on synthetic, batch 16, cpu: [\d.]+ s\/step \(mean of \d+ after a warm-up\) x 6 steps \+ [\d.]+ s x 2 test batches = \d+ s\/epoch$/gm) ?? []).length, 1, dry.stdout);
   assert.match(dry.stdout, /^estimated time: \d+ s for 4 runs one after another on this machine/m);
   assert.match(dry.stdout, /on a GPU .* no measured GPU figure yet/);
   assert.ok(!existsSync(join(output, 'tiny-exp')), 'a dry run writes nothing');
