@@ -18,6 +18,6 @@ export async function exportCommand(runDir: string, opts: ExportCommandOptions, 
   const which = opts.which ?? 'last';
   if (which !== 'last' && which !== 'best') throw new UsageError(`--which '${which}' is not a checkpoint; valid: last, best`);
   const result = await exportRun(runDir, { format: format as ExportFormat, out: opts.out, which });
-  log(`wrote ${result.file}: ${result.model} ${which === 'best' ? 'best epoch, ' : ''}after ${result.epochs} epochs, ${result.tensors} tensors, ${result.values} values`);
+  log(`wrote ${result.file}: ${result.model} after ${result.epochs} epochs${which === 'best' ? ' (its best epoch, best.json)' : ''}, ${result.tensors} tensors, ${result.values} values`);
   log(`names and layouts follow ${result.definition}; load with load_state_dict(strict=True)`);
 }

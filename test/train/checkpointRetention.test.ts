@@ -105,7 +105,7 @@ test('a run with best: test_loss exports its best epoch with vdm export --which 
   const out = join(tempDir(), 'best.safetensors');
   const lines: string[] = [];
   await exportCommand(folder.dir, { which: 'best', out }, (l) => void lines.push(l));
-  assert.match(lines[0]!, new RegExp(`mlp best epoch, after ${bestEpoch} epochs`));
+  assert.match(lines[0]!, new RegExp(`mlp after ${bestEpoch} epochs \\(its best epoch, best\\.json\\)`));
   const header = readFileSync(out);
   const meta = JSON.parse(header.subarray(8, 8 + Number(header.readBigUInt64LE(0))).toString()).__metadata__;
   assert.equal(meta.epochs, String(bestEpoch));
