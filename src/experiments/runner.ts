@@ -165,7 +165,8 @@ export async function runExperiment(experiment: Experiment, runs: readonly Exper
     say(progress.start(run));
     const began = performance.now();
     const report = await start(experiment, run, options, (epoch, seconds) => progress.epoch(run, epoch, seconds));
-    say(progress.end(run, resultOf(report, (performance.now() - began) / 1000)));
+    const seconds = (performance.now() - began) / 1000;
+    say(progress.end(run, resultOf(report, seconds), seconds));
     return report;
   };
   if (options.parallel <= 1) {

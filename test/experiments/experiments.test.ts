@@ -82,7 +82,7 @@ test('vdm run: dry run, the full grid, the comparison, and skipping completed ru
   }
   assert.equal((run.stdout.match(/^run [1-4]\/4 (plain|log)\/seed-[34] \(ETA/gm) ?? []).length, 4, run.stdout);
   assert.equal((run.stdout.match(/^done [1-4]\/4 (plain|log)\/seed-[34]: test acc \d+\.\d\d% in \d+ s/gm) ?? []).length, 4, run.stdout);
-  assert.match(run.stdout, /^(run|done) [2-4]\/4 .*ETA \d+ s: [\d.]+ s\/epoch x \d+ epochs left \/ 2 at once\)$/m, 'an ETA once an epoch finished');
+  assert.match(run.stdout, /^(run|done) [2-4]\/4 .*ETA \d+ s: [\d.]+ s\/epoch x \d+ epochs? left( \+ \d+ s start-up x \d runs?)?, 2 at once\)$/m, 'an ETA once an epoch finished');
   const logTxt = readFileSync(join(output, 'tiny-exp', 'log', 'seed-3', 'log.txt'), 'utf8');
   assert.match(logTxt, /^==== .* start: .*vdm run .*exp\.yaml --only log\/seed-3 /);
   assert.match(logTxt, /^epoch 2\/2 /m);

@@ -23,14 +23,15 @@ test('progress: numbered start and done lines, an ETA from the finished epochs, 
   assert.equal(progress.eta(), 'ETA 2 min: 15.0 s/epoch x 8 epochs left');
   progress.epoch(runs[0]!, 3, 15);
   progress.epoch(runs[0]!, 4, 15);
-  assert.equal(progress.end(runs[0]!, 'test acc 97.60% in 62 s'), 'done 1/3 a/seed-1: test acc 97.60% in 62 s (ETA 2 min: 15.0 s/epoch x 6 epochs left)');
-  assert.equal(progress.start(runs[1]!), 'run 2/3 a/seed-2 (ETA 2 min: 15.0 s/epoch x 6 epochs left)');
-  assert.equal(progress.end(runs[1]!, 'failed: out of memory'), 'failed 2/3 a/seed-2: out of memory (ETA 30 s: 15.0 s/epoch x 2 epochs left)');
-  assert.equal(progress.end(runs[2]!, 'test acc 50.00% in 30 s'), 'done 3/3 b/seed-1: test acc 50.00% in 30 s');
+  // 60 s of epochs in 66 s: 6 s of start-up, counted for each run not yet started
+  assert.equal(progress.end(runs[0]!, 'test acc 97.60% in 66 s', 66), 'done 1/3 a/seed-1: test acc 97.60% in 66 s (ETA 2 min: 15.0 s/epoch x 6 epochs left + 6 s start-up x 2 runs)');
+  assert.equal(progress.start(runs[1]!), 'run 2/3 a/seed-2 (ETA 2 min: 15.0 s/epoch x 6 epochs left + 6 s start-up x 1 run)');
+  assert.equal(progress.end(runs[1]!, 'failed: out of memory', 3), 'failed 2/3 a/seed-2: out of memory (ETA 36 s: 15.0 s/epoch x 2 epochs left + 6 s start-up x 1 run)');
+  assert.equal(progress.end(runs[2]!, 'test acc 50.00% in 30 s', 30), 'done 3/3 b/seed-1: test acc 50.00% in 30 s');
 
   const parallel = new ExperimentProgress(runs, label, 2);
   parallel.epoch(runs[0]!, 1, 10);
-  assert.equal(parallel.eta(), 'ETA 45 s: 10.0 s/epoch x 9 epochs left / 2 at once');
+  assert.equal(parallel.eta(), 'ETA 45 s: 10.0 s/epoch x 9 epochs left, 2 at once');
 });
 
 test('parseEpochLine reads back what formatEpochLine writes (how --parallel children report epochs)', () => {
