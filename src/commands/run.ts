@@ -48,8 +48,8 @@ function describePlan(experiment: Experiment, runs: readonly ExperimentRun[], es
   const lines = [`experiment ${experiment.name} (${experiment.file}): ${runs.length} runs, baseline '${experiment.baseline}'`];
   const index = new Map(experimentTasks(experiment).map(({ task, run }) => [run, task]));
   for (const run of runs) {
-    const seconds = estimate.seconds.get(run) ?? 0;
-    const state = seconds === 0 ? 'completed, would skip' : `would run, ~${formatDuration(seconds)}`;
+    const seconds = estimate.seconds.get(run);
+    const state = isDone(experiment, run) ? 'completed, would skip' : seconds === undefined ? 'would run' : `would run, ~${formatDuration(seconds)}`;
     const overrides = Object.keys(run.overrides).length ? stringify(run.overrides, { collectionStyle: 'flow', lineWidth: 0 }).trim() : '{}';
     lines.push(`  task ${String(index.get(run)).padEnd(3)} ${runLabel(run).padEnd(28)} ${state.padEnd(22)} ${folderOf(experiment, run)}  overrides: ${overrides}`);
   }

@@ -8,7 +8,7 @@ import type { RunConfig } from '../config/types.js';
 import { datasets } from '../datasets/index.js';
 import { syntheticDataset } from '../datasets/synthetic.js';
 import type { Batch, Dataset } from '../datasets/types.js';
-import { DataError } from '../errors.js';
+import { DataError, InterruptedError, VdmError } from '../errors.js';
 import { disposeModel } from '../models/types.js';
 import { RandomStream } from '../random.js';
 import { buildDataset, buildTrainingParts } from '../train/build.js';
@@ -136,9 +136,14 @@ export function runSeconds(config: RunConfig, cost: StepCost): number {
   return config.epochs * perEpoch;
 }
 
-/** The estimate of an experiment's runs: per run seconds (0 for completed ones), and lines saying how. */
+/**
+ * The estimate of an experiment's runs: seconds per run to be run (none for a run whose probe
+ * could not run), and lines saying how.
+ */
 export interface ExperimentEstimate {
   readonly seconds: Map<ExperimentRun, number>;
+  /** Runs to be run without an estimate. */
+  readonly unknown: number;
   readonly lines: string[];
 }
 
@@ -147,20 +152,27 @@ export interface ExperimentEstimate {
  * say what was timed, and what a GPU would change without inventing a figure for it.
  */
 export async function estimateRuns(runs: readonly ExperimentRun[], isDone: (run: ExperimentRun) => boolean): Promise<ExperimentEstimate> {
-  const costs = new Map<string, StepCost>();
+  const costs = new Map<string, StepCost | null>();
   const seconds = new Map<ExperimentRun, number>();
   const lines: string[] = [];
+  let unknown = 0;
   for (const run of runs) {
-    if (isDone(run)) {
-      seconds.set(run, 0);
-      continue;
-    }
+    if (isDone(run)) continue;
     const key = probeKey(run.config);
+    const { model, dataset } = run.config;
     let cost = costs.get(key);
     if (cost === undefined) {
-      cost = await probeStepCost(run.config);
+      try {
+        cost = await probeStepCost(run.config);
+      } catch (error) {
+        // Data that is not there yet must not stop the listing: the estimate is what is lost.
+        if (!(error instanceof VdmError) || error instanceof InterruptedError) throw error;
+        costs.set(key, null);
+        lines.push(`  ${model.name} on ${dataset.name}: no estimate (${error.message.split('\n')[0]})`);
+        unknown++;
+        continue;
+      }
       costs.set(key, cost);
-      const { model, dataset } = run.config;
       const batch = dataset.batch_size;
       const perEpoch = runSeconds({ ...run.config, epochs: 1 }, cost);
       lines.push(
@@ -169,21 +181,23 @@ export async function estimateRuns(runs: readonly ExperimentRun[], isDone: (run:
       );
       if (cost.standIn) lines.push(`    ${cost.standIn}`);
     }
-    seconds.set(run, runSeconds(run.config, cost));
+    if (cost === null) unknown++;
+    else seconds.set(run, runSeconds(run.config, cost));
   }
-  return { seconds, lines };
+  return { seconds, unknown, lines };
 }
 
 export function estimateSummary(estimate: ExperimentEstimate): string[] {
-  const todo = [...estimate.seconds.values()].filter((s) => s > 0);
+  const todo = [...estimate.seconds.values()];
   const total = todo.reduce((a, b) => a + b, 0);
+  const without = estimate.unknown > 0 ? `, and ${estimate.unknown} without an estimate` : '';
   // A probe on a shared machine times its present load too: say so rather than hide it.
   const [load] = loadavg();
   const cores = availableParallelism();
   const busy = load > cores ? [`  this machine is busy (load ${load.toFixed(1)} on ${cores} cores): the timing includes that slowdown`] : [];
   return [
     ...busy,
-    `estimated time: ${formatDuration(total)} for ${todo.length} runs one after another on this machine` +
+    `estimated time: ${formatDuration(total)} for ${todo.length} run${todo.length === 1 ? '' : 's'} one after another on this machine${without}` +
       ' (--parallel shares its cores: it shortens this only where cores are idle)',
     '  on a GPU (@tensorflow/tfjs-node-gpu, picked by backend: auto once installed) convolutional models train much faster;' +
       ' vdm has no measured GPU figure yet: run this dry run there to time it, or `npm run bench -- training` (README Backends)',

@@ -103,6 +103,27 @@ test('vdm run: dry run, the full grid, the comparison, and skipping completed ru
   assert.equal(statSync(metrics).mtimeMs, before, 'completed runs are not touched');
 });
 
+test('vdm run --dry-run without the data: CIFAR is timed on stand-in data of its shape; an image folder gets no estimate', () => {
+  const missing = join(tempDir(), 'no-data');
+  const base = tinyConfigYaml(join(tempDir(), 'r')).replace(/^dataset: .*$/m, `dataset: { name: cifar10, root: ${JSON.stringify(missing)}, batch_size: 500 }`);
+  const exp = `experiment: nodata
+base: base.yaml
+seeds: [1]
+variants:
+  cifar: {}
+  folder: { dataset: { name: image_folder, root: ${JSON.stringify(missing)}, image_size: 8, batch_size: 500 } }
+`;
+  const dir = writeFiles({ 'base.yaml': base, 'exp.yaml': exp });
+  const dry = runCli(['run', join(dir, 'exp.yaml'), '--dry-run']);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /cifar\/seed-1\s+would run, ~[\d.]+ (s|min|h) /);
+  assert.match(dry.stdout, /folder\/seed-1\s+would run\s+\S+folder\/seed-1/);
+  assert.match(dry.stdout, /^  mlp on cifar10, batch 500, cpu: .* x 100 steps \+ .* x 20 test batches = /m, '50,000 / 10,000 images in batches of 500');
+  assert.match(dry.stdout, /^    cifar10 not readable here \(cifar10 not found: .*\): timed on synthetic data of the same shape$/m);
+  assert.match(dry.stdout, /^  mlp on image_folder: no estimate \(/m);
+  assert.match(dry.stdout, /^estimated time: [\d.]+ (s|min|h) for 1 run one after another on this machine, and 1 without an estimate/m);
+});
+
 test('vdm run --only picks runs; an unknown one is a usage error', () => {
   const output = tempDir();
   const dir = writeFiles({ 'base.yaml': tinyConfigYaml(output).replace('epochs: 3', 'epochs: 1'), 'exp.yaml': STANDALONE });
