@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { selectBackend } from '../../src/backend/resolve.js';
 import { exportCommand } from '../../src/commands/export.js';
 import { loadRunConfig, type RunConfig } from '../../src/config/index.js';
-import { ConfigError, DataError } from '../../src/errors.js';
+import { ConfigError, DataError, InterruptedError } from '../../src/errors.js';
 import { disposeModel } from '../../src/models/types.js';
 import { trainRun } from '../../src/run/trainRun.js';
 import { buildDataset, buildTrainingParts } from '../../src/train/build.js';
@@ -109,4 +109,19 @@ test('a run with best: test_loss exports its best epoch with vdm export --which 
   const header = readFileSync(out);
   const meta = JSON.parse(header.subarray(8, 8 + Number(header.readBigUInt64LE(0))).toString()).__metadata__;
   assert.equal(meta.epochs, String(bestEpoch));
+});
+
+test('an interrupted run with keep_last 2 and best resumes keeping both: the older folders are not taken for stale ones', async () => {
+  const cfg = config(['checkpoint={keep_last: 2, best: test_acc}']);
+  const controller = new AbortController();
+  await assert.rejects(
+    trainRun({ config: cfg, plain: true, log: () => {}, signal: controller.signal, onEpochEnd: (m) => void (m.epoch === 3 && controller.abort()) }),
+    InterruptedError,
+  );
+  const { folder, history } = await trainRun({ config: cfg, plain: true, resume: true, log: () => {} });
+  assert.equal(history.length, 4);
+  const best = history.reduce((b, m) => (m.test_acc > b.test_acc ? m : b));
+  assert.equal(JSON.parse(readFileSync(join(folder.dir, 'best.json'), 'utf8')).epoch, best.epoch, 'best.json carried across the resume');
+  const epochs = numbered(folder.dir).map((f) => epochOf(folder.dir, f));
+  assert.deepEqual(epochs, [...new Set([best.epoch, 3, 4])].sort(), 'the best epoch and the last two');
 });
