@@ -141,7 +141,7 @@ export function experimentTasks(experiment: Experiment): readonly { readonly tas
 export function runForTask(experiment: Experiment, task: number): ExperimentRun {
   const run = Number.isInteger(task) ? experiment.runs[task] : undefined;
   if (run === undefined) {
-    throw new UsageError(`--task ${task}: experiment ${experiment.name} has tasks 0-${experiment.runs.length - 1} (see vdm run --dry-run)`);
+    throw new UsageError(`--task ${Number.isNaN(task) ? 'takes a whole number' : task}: experiment ${experiment.name} has tasks 0-${experiment.runs.length - 1} (see vdm run --dry-run)`);
   }
   return run;
 }
