@@ -116,10 +116,20 @@ function runInChild(experiment: Experiment, run: ExperimentRun, options: RunnerO
 function stopWithParent(): void {
   if (!process.channel) return;
   process.channel.unref(); // the channel alone must not keep this process alive
-  process.once('disconnect', () => {
-    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {}); // nobody reads them now
+  let gone = false;
+  const parentGone = () => {
+    if (gone) return;
+    gone = true;
     process.kill(process.pid, 'SIGTERM');
-  });
+  };
+  process.once('disconnect', parentGone);
+  // Output to the parent fails (EPIPE) once it is gone, possibly before 'disconnect' arrives.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      parentGone();
+    });
+  }
 }
 
 export async function runExperiment(experiment: Experiment, runs: readonly ExperimentRun[], options: RunnerOptions): Promise<RunReport[]> {

@@ -46,7 +46,8 @@ function readText(path: string): string | undefined {
 function parseHolder(text: string): LockHolder | undefined {
   try {
     const value = JSON.parse(text) as Partial<LockHolder>;
-    const ok = Number.isInteger(value.pid) && typeof value.host === 'string' && typeof value.started_at === 'string';
+    // pid 0 or below would name a process group to kill(pid, 0), not a process.
+    const ok = Number.isInteger(value.pid) && value.pid! > 0 && typeof value.host === 'string' && typeof value.started_at === 'string';
     return ok ? { command: '', ...value } as LockHolder : undefined;
   } catch {
     return undefined;

@@ -47,6 +47,7 @@ const BAD: [string, string, RegExp][] = [
   ['bad override in a variant', STANDALONE.replace('b: 0.5', 'b: -1'), /exp\.yaml: vdm\.b \(line 7\): must be > 0, got -1$/],
   ['unknown key', STANDALONE.replace('seeds:', 'seed:'), /exp\.yaml: seed \(line 3\): unknown key 'seed'; did you mean 'seeds'\?/],
   ['bad variant name', STANDALONE.replace('  log:', '  "log run":'), /exp\.yaml: variants\.log run \(line 7\): invalid name "log run": use letters, digits/],
+  ['a seed listed twice', STANDALONE.replace('seeds: [3, 4]', 'seeds: [3, 4, 3]'), /exp\.yaml: seeds\[2\] \(line 3\): seed 3 is listed twice; each seed is one run/],
 ];
 for (const [title, text, message] of BAD) {
   test(`bad experiment: ${title}`, () => {

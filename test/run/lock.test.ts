@@ -49,6 +49,8 @@ test('lockHolder names a live holder only', () => {
   assert.equal(lockHolder(dir)?.pid, process.ppid);
   writeFileSync(join(dir, LOCK_FILE), holder(gone, 'other-host'));
   assert.equal(lockHolder(dir)?.host, 'other-host', 'on another host, liveness cannot be known');
+  writeFileSync(join(dir, LOCK_FILE), holder(0));
+  assert.throws(() => acquireRunLock(dir, 'vdm test', quiet), /is not a vdm lock file/, 'pid 0 names no process');
 });
 
 test('a dead holder is taken over with a warning; a file in the way of the folder is refused', () => {
