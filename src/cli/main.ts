@@ -7,6 +7,7 @@ import { quietDefaultBackend } from '../backend/resolve.js';
 import { runCompare } from '../commands/compare.js';
 import { datasetInfo, fetchDataset } from '../commands/data.js';
 import { flatnessCommand } from '../commands/flatness.js';
+import { landscapeCommand } from '../commands/landscape.js';
 import { runCommand } from '../commands/run.js';
 import { toyCommand } from '../commands/toy.js';
 import { trainCommand } from '../commands/train.js';
@@ -133,6 +134,28 @@ export function buildProgram(): Command {
     .option('--relative-step <x>', 'finite-difference step as a fraction of the weight norm (default 1e-3)', Number)
     .action(async (inputs: string[], opts) => {
       await flatnessCommand(inputs, opts, out);
+    });
+
+  program
+    .command('landscape')
+    .description('filter-normalised 1-D/2-D loss landscapes of completed runs, or the line between two runs (writes landscape/ and plots)')
+    .argument('<inputs...>', 'run folders, folders of runs, or experiment files (with --between: run A and run B)')
+    .option('--dims <n>', 'directions: 1 (a curve) or 2 (a map) (default 1)')
+    .option('--range <low:high>', 'coordinates along each direction (default -1:1; with --between alpha -0.5:1.5)')
+    .option('--steps <n>', 'points per axis (default 51)')
+    .option('--samples <n>', 'examples each point is evaluated on (seeded, class-balanced; default 2048)')
+    .option('--seed <n>', 'seed of the directions and the examples (default 0: the same for every run)')
+    .option('--ignore <what>', "biasbn: biases and BatchNorm parameters stay fixed (default); none: they move too")
+    .option('--bn <mode>', "stored: the run's BatchNorm statistics (default); recompute: re-estimated at each point")
+    .option('--split <splits>', 'train, test or train,test (default train)')
+    .option('--between', 'interpolate weights and BatchNorm statistics between the two runs given')
+    .option('--batch-size <n>', "evaluation batch size (default: the run's)")
+    .option('--backend <name>', "auto, tensorflow, wasm or cpu (default: the run's)")
+    .option('--out <dir>', 'folder for the plots (default: landscape/ in the run, or beside the runs)')
+    .option('--dry-run', 'print the points, forward passes and a timed estimate, and stop')
+    .option('-q, --quiet', 'plain progress lines instead of a bar')
+    .action(async (inputs: string[], opts) => {
+      await landscapeCommand(inputs, opts, out, interruptSignal());
     });
 
   program

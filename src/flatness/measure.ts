@@ -74,3 +74,12 @@ export async function measureFlatness(model: Model, dataset: Dataset, options: F
     loss.dispose();
   }
 }
+
+/**
+ * flatness.json: figures at the top level (compare reports every top-level number); how they
+ * were measured under `settings`, so the comparison table shows measurements only.
+ */
+export function flatnessFileContents(figures: FlatnessFigures): Record<string, unknown> {
+  const { samples, iterations_run, probes, seed, hvp_relative_step, method, loss, ...measured } = figures;
+  return { ...measured, settings: { samples, iterations_run, probes, seed, hvp_relative_step, method, loss } };
+}
