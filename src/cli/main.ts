@@ -132,6 +132,12 @@ export function buildProgram(): Command {
     .addOption(new Option('--backend <name>', "backend (default: the run's)").choices(['auto', 'tensorflow', 'wasm', 'cpu']))
     .option('--seed <n>', 'seed of the subset, start vector and probes (default 0: the same for every run)', Number)
     .option('--relative-step <x>', 'finite-difference step as a fraction of the weight norm (default 1e-3)', Number)
+    .option('--top-k <k>', 'also the k largest Hessian eigenvalues, by deflation (default 1: lambda_max only)', Number)
+    .option('--epsilon <x>', 'epsilon-sharpness box |delta_i| <= x (|w_i| + 1) (default 1e-3)', Number)
+    .option('--rho <x>', 'adaptive worst-case radius ||delta / |w| ||_2 <= x (default 0.05)', Number)
+    .option('--sigma <x>', 'adaptive average-case noise delta = x |w| z (default 0.01)', Number)
+    .option('--ascent-steps <n>', 'gradient-ascent steps of the worst-case sharpness figures (default 10)', Number)
+    .option('--noise-samples <n>', 'noise draws of the average case (default 10)', Number)
     .action(async (inputs: string[], opts) => {
       await flatnessCommand(inputs, opts, out);
     });
