@@ -65,6 +65,11 @@ export function landscapeRequest(opts: LandscapeCommandOptions): LandscapeReques
   const dims = opts.dims === undefined ? 1 : choice('--dims', opts.dims, ['1', '2'], '1') === '2' ? 2 : 1;
   if (opts.between && opts.dims !== undefined) throw new UsageError('--between draws the line between two runs; it takes no --dims');
   if (opts.between && opts.ignore !== undefined) throw new UsageError('--between moves every weight; it takes no --ignore');
+  const splits = parseSplits(opts.split);
+  const bn = choice<BnChoice>('--bn', opts.bn, bnChoices, landscapeDefaults.bn);
+  if (bn === 'recompute' && !splits.includes('train')) {
+    throw new UsageError("--bn recompute re-estimates the statistics on the training subset: --split must include train (e.g. train,test)");
+  }
   return {
     kind: opts.between ? 'between' : dims === 2 ? '2d' : '1d',
     range: parseRange(opts.range, opts.between ? landscapeDefaults.betweenRange : landscapeDefaults.range),
@@ -72,8 +77,8 @@ export function landscapeRequest(opts: LandscapeCommandOptions): LandscapeReques
     samples: wholeNumber('--samples', opts.samples, landscapeDefaults.samples, 1),
     seed: wholeNumber('--seed', opts.seed, landscapeDefaults.seed, 0),
     ignore: choice<IgnoreChoice>('--ignore', opts.ignore, ignoreChoices, landscapeDefaults.ignore),
-    bn: choice<BnChoice>('--bn', opts.bn, bnChoices, landscapeDefaults.bn),
-    splits: parseSplits(opts.split),
+    bn,
+    splits,
     batchSize: opts.batchSize === undefined ? null : wholeNumber('--batch-size', opts.batchSize, 0, 1),
   };
 }

@@ -92,6 +92,7 @@ test('bad flags are usage errors naming the flag', () => {
     [{ bn: 'train' }, /^--bn 'train' is not one of stored, recompute$/],
     [{ split: 'val' }, /^--split 'val': expected train, test or train,test$/],
     [{ between: true, dims: '2' }, /^--between draws the line between two runs; it takes no --dims$/],
+    [{ bn: 'recompute', split: 'test' }, /^--bn recompute re-estimates the statistics on the training subset: --split must include train/],
   ];
   for (const [opts, message] of cases) {
     assert.throws(() => landscapeRequest(opts), (e: unknown) => e instanceof UsageError && message.test(e.message), JSON.stringify(opts));
