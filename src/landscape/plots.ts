@@ -57,10 +57,19 @@ function bandsOverSeeds(tables: readonly LabelledTable[], xColumn: string, measu
   }));
 }
 
+/** Powers of ten spanning the values: vega's own log ticks draw a grid line at every 2..9. */
+function powersOfTen(rows: readonly BandRow[]): number[] {
+  const low = Math.floor(Math.log10(Math.min(...rows.map((r) => r.min))));
+  const high = Math.ceil(Math.log10(Math.max(...rows.map((r) => r.max))));
+  return Array.from({ length: high - low + 1 }, (_, i) => 10 ** (low + i));
+}
+
 function curvePanel(rows: BandRow[], xTitle: string, yTitle: string, logY: boolean) {
   const color = { field: 'variant', type: 'nominal', title: 'Variant', legend: { symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } } as const;
-  const strokeDash = { field: 'split', type: 'nominal', title: 'Examples', sort: ['train', 'test'] } as const;
-  const y = { type: 'quantitative', title: yTitle, scale: { type: logY ? 'log' : 'linear', zero: false } } as const;
+  const splits = new Set(rows.map((r) => r.split)).size;
+  const strokeDash = { field: 'split', type: 'nominal', title: 'Examples', sort: ['train', 'test'], legend: splits > 1 ? {} : null } as const;
+  const axis = logY ? { values: powersOfTen(rows), format: '~g' } : {};
+  const y = { type: 'quantitative', title: yTitle, scale: { type: logY ? 'log' : 'linear', zero: false }, axis } as const;
   return {
     width: 380,
     height: 280,
@@ -86,7 +95,7 @@ export function curveSpec(tables: readonly LabelledTable[], title: string, xColu
   const high = Math.max(...loss.map((r) => r.max));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: title, subtitle: `${seedsNote(tables)} · solid: training subset, dashed: test subset` },
+    title: { text: title, subtitle: `${seedsNote(tables)} · ${tables.some((t) => column(t, 'test_loss') >= 0) ? 'solid: training subset, dashed: test subset' : 'training subset'}` },
     hconcat: [curvePanel(loss, xTitle, 'Loss L', low > 0 && high / low > 20), curvePanel(bandsOverSeeds(tables, xColumn, 'accuracy'), xTitle, 'Accuracy (%)', false)],
     config,
   } as unknown as TopLevelSpec; // built from plain objects; the render test compiles it

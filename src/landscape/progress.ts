@@ -39,10 +39,12 @@ export function plainProgress(write: (line: string) => void): LandscapeProgress 
     },
     tick(run) {
       done++;
+      // The rate counts from the first point on: loading the run and compiling kernels come before it.
+      if (done === atStart + 1) started = performance.now();
       if (done < nextReport && done < total) return;
       nextReport = done + Math.max(1, Math.ceil(total / 10));
-      const perPoint = (performance.now() - started) / 1000 / (done - atStart);
-      write(`points ${done}/${total} (${run}), ETA ${formatSeconds(perPoint * (total - done))}`);
+      const perPoint = (performance.now() - started) / 1000 / (done - atStart - 1);
+      write(`points ${done}/${total} (${run}), ETA ${done - atStart > 1 ? formatSeconds(perPoint * (total - done)) : '?'}`);
     },
     stop() {},
   };
