@@ -20,6 +20,8 @@ function assignAll(variables: readonly tf.Variable[], values: (i: number) => tf.
 /** w + x d1 (+ y d2): d_k seeded per axis, normalised to the weights the model holds now. */
 export function directionSurface(model: Model, seed: number, dims: 1 | 2, ignore: IgnoreChoice): Surface {
   const origin = cloneVector(model.params);
+  // Kept so the run's own statistics come back after --bn recompute overwrote them point by point.
+  const statistics = cloneVector(model.buffers);
   const directions = Array.from({ length: dims }, (_, axis) => randomDirection(model.params, seed, axis, ignore));
   return {
     moveTo(point) {
@@ -27,7 +29,9 @@ export function directionSurface(model: Model, seed: number, dims: 1 | 2, ignore
     },
     dispose() {
       assignAll(model.params, (i) => origin[i]);
+      assignAll(model.buffers, (i) => statistics[i]);
       disposeVector(origin);
+      disposeVector(statistics);
       directions.forEach(disposeVector);
     },
   };
