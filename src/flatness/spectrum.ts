@@ -32,6 +32,8 @@ async function powerIterationWithVector(
   hvp: HessianVectorProduct,
   start: ParamVector,
   options: PowerIterationOptions,
+  /** hvp is H + shift I: the tolerance applies to the eigenvalue of H, not to the shifted one (which it would make look converged at once). */
+  shift = 0,
 ): Promise<TopEigenvalue & { vector: tf.Tensor[] }> {
   let v: tf.Tensor[] = scale(start, 1 / (await norm(start)));
   let previous = Number.NaN;
@@ -52,7 +54,7 @@ async function powerIterationWithVector(
       disposeVector(v);
       v = scale(product, 1 / length);
       disposeVector(product);
-      converged = Math.abs(eigenvalue - previous) < options.tolerance * Math.abs(eigenvalue);
+      converged = Math.abs(eigenvalue - previous) < options.tolerance * Math.abs(eigenvalue - shift);
       previous = eigenvalue;
     }
   } catch (error) {
@@ -110,7 +112,7 @@ export async function topEigenvalues(
     for (let j = 0; j < k; j++) {
       const projectedStart = await project(start);
       try {
-        const next = await powerIterationWithVector(deflated, projectedStart, options);
+        const next = await powerIterationWithVector(deflated, projectedStart, options, magnitudeBound);
         eigenvalues.push(next.eigenvalue - magnitudeBound);
         iterations += next.iterations;
         found.push(next.vector);
