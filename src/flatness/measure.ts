@@ -85,9 +85,11 @@ export async function measureFlatness(model: Model, dataset: Dataset, options: F
   const sharp = { ...sharpnessDefaults, ...definedOnly(options) };
   try {
     const top = await largestEigenvalue(fd.hvp, start, { maxIterations: options.iterations, tolerance: options.tolerance ?? 1e-3 });
+    // The shift m must bound every |lambda|; the dominant magnitude from power iteration is a lower
+    // bound until it converges (within --iterations it may not), so twice it leaves a margin.
     const topK =
       sharp.topK > 1
-        ? (await topEigenvalues(fd.hvp, start, sharp.topK, { maxIterations: options.iterations, tolerance: options.tolerance ?? 1e-3 }, top.dominantMagnitude)).eigenvalues
+        ? (await topEigenvalues(fd.hvp, start, sharp.topK, { maxIterations: options.iterations, tolerance: options.tolerance ?? 1e-3 }, 2 * top.dominantMagnitude)).eigenvalues
         : [top.eigenvalue];
     const probeRng = RandomStream.derive(options.seed, 'flatness', 'probes');
     const trace = await hutchinsonTrace(fd.hvp, () => rademacherVector(shapes, probeRng), options.probes);
