@@ -8,6 +8,7 @@ const PARTS: Record<string, () => Promise<void>> = {
   data: dataBench,
   backend: backendBench,
   training: trainingBench,
+  landscape: async () => (await import('./landscape.js')).bench(),
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('--'));

@@ -73,7 +73,9 @@ function readFlatness(file: string): Record<string, number> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new DataError(`${file}: expected a JSON object of flatness figures`);
   }
-  const numeric = Object.entries(flattenObject(value as Record<string, unknown>)).filter(
+  // `settings` says how the figures were measured (vdm flatness writes it): not a figure to compare.
+  const { settings: _settings, ...figures } = value as Record<string, unknown>;
+  const numeric = Object.entries(flattenObject(figures)).filter(
     (entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1]),
   );
   return Object.fromEntries(numeric);
