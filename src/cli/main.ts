@@ -128,7 +128,7 @@ export function buildProgram(): Command {
     .option('--iterations <n>', 'power-iteration steps at most (default 20)', Number)
     .option('--probes <n>', 'Hutchinson probes for the trace (default 10)', Number)
     .option('--batch-size <n>', "evaluation batch size (default: the run's)", Number)
-    .addOption(new Option('--backend <name>', "backend (default: the run's)").choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .addOption(new Option('--backend <name>', "backend (default: the run's)").choices(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']))
     .option('--seed <n>', 'seed of the subset, start vector and probes (default 0: the same for every run)', Number)
     .option('--relative-step <x>', 'finite-difference step as a fraction of the weight norm (default 1e-3)', Number)
     .action(async (inputs: string[], opts) => {

@@ -22,7 +22,7 @@ export interface FlatnessCommandOptions {
 /** The same for every run, so every variant is measured on the same examples and probe vectors. */
 export const flatnessDefaults = { samples: 1024, iterations: 20, probes: 10, seed: 0 } as const;
 
-const backendChoices: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+const backendChoices: readonly BackendChoice[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 function wholeNumber(flag: string, value: number | undefined, fallback: number, min: number): number {
   const chosen = value ?? fallback;

@@ -1,6 +1,7 @@
 // `vdm train`: load a config, build its parts, train, and record the run folder.
 import { writeFileSync } from 'node:fs';
 import { selectBackend, type BackendReport } from '../backend/resolve.js';
+import { describeAdapter } from '../backend/webgpu.js';
 import { configToYaml, loadRunConfig, type RunConfig } from '../config/index.js';
 import { UsageError } from '../errors.js';
 import { disposeModel } from '../models/types.js';
@@ -38,7 +39,8 @@ export interface TrainResult {
 export function describeBackend(report: BackendReport): string {
   const skipped = report.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
   const threads = report.threads && report.threads > 1 ? `, ${report.threads} threads` : '';
-  return `backend: ${report.name} (${report.package}@${report.version}${threads})${skipped ? ` — skipped ${skipped}` : ''}`;
+  const adapter = report.adapter ? `, adapter ${describeAdapter(report.adapter)}` : '';
+  return `backend: ${report.name} (${report.package}@${report.version}${threads}${adapter})${skipped ? ` — skipped ${skipped}` : ''}`;
 }
 
 export async function trainRun(request: TrainRequest): Promise<TrainResult> {

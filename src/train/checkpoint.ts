@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { cacheOnHost } from '../backend/webgpu.js';
 import { DataError } from '../errors.js';
 import type { OptimizerState } from '../optimizers/types.js';
 import type { DeformationState } from '../vdms/deformation.js';
@@ -95,8 +96,9 @@ export function restoreCheckpoint(runDir: string, parts: TrainingParts): EpochMe
 export function checkpointHook(runDir: string, parts: TrainingParts, completed: readonly EpochMetrics[] = []): TrainingHook {
   const history = [...completed];
   return {
-    onEpochEnd(metrics) {
+    async onEpochEnd(metrics) {
       history.push(metrics);
+      await cacheOnHost(); // webgpu reads only asynchronously; saveCheckpoint reads synchronously
       saveCheckpoint(runDir, parts, history);
     },
   };
