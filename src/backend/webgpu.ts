@@ -1,10 +1,10 @@
 // Loads tfjs's webgpu backend in Node on Dawn (the `webgpu` package's prebuilt dawn.node), and
 // says which adapter it got: a real GPU, or a CPU one (SwiftShader) that only an explicit
 // `backend: webgpu` may use.
-import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { librarySearchHit } from './libraries.js';
 
 export const WEBGPU_PACKAGE = '@tensorflow/tfjs-backend-webgpu';
 export const DAWN_PACKAGE = 'webgpu';
@@ -33,22 +33,6 @@ export function describeAdapter(adapter: AdapterReport): string {
   return `${parts.join(' / ')}${adapter.cpu ? ' (CPU adapter)' : ''}`;
 }
 
-/** Folders the dynamic loader searches for a library by soname (LD_LIBRARY_PATH, ld.so.cache, the defaults). */
-function librarySearchHit(soname: string, extraDirs: readonly string[]): boolean {
-  const dirs = [
-    ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter((d) => d !== ''),
-    ...extraDirs,
-    '/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu', '/usr/lib/aarch64-linux-gnu',
-    '/lib64', '/usr/lib64', '/lib', '/usr/lib',
-  ];
-  if (dirs.some((dir) => existsSync(join(dir, soname)))) return true;
-  try {
-    return readFileSync('/etc/ld.so.cache').includes(soname);
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Why Dawn cannot find a Vulkan loader on Linux, or null when it can. Checked before Dawn loads:
  * without libvulkan.so.1 Dawn prints a native warning and offers no adapter. Dawn also looks
@@ -63,7 +47,7 @@ export function missingVulkanLoader(): string | null {
     // not installed: the import reports that
   }
   if (process.env.VDM_DAWN_NODE) dawnDir.push(dirname(process.env.VDM_DAWN_NODE));
-  return librarySearchHit('libvulkan.so.1', dawnDir)
+  return librarySearchHit('libvulkan.so.1', dawnDir) !== null
     ? null
     : 'no Vulkan loader (libvulkan.so.1) on the library path; install libvulkan1 and your GPU vendor\'s Vulkan driver';
 }

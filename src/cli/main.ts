@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { quietDefaultBackend } from '../backend/resolve.js';
 import { runCompare } from '../commands/compare.js';
 import { datasetInfo, fetchDataset } from '../commands/data.js';
+import { doctorCommand } from '../commands/doctor.js';
 import { flatnessCommand } from '../commands/flatness.js';
 import { runCommand } from '../commands/run.js';
 import { toyCommand } from '../commands/toy.js';
@@ -133,6 +134,13 @@ export function buildProgram(): Command {
     .option('--relative-step <x>', 'finite-difference step as a fraction of the weight norm (default 1e-3)', Number)
     .action(async (inputs: string[], opts) => {
       await flatnessCommand(inputs, opts, out);
+    });
+
+  program
+    .command('doctor')
+    .description('for every backend: whether it loads here, why not, and what to install')
+    .action(async () => {
+      await doctorCommand(out);
     });
 
   program
