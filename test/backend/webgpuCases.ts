@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend/resolve.js';
+import { loadRunConfig } from '../../src/config/index.js';
 import { batchNormTraining } from '../../src/backend/batchNormTraining.js';
 import { models } from '../../src/models/index.js';
 import { disposeModel } from '../../src/models/types.js';
@@ -144,4 +145,19 @@ test('vdm train on webgpu: every epoch\'s losses match cpu from the same seed; r
   assert.equal(typeof adapter.vendor, 'string');
   assert.equal(typeof adapter.cpu, 'boolean');
   assert.match(webgpu.stdout, /backend: webgpu \(@tensorflow\/tfjs-backend-webgpu@[\d.]+, adapter .+\)/);
+});
+
+test('a config with a VDM loads while webgpu is active (its phi checks run on cpu)', async () => {
+  await selectBackend('webgpu');
+  const dir = writeFiles({
+    'run.yaml': `name: check
+model: { name: mlp }
+dataset: { name: synthetic, shape: [4, 4, 1], classes: 3, size: 8, test_size: 4, batch_size: 4 }
+optimizer: { name: sgd, lr: 0.1 }
+vdm: { name: log }
+`,
+  });
+  const config = loadRunConfig(join(dir, 'run.yaml'));
+  assert.equal(config.vdm.name, 'log');
+  assert.equal(tf.getBackend(), 'webgpu');
 });
