@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../errors.js';
 import { registerBroadcastingGradients } from './broadcastingGradients.js';
 import { registerWasmGradientKernels } from './wasmGradientKernels.js';
+import { registerWebgpuAddN } from './webgpuAddN.js';
 import { defaultWasmThreads, startWasmBackend } from './wasmThreads.js';
 import { describeAdapter, installWebgpu, trackWebgpuTensors, WEBGPU_PACKAGE, type AdapterReport } from './webgpu.js';
 
@@ -138,6 +139,7 @@ async function activate(candidate: Candidate, loader: ModuleLoader, options: Sel
     throw new Error(`only a CPU adapter (${describeAdapter(adapter)}); set backend: webgpu to use it anyway`);
   }
   if (candidate.backend === 'wasm') registerWasmGradientKernels();
+  if (candidate.backend === 'webgpu') registerWebgpuAddN();
   if (tf.findBackendFactory(candidate.backend) === null) {
     throw new Error(`loaded, but no '${candidate.backend}' backend was registered (a second copy of @tensorflow/tfjs-core?)`);
   }

@@ -161,3 +161,17 @@ vdm: { name: log }
   assert.equal(config.vdm.name, 'log');
   assert.equal(tf.getBackend(), 'webgpu');
 });
+
+test('addN over more inputs than a shader can bind (vdm flatness sums one per parameter) matches cpu, leaking nothing', async () => {
+  const terms = Array.from({ length: 20 }, (_, i) => randomValues(300, 100 + i));
+  const [cpu, webgpu] = await onCpuAndWebgpu(() => {
+    const inputs = terms.map((t) => tf.tensor1d(t));
+    const sum = tf.addN(inputs);
+    tf.dispose(inputs);
+    return [sum];
+  });
+  assertClose(webgpu, cpu, 'addN');
+  const before = tf.memory().numTensors;
+  tf.tidy(() => tf.addN(terms.map((t) => tf.tensor1d(t))));
+  assert.equal(tf.memory().numTensors, before);
+});
