@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { quietDefaultBackend } from '../backend/resolve.js';
+import { BACKEND_CHOICES, quietDefaultBackend } from '../backend/resolve.js';
 import { runCompare } from '../commands/compare.js';
 import { datasetInfo, fetchDataset } from '../commands/data.js';
 import { doctorCommand } from '../commands/doctor.js';
@@ -129,7 +129,7 @@ export function buildProgram(): Command {
     .option('--iterations <n>', 'power-iteration steps at most (default 20)', Number)
     .option('--probes <n>', 'Hutchinson probes for the trace (default 10)', Number)
     .option('--batch-size <n>', "evaluation batch size (default: the run's)", Number)
-    .addOption(new Option('--backend <name>', "backend (default: the run's)").choices(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']))
+    .addOption(new Option('--backend <name>', "backend (default: the run's)").choices([...BACKEND_CHOICES]))
     .option('--seed <n>', 'seed of the subset, start vector and probes (default 0: the same for every run)', Number)
     .option('--relative-step <x>', 'finite-difference step as a fraction of the weight norm (default 1e-3)', Number)
     .action(async (inputs: string[], opts) => {
