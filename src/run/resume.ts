@@ -28,6 +28,8 @@ export function firstDifference(a: unknown, b: unknown): string | undefined {
 export function assertSameConfig(folder: RunFolder, config: RunConfig): void {
   const saved = readFileSync(folder.configYaml, 'utf8');
   if (saved === configToYaml(config)) return;
+  // Checkpoints hold plain arrays, so a run may go on on another backend (e.g. started on wasm, resumed on webgpu).
+  if (saved === configToYaml({ ...config, backend: (parse(saved) as { backend?: RunConfig['backend'] }).backend ?? config.backend })) return;
   const key = firstDifference(parse(saved), toPlainConfig(config)) ?? '(formatting)';
   throw new UsageError(`cannot resume ${folder.dir}: its config.yaml differs from this config at '${key}'; pass --force to start the run over`);
 }
