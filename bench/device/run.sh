@@ -42,6 +42,12 @@ export VDM_DAWN_NODE=$work/app/dawn.node
 
 echo "device: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null || echo 'no nvidia-smi')"
 echo "vulkan: loader $loader_dir, driver ${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-(system search)}}, NVIDIA_DRIVER_CAPABILITIES=${NVIDIA_DRIVER_CAPABILITIES:-unset}"
+icd=${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-}}
+if [ -n "$icd" ] && [ -f "$icd" ]; then # the driver library the ICD names must be loadable (containers: graphics capability)
+  lib=$(sed -n 's/.*"library_path": *"\([^"]*\)".*/\1/p' "$icd")
+  found=$( { ldconfig -p 2>/dev/null | grep -F "$(basename "$lib")" ; } | head -1 || true)
+  echo "vulkan ICD library: $lib (${found:+found}${found:-not in ldconfig: Dawn may find no adapter})"
+fi
 echo "node $("$work/node" --version), bundle of commit $(cat "$packed/commit" 2>/dev/null || echo unknown)"
 cd "$work/app"
 exec "$work/node" vdm-bench.mjs --torch "$@"
