@@ -2,6 +2,7 @@
 // says which adapter it got: a real GPU, or a CPU one (SwiftShader) that only an explicit
 // `backend: webgpu` may use.
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { librarySearchHit } from './libraries.js';
@@ -79,7 +80,7 @@ export async function installWebgpu(): Promise<{ version: string; adapter: Adapt
     const noLoader = missingVulkanLoader();
     if (noLoader !== null) throw new Error(noLoader);
     // Dawn's Vulkan backend wants a per-user runtime folder; services and containers often have none.
-    process.env.XDG_RUNTIME_DIR ??= (await import('node:os')).tmpdir();
+    process.env.XDG_RUNTIME_DIR ??= tmpdir();
     const dawn = await importDawn();
     Object.assign(globalThis, dawn.globals);
     const gpu = dawn.create([]);
