@@ -45,8 +45,12 @@ echo "vulkan: loader $loader_dir, driver ${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-
 icd=${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-}}
 if [ -n "$icd" ] && [ -f "$icd" ]; then # the driver library the ICD names must be loadable (containers: graphics capability)
   lib=$(sed -n 's/.*"library_path": *"\([^"]*\)".*/\1/p' "$icd")
-  found=$( { ldconfig -p 2>/dev/null | grep -F "$(basename "$lib")" ; } | head -1 || true)
-  echo "vulkan ICD library: $lib (${found:+found}${found:-not in ldconfig: Dawn may find no adapter})"
+  case "$lib" in
+    /*) [ -f "$lib" ] && found=yes || found= ;;
+    */*) [ -f "$(dirname "$icd")/$lib" ] && found=yes || found= ;; # relative to the ICD file
+    *) found=$( { ldconfig -p 2>/dev/null | grep -F "$lib" ; } | head -1 || true) ;;
+  esac
+  echo "vulkan ICD library: $lib (${found:+found}${found:-not found: Dawn may find no adapter})"
 fi
 echo "node $("$work/node" --version), bundle of commit $(cat "$packed/commit" 2>/dev/null || echo unknown)"
 cd "$work/app"
