@@ -30,8 +30,11 @@ function numberFlag(name: string, fallback: number): number {
 const TORCH_SCRIPT = fileURLToPath(new URL('./torch/resnet20.py', import.meta.url));
 
 function resultsFile(): string {
-  if (process.env.OUT) return join(process.env.OUT, 'gpu-bench.json');
-  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  const dir = process.env.OUT || fileURLToPath(new URL('./results/', import.meta.url));
+  if (process.env.OUT) {
+    mkdirSync(dir, { recursive: true });
+    return join(dir, 'gpu-bench.json');
+  }
   mkdirSync(dir, { recursive: true });
   return join(dir, `gpu-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 }
