@@ -53,5 +53,6 @@ if [ -n "$icd" ] && [ -f "$icd" ]; then # the driver library the ICD names must 
   echo "vulkan ICD library: $lib (${found:+found}${found:-not found: Dawn may find no adapter})"
 fi
 echo "node $("$work/node" --version), bundle of commit $(cat "$packed/commit" 2>/dev/null || echo unknown)"
-cd "$work/app"
-exec "$work/node" vdm-bench.mjs --torch "$@"
+# Not from app/: its torch/ folder would pass for the torch package in the python3 probe.
+cd "$work"
+exec "$work/node" app/vdm-bench.mjs --torch "$@"
