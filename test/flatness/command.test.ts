@@ -110,7 +110,7 @@ test('with no usable run it is a data error; bad flags are usage errors', async 
     ['negative seed', { seed: -1 }, /--seed must be a whole number >= 0/],
     ['zero batch', { batchSize: 0 }, /--batch-size must be a whole number >= 1/],
     ['zero step', { relativeStep: 0 }, /--relative-step must be a number between 0 and 1/],
-    ['unknown backend', { backend: 'gpu' }, /--backend 'gpu' is not a backend; valid: auto, tensorflow, wasm, cpu/],
+    ['unknown backend', { backend: 'gpu' }, /--backend 'gpu' is not a backend; valid: auto, tensorflow, webgpu, wasm, cpu/],
   ];
   for (const [what, opts, message] of cases) {
     await assert.rejects(flatnessCommand([output], opts, quiet), (e: unknown) => e instanceof UsageError && message.test(e.message), what);
