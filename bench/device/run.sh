@@ -50,7 +50,8 @@ if [ -n "$icd" ] && [ -f "$icd" ]; then # the driver library the ICD names must 
     */*) [ -f "$(dirname "$icd")/$lib" ] && found=yes || found= ;; # relative to the ICD file
     *) found=$( { ldconfig -p 2>/dev/null | grep -F "$lib" ; } | head -1 || true) ;;
   esac
-  echo "vulkan ICD library: $lib (${found:+found}${found:-not found: Dawn may find no adapter})"
+  if [ -n "$found" ]; then state=found; else state='not found: Dawn may find no adapter'; fi
+  echo "vulkan ICD library: $lib ($state)"
 fi
 echo "node $("$work/node" --version), bundle of commit $(cat "$packed/commit" 2>/dev/null || echo unknown)"
 # Not from app/: its torch/ folder would pass for the torch package in the python3 probe.
