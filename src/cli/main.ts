@@ -3,9 +3,10 @@
 import { join } from 'node:path';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { quietDefaultBackend } from '../backend/resolve.js';
+import { BACKEND_CHOICES, quietDefaultBackend } from '../backend/resolve.js';
 import { runCompare } from '../commands/compare.js';
 import { datasetInfo, fetchDataset } from '../commands/data.js';
+import { doctorCommand } from '../commands/doctor.js';
 import { flatnessCommand } from '../commands/flatness.js';
 import { landscapeCommand } from '../commands/landscape.js';
 import { runCommand } from '../commands/run.js';
@@ -169,7 +170,7 @@ export function buildProgram(): Command {
     .option('--iterations <n>', 'power-iteration steps at most (default 20)', numberFlag('--iterations', { integer: true, min: 1, max: 10_000 }))
     .option('--probes <n>', 'Hutchinson probes for the trace (default 10)', numberFlag('--probes', { integer: true, min: 2, max: 10_000 }))
     .option('--batch-size <n>', "evaluation batch size (default: the run's)", numberFlag('--batch-size', { integer: true, min: 1, max: 65_536 }))
-    .addOption(new Option('--backend <name>', "backend (default: the run's)").choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .addOption(new Option('--backend <name>', "backend (default: the run's)").choices([...BACKEND_CHOICES]))
     .option('--seed <n>', 'seed of the subset, start vector and probes (default 0: the same for every run)', numberFlag('--seed', { integer: true, min: 0, max: SEED_MAX }))
     .option('--relative-step <x>', 'finite-difference step as a fraction of the weight norm (default 1e-3)', numberFlag('--relative-step', { min: 0, exclusiveMin: true, max: 1 }))
     .option('--top-k <k>', 'also the k largest Hessian eigenvalues, by deflation (default 1: lambda_max only)', numberFlag('--top-k', { integer: true, min: 1, max: 100 }))
@@ -208,12 +209,19 @@ export function buildProgram(): Command {
     .option('--split <splits>', 'train, test or train,test (default train)')
     .option('--between', 'interpolate weights and BatchNorm statistics between the two runs given')
     .option('--batch-size <n>', "evaluation batch size (default: the run's)")
-    .option('--backend <name>', "auto, tensorflow, wasm or cpu (default: the run's)")
+    .option('--backend <name>', "auto, tensorflow, webgpu, wasm or cpu (default: the run's)")
     .option('--out <dir>', 'folder for the plots (default: landscape/ in the run, or beside the runs)')
     .option('--dry-run', 'print the points, forward passes and a timed estimate, and stop')
     .option('-q, --quiet', 'plain progress lines instead of a bar')
     .action(async (inputs: string[], opts) => {
       await landscapeCommand(inputs, opts, out, interruptSignal());
+    });
+
+  program
+    .command('doctor')
+    .description('for every backend: whether it loads here, why not, and what to install')
+    .action(async () => {
+      await doctorCommand(out);
     });
 
   program

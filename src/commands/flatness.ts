@@ -1,6 +1,6 @@
 // `vdm flatness <run folders or experiment files>...`: Hessian figures (top eigenvalue, trace) of
 // every completed run's final weights, written to each run's flatness.json for `vdm compare`.
-import type { BackendChoice } from '../backend/resolve.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../backend/resolve.js';
 import { findRunFolders } from '../compare/discover.js';
 import { DataError, UsageError } from '../errors.js';
 import { resultFolderOf } from '../experiments/spec.js';
@@ -28,7 +28,7 @@ export interface FlatnessCommandOptions {
 /** The same for every run, so every variant is measured on the same examples and probe vectors. */
 export const flatnessDefaults = { samples: 1024, iterations: 20, probes: 10, seed: 0 } as const;
 
-const backendChoices: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+const backendChoices: readonly BackendChoice[] = BACKEND_CHOICES;
 
 function wholeNumber(flag: string, value: number | undefined, fallback: number, min: number): number {
   const chosen = value ?? fallback;

@@ -1,6 +1,6 @@
 // `vdm landscape <run folders or experiment files>...`: filter-normalised 1-D/2-D loss landscapes
 // of each completed run, or the line between two runs (--between A B), as CSVs and plots.
-import type { BackendChoice } from '../backend/resolve.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../backend/resolve.js';
 import { findRunFolders } from '../compare/discover.js';
 import { DataError, UsageError } from '../errors.js';
 import { resultFolderOf } from '../experiments/spec.js';
@@ -28,7 +28,6 @@ export interface LandscapeCommandOptions {
   quiet?: boolean;
 }
 
-const backendChoices: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
 
 function wholeNumber(flag: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback;
@@ -108,7 +107,7 @@ function runFoldersOf(inputs: string[], between: boolean, log: (line: string) =>
 export async function landscapeCommand(inputs: string[], opts: LandscapeCommandOptions, log: (line: string) => void, signal?: AbortSignal): Promise<void> {
   if (inputs.length === 0) throw new UsageError('vdm landscape needs at least one run folder, folder of runs or experiment file');
   const request = landscapeRequest(opts);
-  const backend = choice<BackendChoice | 'run'>('--backend', opts.backend, [...backendChoices, 'run'], 'run');
+  const backend = choice<BackendChoice | 'run'>('--backend', opts.backend, [...BACKEND_CHOICES, 'run'], 'run');
   const chosenBackend = backend === 'run' ? undefined : backend;
   const runs = runFoldersOf(inputs, opts.between === true, log);
   if (opts.dryRun) {

@@ -26,8 +26,11 @@ export function firstDifference(a: unknown, b: unknown): string | undefined {
   return [...new Set([...fa.keys(), ...fb.keys()])].sort().find((key) => fa.get(key) !== fb.get(key));
 }
 
-/** Where the results go is not part of the experiment: a moved run folder can still be resumed. */
-const PLACEMENT_KEYS = new Set(['output']);
+/**
+ * Where the results go and what computes them are not part of the experiment: a moved run folder
+ * can still be resumed, and checkpoints hold plain arrays, so a run started on wasm can go on on webgpu.
+ */
+const PLACEMENT_KEYS = new Set(['output', 'backend']);
 
 function withoutPlacement(config: unknown): unknown {
   if (typeof config !== 'object' || config === null || Array.isArray(config)) return config;

@@ -134,7 +134,7 @@ test('with no usable run it is a data error; bad flags are usage errors', async 
     ['negative seed', { seed: -1 }, /--seed must be a whole number >= 0/],
     ['zero batch', { batchSize: 0 }, /--batch-size must be a whole number >= 1/],
     ['zero step', { relativeStep: 0 }, /--relative-step must be a number between 0 and 1/],
-    ['unknown backend', { backend: 'gpu' }, /--backend 'gpu' is not a backend; valid: auto, tensorflow, wasm, cpu/],
+    ['unknown backend', { backend: 'gpu' }, /--backend 'gpu' is not a backend; valid: auto, tensorflow, webgpu, wasm, cpu/],
     ['zero top-k', { topK: 0 }, /--top-k must be a whole number >= 1, got 0/],
     ['negative epsilon', { epsilon: -1 }, /--epsilon must be a number > 0, got -1/],
     ['zero rho', { rho: 0 }, /--rho must be a number > 0, got 0/],
