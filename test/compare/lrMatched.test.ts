@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { compareRuns } from '../../src/compare/index.js';
 import { welchDelta } from '../../src/compare/statistics.js';
 import { displayTable } from '../../src/compare/table.js';
+import { formatComparison } from '../../src/compare/formats.js';
 import { tempRoot, writeRun } from './runFolders.js';
 
 test('V gets a Welch delta against V~lr; the baseline delta stays; no column without a control', async () => {
@@ -32,6 +33,12 @@ test('V gets a Welch delta against V~lr; the baseline delta stays; no column wit
   assert.match(table.rows.find((row) => row[0] === 'log')![column], /^\+2\.00 \[/);
   assert.ok(table.legend.some((line) => line.startsWith('Δ vs ~lr:')));
 
+  const [header, , logRow] = formatComparison(comparison, 'csv').split('\n').map((line) => line.split(','));
+  assert.equal(logRow[0], 'log');
+  assert.equal(logRow[header.indexOf('control')], 'log~lr');
+  assert.equal(Number(logRow[header.indexOf('final_top1_vs_control_delta_pp')]), 2);
+
   const plain = await compareRuns([`${root}/e/baseline`, `${root}/e/log`]);
   assert.ok(!displayTable(plain).header.includes('Δ vs ~lr pp [95% CI]'));
+  assert.ok(!formatComparison(plain, 'csv').includes('control'), 'no control columns without a control');
 });
