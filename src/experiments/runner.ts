@@ -152,15 +152,19 @@ export async function runExperiment(experiment: Experiment, runs: readonly Exper
     }
     return reports;
   }
-  const queue = [...pending];
-  const worker = async () => {
-    for (let run = queue.shift(); run !== undefined && !options.signal?.aborted; run = queue.shift()) {
-      const skip = reasonToSkip(experiment, run, options.force); // it may have started elsewhere meanwhile
-      if (skip) logSkip(skip, options.log);
-      reports.push(skip ?? (await runInChild(experiment, run, options)));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.parallel, pending.length) }, worker));
-  if (options.signal?.aborted) throw new InterruptedError('experiment interrupted');
+  // Two waves: a control run (lr_matched) reads its source run's record, so it starts only once
+  // every plain run has ended.
+  for (const wave of [pending.filter((run) => !run.source), pending.filter((run) => run.source)]) {
+    const queue = [...wave];
+    const worker = async () => {
+      for (let run = queue.shift(); run !== undefined && !options.signal?.aborted; run = queue.shift()) {
+        const skip = reasonToSkip(experiment, run, options.force); // it may have started elsewhere meanwhile
+        if (skip) logSkip(skip, options.log);
+        reports.push(skip ?? (await runInChild(experiment, run, options)));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(options.parallel, wave.length) }, worker));
+    if (options.signal?.aborted) throw new InterruptedError('experiment interrupted');
+  }
   return reports;
 }
