@@ -49,7 +49,7 @@ export const topLevelSchema = z
     experiment: z.unknown().optional(),
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" (it names a folder)').optional(),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
-    backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    backend: z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']).default('auto'),
     epochs: z.number().int().positive().max(MAX_EPOCHS),
     output: z.string().min(1).default('results'),
     // Loose: the keys beyond the common ones are checked against the named entry's schema.

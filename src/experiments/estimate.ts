@@ -199,7 +199,7 @@ export function estimateSummary(estimate: ExperimentEstimate): string[] {
     ...busy,
     `estimated time: ${formatDuration(total)} for ${todo.length} run${todo.length === 1 ? '' : 's'} one after another on this machine${without}` +
       ' (--parallel shares its cores: it shortens this only where cores are idle)',
-    '  on a GPU (@tensorflow/tfjs-node-gpu, picked by backend: auto once installed) convolutional models train much faster;' +
-      ' vdm has no measured GPU figure yet: run this dry run there to time it, or `npm run bench -- training` (README Backends)',
+    '  on a GPU (webgpu on Dawn, or tfjs-node-gpu; `vdm doctor` says which loads) convolutional models train much faster,' +
+      ' but by how much is not guessed here: run this dry run on the GPU machine to time it there, or `npm run bench -- gpu` (README Backends)',
   ];
 }

@@ -125,10 +125,20 @@ function runInChild(experiment: Experiment, run: ExperimentRun, options: RunnerO
 function stopWithParent(): void {
   if (!process.channel) return;
   process.channel.unref(); // the channel alone must not keep this process alive
-  process.once('disconnect', () => {
-    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {}); // nobody reads them now
+  let gone = false;
+  const parentGone = () => {
+    if (gone) return;
+    gone = true;
     process.kill(process.pid, 'SIGTERM');
-  });
+  };
+  process.once('disconnect', parentGone);
+  // Output to the parent fails (EPIPE) once it is gone, possibly before 'disconnect' arrives.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      parentGone();
+    });
+  }
 }
 
 /** What a run that ended achieved (summary.json), or why it did not. */
@@ -176,18 +186,22 @@ export async function runExperiment(experiment: Experiment, runs: readonly Exper
     }
     return reports;
   }
-  const queue = [...pending];
-  const worker = async () => {
-    for (let run = queue.shift(); run !== undefined && !options.signal?.aborted; run = queue.shift()) {
-      const skip = reasonToSkip(experiment, run, options.force); // it may have started elsewhere meanwhile
-      if (skip) {
-        logSkip(skip, options.log);
-        progress.end(run, 'skipped');
+  // Two waves: a control run (lr_matched) reads its source run's record, so it starts only once
+  // every plain run has ended.
+  for (const wave of [pending.filter((run) => !run.source), pending.filter((run) => run.source)]) {
+    const queue = [...wave];
+    const worker = async () => {
+      for (let run = queue.shift(); run !== undefined && !options.signal?.aborted; run = queue.shift()) {
+        const skip = reasonToSkip(experiment, run, options.force); // it may have started elsewhere meanwhile
+        if (skip) {
+          logSkip(skip, options.log);
+          progress.end(run, 'skipped');
+        }
+        reports.push(skip ?? (await tracked(run, runInChild)));
       }
-      reports.push(skip ?? (await tracked(run, runInChild)));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.parallel, pending.length) }, worker));
-  if (options.signal?.aborted) throw new InterruptedError('experiment interrupted');
+    };
+    await Promise.all(Array.from({ length: Math.min(options.parallel, wave.length) }, worker));
+    if (options.signal?.aborted) throw new InterruptedError('experiment interrupted');
+  }
   return reports;
 }

@@ -10,6 +10,7 @@ import { describeIssue, issuePath } from '../config/issues.js';
 import { loadWithExtends } from '../config/load.js';
 import { displayPath, isPlainObject, locate, mergeSourced, type ConfigPath, type PlainObject, type Sourced } from '../config/sourced.js';
 import { ConfigError, UsageError } from '../errors.js';
+import { controlKinds, controlVariants, type VariantSource } from './controls.js';
 
 const variantName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" (it names a folder)');
 
@@ -27,6 +28,8 @@ const experimentBlock = z
     seeds: seedList.default([1]),
     baseline: z.string().optional(),
     variants: z.record(variantName, z.record(z.string(), z.unknown()).nullable()),
+    /** Extra runs that separate a VDM's effects (src/experiments/controls.ts). */
+    controls: z.array(z.enum(controlKinds)).default([]),
   })
   .strict();
 
@@ -38,6 +41,8 @@ export interface ExperimentRun {
   /** What the variant declares on top of the base config ({} for the baseline). */
   readonly overrides: PlainObject;
   readonly config: RunConfig;
+  /** A control's source run (same seed): it must have completed before this run starts. */
+  readonly source?: ExperimentRun;
 }
 
 export interface Experiment {
@@ -46,7 +51,7 @@ export interface Experiment {
   readonly baseline: string;
   readonly variants: readonly string[];
   readonly seeds: readonly number[];
-  /** Every variant x seed, variant-major in file order. */
+  /** Every variant x seed, variant-major in file order; control runs (after their sources) last. */
   readonly runs: readonly ExperimentRun[];
   /** <output>/<experiment>: where the runs and the comparison go. */
   readonly root: string;
@@ -116,16 +121,35 @@ export function loadExperiment(file: string, options: { seeds?: readonly number[
   const seeds = options.seeds ?? spec.seeds;
   const twice = seeds.find((seed, i) => seeds.indexOf(seed) !== i);
   if (twice !== undefined) throw new UsageError(`--seeds lists seed ${twice} twice; each seed is one run`);
-  const runs = variants.flatMap((variant) => {
+  const expand = (variant: string, merged: Sourced, overrides: PlainObject): ExperimentRun[] =>
+    seeds.map((seed) => {
+      const withSeed = mergeSourced(merged, { value: { seed, name }, locations: new Map() });
+      return { variant, seed, overrides, config: validateSourced(withSeed, file) };
+    });
+  const sources: (VariantSource & { runs: ExperimentRun[] })[] = variants.map((variant) => {
     const overrides = subtree(own, [...blockPrefix, 'variants', variant]);
     const merged = mergeSourced(base, overrides);
-    return seeds.map((seed) => {
-      const withSeed = mergeSourced(merged, { value: { seed, name }, locations: new Map() });
-      return { variant, seed, overrides: overrides.value, config: validateSourced(withSeed, file) };
-    });
+    const runs = expand(variant, merged, overrides.value);
+    return { variant, merged, overrides: overrides.value, config: runs[0].config, runs };
   });
+  const runs = sources.flatMap((source) => source.runs);
+  const experimentName = runs[0].config.name;
+  // Controls come after every plain run: task numbers of the plain runs do not depend on them,
+  // and a runner going down the list in order meets each control after its source.
+  const controls = controlVariants(spec.controls, sources, {
+    file, experiment: experimentName, baseline, own, controlsPath: [...blockPrefix, 'controls'],
+  }).flatMap((control) =>
+    expand(control.variant, control.merged, control.overrides).map((run) => ({
+      ...run,
+      source: runs.find((r) => r.variant === control.source && r.seed === run.seed),
+    })),
+  );
+  const all = [...runs, ...controls];
   const output = runs[0].config.output;
-  return { name: runs[0].config.name, file, baseline, variants, seeds, runs, root: resolve(output, runs[0].config.name) };
+  return {
+    name: experimentName, file, baseline, variants: [...variants, ...new Set(controls.map((r) => r.variant))], seeds, runs: all,
+    root: resolve(output, experimentName),
+  };
 }
 
 /**
@@ -141,7 +165,7 @@ export function experimentTasks(experiment: Experiment): readonly { readonly tas
 export function runForTask(experiment: Experiment, task: number): ExperimentRun {
   const run = Number.isInteger(task) ? experiment.runs[task] : undefined;
   if (run === undefined) {
-    throw new UsageError(`--task ${task}: experiment ${experiment.name} has tasks 0-${experiment.runs.length - 1} (see vdm run --dry-run)`);
+    throw new UsageError(`--task ${Number.isNaN(task) ? 'takes a whole number' : task}: experiment ${experiment.name} has tasks 0-${experiment.runs.length - 1} (see vdm run --dry-run)`);
   }
   return run;
 }

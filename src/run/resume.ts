@@ -27,10 +27,11 @@ export function firstDifference(a: unknown, b: unknown): string | undefined {
 }
 
 /**
- * Where the results go and which checkpoints are kept are not part of the experiment: a moved
- * run folder, or one whose keep_last/best changed, can still be resumed.
+ * Where the results go, what computes them and which checkpoints are kept are not part of the
+ * experiment: a moved run folder can still be resumed, checkpoints hold plain arrays, so a run
+ * started on wasm can go on on webgpu, and keep_last/best may change between resumes.
  */
-const PLACEMENT_KEYS = new Set(['output', 'checkpoint']);
+const PLACEMENT_KEYS = new Set(['output', 'backend', 'checkpoint']);
 
 function withoutPlacement(config: unknown): unknown {
   if (typeof config !== 'object' || config === null || Array.isArray(config)) return config;

@@ -45,6 +45,7 @@ export function runRecordHook(folder: RunFolder, backend: BackendReport, identit
     backend_version: backend.version,
     backend_threads: backend.threads ?? null,
     backend_skipped: backend.skipped,
+    backend_adapter: backend.adapter ?? null,
     started_at: startedAt.toISOString(),
     ended_at: null,
     status: 'running' satisfies RunStatus,

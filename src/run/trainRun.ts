@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend, type BackendReport } from '../backend/resolve.js';
+import { describeAdapter } from '../backend/webgpu.js';
 import { configToYaml, type RunConfig } from '../config/index.js';
 import { ExitCode, InterruptedError, UsageError, asFileSystemError } from '../errors.js';
 import { disposeModel } from '../models/types.js';
@@ -50,7 +51,8 @@ export interface TrainResult {
 export function describeBackend(report: BackendReport): string {
   const skipped = report.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
   const threads = report.threads && report.threads > 1 ? `, ${report.threads} threads` : '';
-  return `backend: ${report.name} (${report.package}@${report.version}${threads})${skipped ? ` — skipped ${skipped}` : ''}`;
+  const adapter = report.adapter ? `, adapter ${describeAdapter(report.adapter)}` : '';
+  return `backend: ${report.name} (${report.package}@${report.version}${threads}${adapter})${skipped ? ` — skipped ${skipped}` : ''}`;
 }
 
 /**

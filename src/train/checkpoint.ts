@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { cacheOnHost } from '../backend/webgpu.js';
 import { DataError } from '../errors.js';
 import type { OptimizerState } from '../optimizers/types.js';
 import type { DeformationState } from '../vdms/deformation.js';
@@ -383,11 +384,13 @@ export function restoreCheckpoint(runDir: string, parts: TrainingParts, options:
 export function checkpointHook(runDir: string, parts: TrainingParts, completed: readonly EpochMetrics[] = [], retention: CheckpointRetention = DEFAULT_RETENTION): TrainingHook {
   const history = [...completed];
   return {
-    onEpochEnd(metrics) {
+    async onEpochEnd(metrics) {
       history.push(metrics);
+      await cacheOnHost(); // webgpu reads only asynchronously; saveCheckpoint reads synchronously
       saveCheckpoint(runDir, parts, { history }, crashForTests, retention);
     },
-    onInterrupt(position) {
+    async onInterrupt(position) {
+      await cacheOnHost();
       if (position.partial && position.partial.batch > 0) saveCheckpoint(runDir, parts, position, crashForTests, retention);
     },
   };

@@ -47,6 +47,7 @@ const BAD: [string, string, RegExp][] = [
   ['bad override in a variant', STANDALONE.replace('b: 0.5', 'b: -1'), /exp\.yaml: vdm\.b \(line 7\): must be > 0, got -1$/],
   ['unknown key', STANDALONE.replace('seeds:', 'seed:'), /exp\.yaml: seed \(line 3\): unknown key 'seed'; did you mean 'seeds'\?/],
   ['bad variant name', STANDALONE.replace('  log:', '  "log run":'), /exp\.yaml: variants\.log run \(line 7\): invalid name "log run": use letters, digits/],
+  ['a seed listed twice', STANDALONE.replace('seeds: [3, 4]', 'seeds: [3, 4, 3]'), /exp\.yaml: seeds\[2\] \(line 3\): seed 3 is listed twice; each seed is one run/],
 ];
 for (const [title, text, message] of BAD) {
   test(`bad experiment: ${title}`, () => {
@@ -67,7 +68,7 @@ test('vdm run: dry run, the full grid, the comparison, and skipping completed ru
   // One probe for all four runs: the VDM does not change a step's shapes.
   assert.equal((dry.stdout.match(/^  mlp on synthetic, batch 16, cpu: [\d.]+ s\/step \(mean of \d+ after a warm-up\) x 6 steps \+ [\d.]+ s x 2 test batches = \d+ s\/epoch$/gm) ?? []).length, 1, dry.stdout);
   assert.match(dry.stdout, /^estimated time: \d+ s for 4 runs one after another on this machine/m);
-  assert.match(dry.stdout, /on a GPU .* no measured GPU figure yet/);
+  assert.match(dry.stdout, /on a GPU .* not guessed here: run this dry run on the GPU machine/);
   assert.ok(!existsSync(join(output, 'tiny-exp')), 'a dry run writes nothing');
 
   const run = runCli(['run', exp, '--parallel', '2', '--flatness']);
