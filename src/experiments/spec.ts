@@ -27,6 +27,8 @@ const experimentBlock = z
     seeds: seedList.default([1]),
     baseline: z.string().optional(),
     variants: z.record(variantName, z.record(z.string(), z.unknown()).nullable()),
+    // Settings of `vdm run --evidence` (src/evidence/settings.ts checks them).
+    evidence: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 
@@ -50,6 +52,8 @@ export interface Experiment {
   readonly runs: readonly ExperimentRun[];
   /** <output>/<experiment>: where the runs and the comparison go. */
   readonly root: string;
+  /** The `evidence:` block, unchecked (src/evidence checks it), and where it is written. */
+  readonly evidence?: { readonly values: Record<string, unknown>; readonly path: string };
 }
 
 /** The part of a sourced tree under `prefix`, with its locations re-keyed to paths below it. */
@@ -125,7 +129,8 @@ export function loadExperiment(file: string, options: { seeds?: readonly number[
     });
   });
   const output = runs[0].config.output;
-  return { name: runs[0].config.name, file, baseline, variants, seeds, runs, root: resolve(output, runs[0].config.name) };
+  const evidence = spec.evidence && { values: spec.evidence, path: [...blockPrefix, 'evidence'].join('.') };
+  return { name: runs[0].config.name, file, baseline, variants, seeds, runs, root: resolve(output, runs[0].config.name), evidence };
 }
 
 /**
