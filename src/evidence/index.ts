@@ -77,6 +77,7 @@ function measuredAlready(dir: string, settings: EvidenceSettings): boolean {
 }
 
 async function measureFlatness(runs: readonly MeasuredRun[], settings: EvidenceSettings, options: EvidenceOptions): Promise<void> {
+  options.log(`evidence: flatness of ${runs.length} runs (${settings.samples} samples, up to ${settings.iterations} power iterations, ${settings.probes} probes)`);
   for (const run of runs) {
     if (measuredAlready(run.dir, settings)) {
       options.log(`evidence: flatness of ${run.dir} already measured with these settings`);
