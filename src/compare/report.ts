@@ -66,6 +66,8 @@ th { background: #f4f4f4; font-weight: 600; white-space: normal; vertical-align:
 /* Two plots a row on a laptop screen, one on a narrow one; the SVGs scale through their viewBox. */
 .plots { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 1.5rem 2rem; }
 .plots figure { margin: 0; } .plots svg { max-width: 100%; height: auto; } /* shrink to fit, never enlarge text */
+/* Landscape figures hold two or more small panels each: one a row, scaled up to a readable size. */
+.plots.landscapes { grid-template-columns: 1fr; } .plots.landscapes svg { width: min(100%, 1100px); }
 .meta { color: #666; font-size: 0.85rem; }
 `;
 
@@ -77,8 +79,8 @@ function notes(lines: readonly string[]): string {
   return lines.map((line) => `<p class="notes">${escapeHtml(line)}</p>`).join('\n');
 }
 
-function figuresOf(plots: readonly RenderedPlot[]): string {
-  return `<div class="plots">\n${plots.map((plot) => `<figure aria-label="${escapeHtml(plot.title)}">${plot.svg}</figure>`).join('\n')}\n</div>`;
+function figuresOf(plots: readonly RenderedPlot[], layout = 'plots'): string {
+  return `<div class="${layout}">\n${plots.map((plot) => `<figure aria-label="${escapeHtml(plot.title)}">${plot.svg}</figure>`).join('\n')}\n</div>`;
 }
 
 function settingsSection(table: DisplayTable): string {
@@ -92,7 +94,7 @@ function flatnessSection(table: DisplayTable): string {
 }
 
 function extraSections(extras: ReportExtras): string {
-  const plots = (extras.sections ?? []).map((section) => `<h2>${escapeHtml(section.heading)}</h2>\n${notes(section.notes ?? [])}\n${figuresOf(section.plots)}`);
+  const plots = (extras.sections ?? []).map((section) => `<h2>${escapeHtml(section.heading)}</h2>\n${notes(section.notes ?? [])}\n${figuresOf(section.plots, 'plots landscapes')}`);
   const appendix = (extras.appendix ?? []).map(
     (part) => `<h3>${escapeHtml(part.heading)}</h3>\n${htmlTable(['Setting', 'Value'], part.rows)}`,
   );

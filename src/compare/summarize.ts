@@ -83,7 +83,9 @@ export function summarizeVariants(variants: readonly VariantInput[], baseline: V
 }
 
 function flatnessDeltas(own: Record<string, Stat>, base: Record<string, Stat>): Record<string, Delta | null> {
-  return Object.fromEntries(Object.entries(own).map(([key, stat]) => [key, base[key] ? welchDelta(stat.values, base[key].values) : null]));
+  // An estimator's standard error (hessian_trace_stderr) describes the measurement, not the minimum.
+  const figures = Object.entries(own).filter(([key]) => !key.endsWith('_stderr'));
+  return Object.fromEntries(figures.map(([key, stat]) => [key, base[key] ? welchDelta(stat.values, base[key].values) : null]));
 }
 
 /**

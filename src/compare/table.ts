@@ -140,8 +140,13 @@ function settingsTable(comparison: Comparison): { sharedSettings: string[]; sett
   };
 }
 
+/** An estimator's own standard error (hessian_trace_stderr): not a figure to test between variants. */
+export function isStandardError(key: string): boolean {
+  return key.endsWith('_stderr');
+}
+
 function flatnessKeysOf(comparison: Comparison): string[] {
-  return [...new Set(comparison.variants.flatMap((v) => Object.keys(v.flatness)))].sort();
+  return [...new Set(comparison.variants.flatMap((v) => Object.keys(v.flatness)))].filter((key) => !isStandardError(key)).sort();
 }
 
 /** Long form (a row per figure and variant) so that many figures never widen the table. */
@@ -177,7 +182,7 @@ function flatnessLegend(comparison: Comparison): string[] {
     'Flatness figures from each run\'s flatness.json (vdm flatness), mean ± sample std over the runs that have it; ' +
       'Δ: difference of means vs the baseline in the figure\'s units, Welch 95% CI, p two-sided' +
       (comparison.holmCorrected ? ', p (Holm) corrected over the variants per figure.' : '.') +
-      ' How they were measured is below, not in the table.',
+      ' The estimators\' own standard errors (*_stderr) are in the CSV and JSON. How the figures were measured is below, not in the table.',
     `Flatness settings: ${Object.entries(comparison.flatnessSettings).map(([key, value]) => `${key} ${value}`).join('; ') || 'not recorded'}.`,
   ];
 }

@@ -41,6 +41,7 @@ function writeThreeVariants(): string {
         config: variant === 'baseline' ? {} : { optimizer: { lr: variant === 'fast' ? 0.2 : 0.05 }, vdm: { name: 'log', a: 1 } },
         flatness: {
           hessian_top_eigenvalue: lambdas[variant as keyof typeof lambdas][i],
+          hessian_trace_stderr: 1 + i,
           settings: { samples: 512, iterations: 20, iterations_run: capped ? 20 : 7, converged: !capped, probes: 10 },
         },
       });
@@ -101,6 +102,7 @@ describe('report of three variants', async () => {
     assert.match(fastRow[3]!, new RegExp(`^-5 \\[${Number(delta.ciLow!.toPrecision(4))}, ${Number(delta.ciHigh!.toPrecision(4))}\\]$`));
     assert.equal(fastRow[4], delta.pValue!.toFixed(3));
     assert.ok(!flatness.rows.some((row) => /samples|iterations/.test(row[0]!)), 'settings are not figures');
+    assert.ok(!flatness.rows.some((row) => row[0]!.endsWith('_stderr')), "an estimator's standard error is not tested");
     assert.ok(table.flatnessLegend.some((line) => /Flatness settings: .*iterations 20.*samples 512/.test(line)));
   });
 
@@ -128,6 +130,7 @@ describe('report of three variants', async () => {
     assert.equal(Number(fast.final_top1_p_holm), Number(comparison.variants[1]!.vsBaseline!.finalTop1!.pHolm!.toPrecision(12)));
     assert.equal(Number(fast.hessian_top_eigenvalue_delta), -5);
     assert.equal(fast.setting_lr, '0.2');
+    assert.equal(fast.hessian_trace_stderr_mean, '2');
     const json = JSON.parse(formatComparison(comparison, 'json'));
     assert.equal(json.variants[1].settings.lr, '0.2');
     assert.equal(json.holmCorrected, true);
