@@ -29,11 +29,28 @@ function alignedLines(table: SimpleTable): string[] {
   return [line(table.header), rule, ...table.rows.map(line)];
 }
 
+/** Prose notes wrapped at `width` for a terminal, continuation lines indented; long words stay whole. */
+export function wrapNote(note: string, width = 100): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const word of note.split(' ')) {
+    if (current !== '' && current.length + 1 + word.length > width) {
+      lines.push(current);
+      current = `  ${word}`;
+    } else {
+      current = current === '' ? word : `${current} ${word}`;
+    }
+  }
+  return [...lines, current];
+}
+
 /** Results first (what a terminal user looks at), then settings, then flatness: one narrow table each. */
 function terminalTable(table: DisplayTable): string {
-  const lines = [table.title, '', ...alignedLines(table), '', ...tableNotes(table), '', 'Settings'];
+  // The legend is prose and wraps; warnings and exclusions stay one line each, whole (grep-able).
+  const notes = (lines: readonly string[]) => lines.flatMap((line) => wrapNote(line));
+  const lines = [table.title, '', ...alignedLines(table), '', ...notes(table.legend), ...tableNotes({ ...table, legend: [] }), '', 'Settings'];
   lines.push(...table.sharedSettings.map((line) => `  ${line}`), '', ...alignedLines(table.settings));
-  if (table.flatness !== null) lines.push('', 'Flatness', ...alignedLines(table.flatness), '', ...table.flatnessLegend);
+  if (table.flatness !== null) lines.push('', 'Flatness', ...alignedLines(table.flatness), '', ...notes(table.flatnessLegend));
   return lines.join('\n') + '\n';
 }
 
