@@ -13,6 +13,8 @@ const SRC = fileURLToPath(new URL('../src', import.meta.url));
 const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
   ['commands'],
+  // vdm run --evidence: flatness, landscapes and the comparison of an experiment's runs.
+  ['evidence'],
   ['launchers', 'landscape'],
   ['experiments', 'flatness', 'toy', 'compare', 'export'],
   ['run'],

@@ -94,6 +94,7 @@ export function buildProgram(): Command {
     .option('--only <run>', "run only 'variant' or 'variant/seed-N' (repeatable)", collect, [])
     .option('--seeds <list>', 'comma-separated seeds instead of the file\'s', integerListFlag('--seeds', { min: 0, max: SEED_MAX }))
     .option('--flatness', "measure every completed run's Hessian figures (vdm flatness) before comparing")
+    .option('--evidence [settings]', 'after training: flatness, 1-D/2-D landscapes, interpolations and the full HTML report; optional key=value,... overrides (steps, grid, samples, ...; see README)')
     .option('--no-compare', 'skip the comparison at the end')
     .option('--task <n>', 'run only task N (its index in --dry-run), as a scheduler task does', parseInteger)
     .option('--on <scheduler>', 'hand the runs to a scheduler instead of running them here: slurm or k8s')

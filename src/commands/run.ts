@@ -11,6 +11,7 @@ import { launchers, type LaunchOptions } from '../launchers/index.js';
 import { launchPlan } from '../launchers/tasks.js';
 import { runCompare } from './compare.js';
 import { flatnessCommand } from './flatness.js';
+import { gatherEvidence, parseEvidenceFlag, resolveEvidenceSettings } from '../evidence/index.js';
 
 export interface RunCommandOptions {
   readonly dryRun?: boolean;
@@ -30,6 +31,8 @@ export interface RunCommandOptions {
   /** At most this many runs at once on the scheduler. */
   readonly maxParallel?: number;
   readonly sbatchArg?: string[];
+  /** After training: flatness, landscapes and the full report (`true`, or `key=value,...` overrides). */
+  readonly evidence?: string | boolean;
 }
 
 export type RunCommandFlags = RunCommandOptions & Omit<LaunchOptions, 'compare' | 'sbatchArgs'>;
@@ -97,6 +100,7 @@ export async function runCommand(file: string, options: RunCommandFlags, log: (l
   if (options.on) launchers.get(options.on); // a misspelt scheduler fails before the experiment loads
   const experiment = loadExperiment(file, { seeds: options.seeds });
   const runs = options.task === undefined ? selectRuns(experiment, options.only ?? []) : [runForTask(experiment, options.task)];
+  const evidence = options.evidence ? resolveEvidenceSettings(experiment.evidence?.values ?? {}, parseEvidenceFlag(options.evidence), { file: `${experiment.file}: ${experiment.evidence?.path ?? 'evidence'}`, flag: '--evidence' }) : null;
   if (options.dryRun) {
     log(describePlan(experiment, runs, await estimateRuns(runs, (run) => isDone(experiment, run))));
     return;
@@ -116,11 +120,15 @@ export async function runCommand(file: string, options: RunCommandFlags, log: (l
   log(`experiment ${experiment.name}: ${runs.length} runs (${experiment.variants.join(', ')} x seeds ${experiment.seeds.join(', ')})`);
   const reports = await runExperiment(experiment, runs, { parallel, force: options.force ?? false, log, signal });
   const failed = reports.filter((r) => r.state === 'failed');
-  if (options.flatness && reports.some((r) => r.state !== 'failed')) {
+  if (evidence !== null && reports.some((r) => r.state !== 'failed')) {
+    // The evidence recipe measures, compares and writes the report itself.
+    const result = await gatherEvidence(experiment, evidence, { log, signal });
+    log(`\n${result.table}\nWrote ${result.report} and ${join(experiment.root, 'comparison')}`);
+  } else if (options.flatness && reports.some((r) => r.state !== 'failed')) {
     log('');
     await flatnessCommand([experiment.root], {}, log);
   }
-  if (options.compare !== false) {
+  if (options.compare !== false && evidence === null) {
     const out = join(experiment.root, 'comparison');
     const report = join(experiment.root, 'report.html');
     log('');

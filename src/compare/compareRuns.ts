@@ -5,6 +5,7 @@ import { chooseBaseline, differingKeys, groupRuns, type RunGroup } from './group
 import { findRunFolders } from './discover.js';
 import { readRunFolder } from './runFolder.js';
 import { seedWarnings, undeclaredDifferenceWarnings } from './consistency.js';
+import { flatnessSettingsOf, iterationCapWarning } from './settings.js';
 import { runRef, summarizeVariants } from './summarize.js';
 import type { CompareOptions, Comparison, ConfigDifference, ExcludedRun, RunRecord } from './types.js';
 
@@ -48,8 +49,14 @@ export async function compareRuns(inputs: string[], options: CompareOptions = {}
     return { label: group.label, runs: kept };
   });
   const baselineIndex = chosen.baseline === null ? -1 : groups.indexOf(chosen.baseline);
+  const counted = usable.flatMap((group) => group.runs);
+  const capWarning = iterationCapWarning(counted);
+  if (capWarning !== null) warnings.push(capWarning);
   return {
+    experiment: experimentName(read.runs),
     baseline: chosen.baseline?.label ?? null,
+    holmCorrected: chosen.baseline !== null && usable.filter((group) => group.runs.length > 0).length > 2,
+    flatnessSettings: flatnessSettingsOf(counted),
     variants: summarizeVariants(usable, usable[baselineIndex] ?? null),
     excluded,
     warnings,
@@ -62,6 +69,12 @@ function exclusionReason(run: RunRecord, includeIncomplete: boolean): string | n
   if (run.metrics.length === 0) return 'no epochs recorded';
   if (run.info.status === 'completed' || includeIncomplete) return null;
   return run.info.message ? `${run.info.status}: ${run.info.message}` : run.info.status;
+}
+
+/** The experiment the runs belong to (run.json, else the config's name), when they agree on one. */
+function experimentName(runs: readonly RunRecord[]): string | null {
+  const names = new Set(runs.map((run) => run.info.experiment ?? (typeof run.config.name === 'string' ? run.config.name : null)));
+  return names.size === 1 ? [...names][0]! : null;
 }
 
 function baselineFirst(groups: readonly RunGroup[], baseline: RunGroup | null): RunGroup[] {

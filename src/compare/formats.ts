@@ -1,5 +1,5 @@
 // Renders a comparison as an aligned terminal table, markdown, CSV or JSON.
-import { displayTable, tableNotes, type DisplayTable } from './table.js';
+import { displayTable, tableNotes, type DisplayTable, type SimpleTable } from './table.js';
 import type { Comparison, Delta, Stat, VariantSummary } from './types.js';
 
 export const outputFormats = ['table', 'markdown', 'csv', 'json'] as const;
@@ -18,7 +18,7 @@ export function formatComparison(comparison: Comparison, format: OutputFormat): 
   }
 }
 
-function terminalTable(table: DisplayTable): string {
+function alignedLines(table: SimpleTable): string[] {
   const widths = table.header.map((title, i) => Math.max(title.length, ...table.rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) =>
     cells
@@ -26,15 +26,47 @@ function terminalTable(table: DisplayTable): string {
       .join('  ')
       .trimEnd();
   const rule = widths.map((width) => '─'.repeat(width)).join('  ');
-  return [line(table.header), rule, ...table.rows.map(line), '', ...tableNotes(table)].join('\n') + '\n';
+  return [line(table.header), rule, ...table.rows.map(line)];
 }
 
-function markdownTable(table: DisplayTable): string {
+/** Prose notes wrapped at `width` for a terminal, continuation lines indented; long words stay whole. */
+export function wrapNote(note: string, width = 100): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const word of note.split(' ')) {
+    if (current !== '' && current.length + 1 + word.length > width) {
+      lines.push(current);
+      current = `  ${word}`;
+    } else {
+      current = current === '' ? word : `${current} ${word}`;
+    }
+  }
+  return [...lines, current];
+}
+
+/** Results first (what a terminal user looks at), then settings, then flatness: one narrow table each. */
+function terminalTable(table: DisplayTable): string {
+  // The legend is prose and wraps; warnings and exclusions stay one line each, whole (grep-able).
+  const notes = (lines: readonly string[]) => lines.flatMap((line) => wrapNote(line));
+  const lines = [table.title, '', ...alignedLines(table), '', ...notes(table.legend), ...tableNotes({ ...table, legend: [] }), '', 'Settings'];
+  lines.push(...table.sharedSettings.map((line) => `  ${line}`), '', ...alignedLines(table.settings));
+  if (table.flatness !== null) lines.push('', 'Flatness', ...alignedLines(table.flatness), '', ...notes(table.flatnessLegend));
+  return lines.join('\n') + '\n';
+}
+
+function markdownLines(table: SimpleTable): string[] {
   const escape = (cell: string) => cell.replaceAll('|', '\\|');
   const line = (cells: string[]) => `| ${cells.map(escape).join(' | ')} |`;
   const align = table.numeric.map((numeric) => (numeric ? '---:' : ':---'));
-  const notes = tableNotes(table).map((note) => `- ${note}`);
-  return [line(table.header), `|${align.join('|')}|`, ...table.rows.map(line), '', ...notes].join('\n') + '\n';
+  return [line(table.header), `|${align.join('|')}|`, ...table.rows.map(line)];
+}
+
+function markdownTable(table: DisplayTable): string {
+  const bullets = (lines: readonly string[]) => lines.map((line) => `- ${line}`);
+  const lines = [`# ${table.title}`, '', ...markdownLines(table), '', ...bullets(tableNotes(table)), '', '## Settings', ''];
+  lines.push(...bullets(table.sharedSettings), '', ...markdownLines(table.settings));
+  if (table.flatness !== null) lines.push('', '## Flatness', '', ...markdownLines(table.flatness), '', ...bullets(table.flatnessLegend));
+  return lines.join('\n') + '\n';
 }
 
 /** Machine-readable: separate mean/std/CI columns, accuracies in percent, full precision. */
@@ -61,9 +93,16 @@ function csvTable(comparison: Comparison): string {
     cells.epoch_seconds_std = v.epochSeconds.std;
     cells.epoch_time_ratio = v.epochTimeRatio;
     for (const key of flatnessKeys) {
+      const delta = v.flatnessVsBaseline?.[key] ?? null;
       cells[`${key}_mean`] = v.flatness[key]?.mean ?? null;
       cells[`${key}_std`] = v.flatness[key]?.std ?? null;
+      cells[`${key}_delta`] = delta?.delta ?? null;
+      cells[`${key}_delta_ci_low`] = delta?.ciLow ?? null;
+      cells[`${key}_delta_ci_high`] = delta?.ciHigh ?? null;
+      cells[`${key}_p_value`] = delta?.pValue ?? null;
+      cells[`${key}_p_holm`] = delta?.pHolm ?? null;
     }
+    for (const [key, value] of Object.entries(v.settings)) cells[`setting_${key}`] = value;
     return cells;
   });
   const header = Object.keys(rows[0] ?? { variant: '' });
@@ -81,6 +120,7 @@ function accuracyCells(name: string, stat: Stat | null, delta: Delta | null): Re
     [`${name}_delta_ci_high_pp`]: pct(delta?.ciHigh),
     [`${name}_welch_df`]: delta?.df ?? null,
     [`${name}_p_value`]: delta?.pValue ?? null,
+    [`${name}_p_holm`]: delta?.pHolm ?? null,
   };
 }
 
@@ -108,7 +148,7 @@ function jsonDocument(comparison: Comparison): string {
   const document = {
     units: {
       accuracy: 'fraction in [0,1], as in metrics.csv (tables show percent)',
-      delta: 'variant minus baseline, same units as the figure; CI is Welch 95%, p two-sided',
+      delta: 'variant minus baseline, same units as the figure; CI is Welch 95%, p two-sided; pHolm corrected over the variants tested on that figure',
       epochSeconds: 'seconds',
     },
     ...comparison,

@@ -3,3 +3,4 @@ export { compareRuns } from './compareRuns.js';
 export { formatComparison, outputFormats, type OutputFormat } from './formats.js';
 export { writeComparisonOutputs, type OutputPaths } from './writeOutputs.js';
 export type * from './types.js';
+export type { ReportExtras, RenderedPlot } from './report.js';

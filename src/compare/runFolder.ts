@@ -25,9 +25,9 @@ export function readRunFolder(dir: string): RunRecord {
   const metricsFile = join(dir, 'metrics.csv');
   const metrics = parseMetricsCsv(readText(metricsFile), metricsFile);
   const flatnessFile = join(dir, 'flatness.json');
-  const flatness = existsSync(flatnessFile) ? readFlatness(flatnessFile) : null;
+  const flatnessJson = existsSync(flatnessFile) ? readFlatness(flatnessFile) : null;
   if (info.seed === null && typeof config.seed === 'number') info.seed = config.seed;
-  return { dir, info, config, metrics: metrics.rows, hasTop5: metrics.hasTop5, flatness };
+  return { dir, info, config, metrics: metrics.rows, hasTop5: metrics.hasTop5, flatness: flatnessJson?.figures ?? null, flatnessSettings: flatnessJson?.settings ?? null };
 }
 
 function readRunInfo(file: string): RunInfo {
@@ -68,17 +68,18 @@ function readConfig(file: string): Record<string, unknown> {
   return flattenObject(value as Record<string, unknown>);
 }
 
-function readFlatness(file: string): Record<string, number> {
+function readFlatness(file: string): { figures: Record<string, number>; settings: Record<string, unknown> | null } {
   const value = readJson(file);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new DataError(`${file}: expected a JSON object of flatness figures`);
   }
   // `settings` says how the figures were measured (vdm flatness writes it): not a figure to compare.
-  const { settings: _settings, ...figures } = value as Record<string, unknown>;
+  const { settings, ...figures } = value as Record<string, unknown>;
   const numeric = Object.entries(flattenObject(figures)).filter(
     (entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1]),
   );
-  return Object.fromEntries(numeric);
+  const isObject = typeof settings === 'object' && settings !== null && !Array.isArray(settings);
+  return { figures: Object.fromEntries(numeric), settings: isObject ? flattenObject(settings as Record<string, unknown>) : null };
 }
 
 /** A run's file as text; a file-system error names the file (a folder, say, where it should be). */

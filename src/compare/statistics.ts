@@ -48,3 +48,20 @@ export function welchDelta(variant: readonly number[], baseline: readonly number
   const halfWidth = tQuantile(1 - (1 - confidence) / 2, df) * standardError;
   return { delta, ciLow: delta - halfWidth, ciHigh: delta + halfWidth, df, t, pValue };
 }
+
+/**
+ * Holm's step-down correction of a family of p-values (Holm 1979): the i-th smallest of m becomes
+ * max over j <= i of min(1, (m - j + 1) p_(j)). Controls the family-wise error rate, with more
+ * power than Bonferroni. Nulls (no test) stay null and do not count in m.
+ */
+export function holmAdjust(pValues: readonly (number | null)[]): (number | null)[] {
+  const tested = pValues.map((p, index) => ({ p, index })).filter((entry): entry is { p: number; index: number } => entry.p !== null);
+  tested.sort((a, b) => a.p - b.p);
+  const adjusted: (number | null)[] = pValues.map(() => null);
+  let running = 0;
+  tested.forEach((entry, rank) => {
+    running = Math.max(running, Math.min(1, (tested.length - rank) * entry.p));
+    adjusted[entry.index] = running;
+  });
+  return adjusted;
+}

@@ -1,6 +1,7 @@
 // Per-variant figures: accuracies, epoch time, flatness and per-epoch curves, and deltas vs the baseline.
-import { describe, mean, welchDelta } from './statistics.js';
-import type { AccuracyFigures, Band, CurvePoint, EpochMetrics, RunRecord, RunRef, Stat, VariantSummary } from './types.js';
+import { variantSettings } from './settings.js';
+import { describe, holmAdjust, mean, welchDelta } from './statistics.js';
+import type { AccuracyFigures, Band, CurvePoint, Delta, EpochMetrics, RunRecord, RunRef, Stat, VariantSummary } from './types.js';
 
 /** Figures of one run, the unit that the statistics average over. */
 interface RunFigures {
@@ -59,7 +60,8 @@ export function summarizeVariants(variants: readonly VariantInput[], baseline: V
   const seconds = new Map(variants.map((v) => [v, describePresent(figures.get(v)!.map((f) => f.meanEpochSeconds))]));
   const baseAccuracy = baseline ? accuracy.get(baseline)! : null;
   const baseSeconds = baseline ? seconds.get(baseline)!.mean : null;
-  return variants.map((variant) => {
+  const baseFlatness = baseline ? flatnessFigures(baseline.runs) : null;
+  const summaries = variants.map((variant): VariantSummary => {
     const own = accuracy.get(variant)!;
     const epochSeconds = seconds.get(variant)!;
     const isBaseline = variant === baseline;
@@ -75,9 +77,38 @@ export function summarizeVariants(variants: readonly VariantInput[], baseline: V
       epochTimeRatio:
         baseSeconds !== null && epochSeconds.mean !== null && baseSeconds > 0 ? epochSeconds.mean / baseSeconds : null,
       flatness: flatnessFigures(variant.runs),
+      flatnessVsBaseline: baseFlatness === null || isBaseline ? null : flatnessDeltas(flatnessFigures(variant.runs), baseFlatness),
+      settings: variantSettings(variant.runs),
       curves: curves(variant.runs),
     };
   });
+  applyHolm(summaries);
+  return summaries;
+}
+
+function flatnessDeltas(own: Record<string, Stat>, base: Record<string, Stat>): Record<string, Delta | null> {
+  // An estimator's standard error (hessian_trace_stderr) describes the measurement, not the minimum.
+  const figures = Object.entries(own).filter(([key]) => !key.endsWith('_stderr'));
+  return Object.fromEntries(figures.map(([key, stat]) => [key, base[key] ? welchDelta(stat.values, base[key].values) : null]));
+}
+
+/**
+ * Every figure tested against the baseline is one family over the variants: with 9 variants,
+ * some raw p < 0.05 are expected by chance alone, so each Delta also gets its Holm-corrected p.
+ */
+function applyHolm(summaries: readonly VariantSummary[]): void {
+  const families: Delta[][] = [];
+  for (const key of ['finalTop1', 'bestTop1', 'finalTop5', 'bestTop5'] as const) {
+    families.push(summaries.map((v) => v.vsBaseline?.[key] ?? null).filter((d): d is Delta => d !== null));
+  }
+  const flatnessKeys = new Set(summaries.flatMap((v) => Object.keys(v.flatnessVsBaseline ?? {})));
+  for (const key of flatnessKeys) {
+    families.push(summaries.map((v) => v.flatnessVsBaseline?.[key] ?? null).filter((d): d is Delta => d !== null));
+  }
+  for (const family of families) {
+    const adjusted = holmAdjust(family.map((delta) => delta.pValue));
+    family.forEach((delta, i) => (delta.pHolm = adjusted[i]));
+  }
 }
 
 function accuracyFigures(figures: readonly RunFigures[]): AccuracyFigures {

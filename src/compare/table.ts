@@ -1,9 +1,19 @@
 // The comparison as one table of display strings (plus notes), shared by the terminal,
 // markdown and HTML renderers so they always show the same figures.
-import { deltaWithInterval, percentStat, plainStat, pValue, ratio, seconds } from './numbers.js';
-import type { Comparison, VariantSummary } from './types.js';
+import { deltaWithInterval, missing, percentStat, plain, plainStat, pValue, ratio, seconds } from './numbers.js';
+import { settingsRows, settingsTitles } from './settings.js';
+import type { Comparison, Delta, VariantSummary } from './types.js';
+
+/** A plain table of display strings. */
+export interface SimpleTable {
+  header: string[];
+  numeric: boolean[];
+  rows: string[][];
+}
 
 export interface DisplayTable {
+  /** 'quickstart: comparison against baseline'. */
+  title: string;
   header: string[];
   /** Which columns hold numbers (right-aligned). */
   numeric: boolean[];
@@ -13,6 +23,12 @@ export interface DisplayTable {
   /** Runs left out of the statistics, one line each. */
   excluded: string[];
   warnings: string[];
+  /** Settings every variant shares, as 'Model: lenet5' lines; the table holds the others. */
+  sharedSettings: string[];
+  settings: SimpleTable;
+  /** One row per flatness figure and variant; null when no run has flatness.json. */
+  flatness: SimpleTable | null;
+  flatnessLegend: string[];
 }
 
 interface Column {
@@ -28,7 +44,6 @@ function variantName(variant: VariantSummary): string {
 
 function columns(comparison: Comparison): Column[] {
   const hasTop5 = comparison.variants.some((v) => v.accuracy.finalTop5 !== null);
-  const flatnessKeys = [...new Set(comparison.variants.flatMap((v) => Object.keys(v.flatness)))].sort();
   const hasControls = comparison.variants.some((v) => v.vsControl !== null);
   const excludedCount = (label: string) => comparison.excluded.filter((run) => run.variant === label).length;
   const all: (Column | false)[] = [
@@ -48,22 +63,36 @@ function columns(comparison: Comparison): Column[] {
       numeric: true,
       cell: (v) => (v.isBaseline ? '' : pValue(v.vsBaseline?.finalTop1 ?? null)),
     },
+    comparison.holmCorrected && {
+      title: 'p (Holm)',
+      numeric: true,
+      cell: (v) => (v.isBaseline ? '' : holmP(v.vsBaseline?.finalTop1 ?? null)),
+    },
     hasControls && { title: 'Δ vs ~lr pp [95% CI]', numeric: true, cell: (v) => (v.vsControl ? deltaWithInterval(v.vsControl.finalTop1) : '') },
     hasControls && { title: 'p (~lr)', numeric: true, cell: (v) => (v.vsControl ? pValue(v.vsControl.finalTop1) : '') },
     { title: 'Epoch s', numeric: true, cell: (v) => seconds(v.epochSeconds.mean) },
     comparison.baseline !== null && { title: 'Time ×', numeric: true, cell: (v) => ratio(v.epochTimeRatio) },
-    ...flatnessKeys.map((key) => ({
-      title: key,
-      numeric: true,
-      cell: (v: VariantSummary) => (v.flatness[key] ? plainStat(v.flatness[key]) : '–'),
-    })),
   ];
   return all.filter((column): column is Column => column !== false);
 }
 
+function holmP(delta: Delta | null): string {
+  return delta?.pHolm === undefined || delta.pHolm === null ? missing : pValue({ ...delta, pValue: delta.pHolm });
+}
+
+export function titleOf(comparison: Comparison): string {
+  const what = comparison.baseline === null ? 'variant comparison' : `comparison against ${comparison.baseline}`;
+  return comparison.experiment === null ? what[0]!.toUpperCase() + what.slice(1) : `${comparison.experiment}: ${what}`;
+}
+
 export function displayTable(comparison: Comparison): DisplayTable {
   const chosen = columns(comparison);
+  const settings = settingsTable(comparison);
   return {
+    title: titleOf(comparison),
+    ...settings,
+    flatness: flatnessTable(comparison),
+    flatnessLegend: flatnessLegend(comparison),
     header: chosen.map((column) => column.title),
     numeric: chosen.map((column) => column.numeric),
     rows: comparison.variants.map((variant) => chosen.map((column) => column.cell(variant))),
@@ -82,17 +111,89 @@ function legend(comparison: Comparison): string[] {
         : ` Δ: difference of means vs '${comparison.baseline}' in percentage points, Welch 95% CI;` +
           " p: Welch's t-test, two-sided. Epoch s: mean epoch time after the first (warm-up) epoch; Time ×: its ratio to the baseline's."),
   ];
+  if (comparison.holmCorrected) {
+    const tested = comparison.variants.filter((v) => !v.isBaseline && v.runs.length > 0).length;
+    lines.push(
+      `p (Holm): ${tested} variants are tested against '${comparison.baseline}', so some raw p below 0.05 are expected by chance; ` +
+        "p (Holm) is corrected for that (Holm's step-down method, family-wise error 5% when p (Holm) < 0.05). Raw p is kept for reference.",
+    );
+  }
+  if (comparison.baseline !== null) {
+    lines.push(
+      'Time × is wall-clock time: on a shared or busy machine it moves by tens of percent from run to run (the first epoch is already left out), ' +
+        'so read differences below ~20% as noise; time runs on an idle machine (or npm run bench) before claiming a cost.',
+    );
+  }
   if (comparison.variants.some((v) => v.vsControl !== null)) {
     lines.push(
       "Δ vs ~lr: final top-1 of the variant minus that of its learning-rate-matched control 'V~lr' (no VDM, V's per-step lr × φ′), Welch 95% CI and p: " +
         'the effect of the loss-dependence of φ′ beyond its step sizes; V~lr vs the baseline is the step-size effect (README: the learning-rate-matched control).',
     );
   }
-  const flatnessKeys = [...new Set(comparison.variants.flatMap((v) => Object.keys(v.flatness)))].sort();
-  if (flatnessKeys.length > 0) {
-    lines.push(`Flatness (from flatness.json, mean ± std over the runs that have it): ${flatnessKeys.join(', ')}.`);
-  }
   return lines;
+}
+
+/** Shared settings as lines, the differing ones (and seeds) as a table with a row per variant. */
+function settingsTable(comparison: Comparison): { sharedSettings: string[]; settings: SimpleTable } {
+  const keys = [...settingsRows.map((row) => row.key), 'seeds'];
+  const variants = comparison.variants;
+  const shared = keys.filter((key) => key !== 'seeds' && variants.length > 0 && variants.every((v) => v.settings[key] === variants[0]!.settings[key]));
+  const own = keys.filter((key) => !shared.includes(key));
+  return {
+    sharedSettings: shared.map((key) => `${settingsTitles[key]}: ${variants[0]!.settings[key]}`),
+    settings: {
+      header: ['Variant', ...own.map((key) => settingsTitles[key]!)],
+      numeric: [false, ...own.map(() => false)],
+      rows: variants.map((v) => [variantName(v), ...own.map((key) => v.settings[key] ?? missing)]),
+    },
+  };
+}
+
+/** An estimator's own standard error (hessian_trace_stderr): not a figure to test between variants. */
+export function isStandardError(key: string): boolean {
+  return key.endsWith('_stderr');
+}
+
+function flatnessKeysOf(comparison: Comparison): string[] {
+  return [...new Set(comparison.variants.flatMap((v) => Object.keys(v.flatness)))].filter((key) => !isStandardError(key)).sort();
+}
+
+/** Long form (a row per figure and variant) so that many figures never widen the table. */
+function flatnessTable(comparison: Comparison): SimpleTable | null {
+  const keys = flatnessKeysOf(comparison);
+  if (keys.length === 0) return null;
+  const withBaseline = comparison.baseline !== null;
+  const header = ['Figure', 'Variant', 'Mean ± std', ...(withBaseline ? ['Δ vs baseline [95% CI]', 'p'] : []), ...(comparison.holmCorrected ? ['p (Holm)'] : [])];
+  const rows = keys.flatMap((key) =>
+    comparison.variants.map((v) => {
+      const stat = v.flatness[key];
+      const delta = v.flatnessVsBaseline?.[key] ?? null;
+      const cells = [key, variantName(v), stat ? plainStat(stat) : missing];
+      if (withBaseline) cells.push(v.isBaseline ? '' : plainDelta(delta), v.isBaseline ? '' : pValue(delta));
+      if (comparison.holmCorrected) cells.push(v.isBaseline ? '' : holmP(delta));
+      return cells;
+    }),
+  );
+  return { header, numeric: header.map((_, i) => i >= 2), rows };
+}
+
+/** '+12.3 [+1.2, +23.4]' in the figure's own units. */
+function plainDelta(delta: Delta | null): string {
+  if (delta === null) return missing;
+  const signed = (value: number) => (value >= 0 ? `+${plain(value)}` : plain(value));
+  const interval = delta.ciLow === null || delta.ciHigh === null ? '' : ` [${signed(delta.ciLow)}, ${signed(delta.ciHigh)}]`;
+  return `${signed(delta.delta)}${interval}`;
+}
+
+function flatnessLegend(comparison: Comparison): string[] {
+  if (flatnessKeysOf(comparison).length === 0) return [];
+  return [
+    'Flatness figures from each run\'s flatness.json (vdm flatness), mean ± sample std over the runs that have it; ' +
+      'Δ: difference of means vs the baseline in the figure\'s units, Welch 95% CI, p two-sided' +
+      (comparison.holmCorrected ? ', p (Holm) corrected over the variants per figure.' : '.') +
+      ' The estimators\' own standard errors (*_stderr) are in the CSV and JSON. How the figures were measured is below, not in the table.',
+    `Flatness settings: ${Object.entries(comparison.flatnessSettings).map(([key, value]) => `${key} ${value}`).join('; ') || 'not recorded'}.`,
+  ];
 }
 
 /** Legend, excluded runs and warnings as plain lines, for the text formats. */

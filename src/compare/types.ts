@@ -46,6 +46,8 @@ export interface RunRecord {
   hasTop5: boolean;
   /** Numeric fields of flatness.json, flattened to dot paths; null when the file is absent. */
   flatness: Record<string, number> | null;
+  /** flatness.json's `settings` (how the figures were measured), flattened; null when absent. */
+  flatnessSettings: Record<string, unknown> | null;
 }
 
 /** Mean and sample standard deviation of one figure over a variant's runs. */
@@ -66,6 +68,11 @@ export interface Delta {
   df: number | null;
   t: number | null;
   pValue: number | null;
+  /**
+   * Holm-corrected p over the variants tested against the baseline on this figure (equal to
+   * pValue when only one is); absent where no correction was computed.
+   */
+  pHolm?: number | null;
 }
 
 /** Mean, min and max over a variant's runs at one epoch (accuracy as a fraction). */
@@ -126,6 +133,10 @@ export interface VariantSummary {
   /** This variant's mean epoch time over the baseline's. */
   epochTimeRatio: number | null;
   flatness: Record<string, Stat>;
+  /** Each flatness figure against the baseline's; null for the baseline itself or when there is none. */
+  flatnessVsBaseline: Record<string, Delta | null> | null;
+  /** What the variant trained: settingsKeys -> display text (see settings.ts). */
+  settings: Record<string, string>;
   curves: CurvePoint[];
 }
 
@@ -137,7 +148,13 @@ export interface ConfigDifference {
 }
 
 export interface Comparison {
+  /** The experiment's name from run.json (or config name), when every run names the same one. */
+  experiment: string | null;
   baseline: string | null;
+  /** More than one variant is tested against the baseline, so p-values are Holm-corrected too. */
+  holmCorrected: boolean;
+  /** flatness.json settings over all runs: key -> the distinct values, as text. */
+  flatnessSettings: Record<string, string>;
   variants: VariantSummary[];
   excluded: ExcludedRun[];
   warnings: string[];

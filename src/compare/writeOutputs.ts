@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../run/files.js';
 import { formatComparison } from './formats.js';
 import { comparisonPlots } from './plots.js';
 import { renderPng, renderSvg } from './render.js';
-import { htmlReport, type RenderedPlot } from './report.js';
+import { htmlReport, type RenderedPlot, type ReportExtras } from './report.js';
 import { displayTable } from './table.js';
 import type { Comparison } from './types.js';
 
@@ -16,6 +16,8 @@ export interface OutputPaths {
   out?: string;
   /** Path of the self-contained HTML report. */
   report?: string;
+  /** More plots and an appendix for the HTML report (vdm run --evidence). */
+  extras?: ReportExtras;
 }
 
 /** The paths written, in order. */
@@ -29,7 +31,7 @@ export async function writeComparisonOutputs(comparison: Comparison, paths: Outp
   const plots = comparisonPlots(comparison);
   const rendered: (RenderedPlot & { name: string })[] = [];
   for (const plot of plots) rendered.push({ name: plot.name, title: plot.title, svg: await renderSvg(plot.spec) });
-  const report = htmlReport(comparison, displayTable(comparison), rendered, new Date());
+  const report = htmlReport(comparison, displayTable(comparison), rendered, new Date(), paths.extras);
   const written: string[] = [];
   // Each file appears whole or not at all: a full disk leaves no truncated comparison.json.
   const write = (path: string, content: string | Buffer) => {

@@ -30,6 +30,8 @@ const experimentBlock = z
     variants: z.record(variantName, z.record(z.string(), z.unknown()).nullable()),
     /** Extra runs that separate a VDM's effects (src/experiments/controls.ts). */
     controls: z.array(z.enum(controlKinds)).default([]),
+    // Settings of `vdm run --evidence` (src/evidence/settings.ts checks them).
+    evidence: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 
@@ -55,6 +57,8 @@ export interface Experiment {
   readonly runs: readonly ExperimentRun[];
   /** <output>/<experiment>: where the runs and the comparison go. */
   readonly root: string;
+  /** The `evidence:` block, unchecked (src/evidence checks it), and where it is written. */
+  readonly evidence?: { readonly values: Record<string, unknown>; readonly path: string };
 }
 
 /** The part of a sourced tree under `prefix`, with its locations re-keyed to paths below it. */
@@ -146,9 +150,10 @@ export function loadExperiment(file: string, options: { seeds?: readonly number[
   );
   const all = [...runs, ...controls];
   const output = runs[0].config.output;
+  const evidence = spec.evidence && { values: spec.evidence, path: [...blockPrefix, 'evidence'].join('.') };
   return {
     name: experimentName, file, baseline, variants: [...variants, ...new Set(controls.map((r) => r.variant))], seeds, runs: all,
-    root: resolve(output, experimentName),
+    root: resolve(output, experimentName), evidence,
   };
 }
 

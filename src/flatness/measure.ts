@@ -57,6 +57,9 @@ export interface FlatnessFigures {
   train_loss_subset: number;
   samples: number;
   iterations_run: number;
+  /** The --iterations cap, and whether the power iteration converged before it (else λmax is a lower bound). */
+  iterations: number;
+  converged: boolean;
   probes: number;
   method: string;
   /** The finite-difference step as a fraction of ||w||: the figures are curvature at that scale. */
@@ -109,6 +112,8 @@ export async function measureFlatness(model: Model, dataset: Dataset, options: F
       train_loss_subset: await loss.loss(),
       samples: batches.reduce((n, b) => n + b.size, 0),
       iterations_run: top.iterations,
+      iterations: options.iterations,
+      converged: top.converged,
       probes: options.probes,
       method: METHOD,
       hvp_relative_step: relativeStep,
@@ -133,10 +138,10 @@ export async function measureFlatness(model: Model, dataset: Dataset, options: F
  * were measured under `settings`, so the comparison table shows measurements only.
  */
 export function flatnessFileContents(figures: FlatnessFigures): Record<string, unknown> {
-  const { samples, iterations_run, probes, seed, hvp_relative_step, method, loss, top_k, epsilon, rho, sigma, ascent_steps, noise_samples, ...measured } = figures;
+  const { samples, iterations_run, iterations, converged, probes, seed, hvp_relative_step, method, loss, top_k, epsilon, rho, sigma, ascent_steps, noise_samples, ...measured } = figures;
   return {
     ...measured,
-    settings: { samples, iterations_run, probes, seed, hvp_relative_step, method, loss, top_k, epsilon, rho, sigma, ascent_steps, noise_samples },
+    settings: { samples, iterations_run, iterations, converged, probes, seed, hvp_relative_step, method, loss, top_k, epsilon, rho, sigma, ascent_steps, noise_samples },
   };
 }
 

@@ -12,7 +12,7 @@ describe('runCompare', async () => {
 
   it('returns the terminal table by default', async () => {
     const text = await runCompare([experiment]);
-    assert.match(text, /^Variant\s+Runs\s+Final top-1 %/);
+    assert.match(text, /^exp: comparison against baseline\n\nVariant\s+Runs\s+Final top-1 %/);
     assert.match(text, /\nlog\s+4\/5\s+73\.05 ± 0\.74/);
   });
 
@@ -29,7 +29,7 @@ describe('runCompare', async () => {
     const report = join(tempRoot(), 'report.html');
     const text = await runCompare([experiment], { report });
     assert.ok(text.endsWith(`Wrote ${report}\n`));
-    assert.match(readFileSync(report, 'utf8'), /<h1>Comparison against baseline<\/h1>/);
+    assert.match(readFileSync(report, 'utf8'), /<h1>exp: comparison against baseline<\/h1>/);
   });
 
   it('passes --baseline and --include-incomplete through', async () => {
