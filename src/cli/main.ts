@@ -1,18 +1,14 @@
 // The vdm command line: declares the commands and their flags, and is the one place that
 // prints errors and chooses exit codes. Each command's logic lives in src/commands/.
+// Commands are imported when they run (`await import`), never here: --help, --version and usage
+// errors answer without loading TensorFlow.js (test/cli/lazyLoad.test.ts holds this file to it).
 import { join } from 'node:path';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { quietDefaultBackend } from '../backend/resolve.js';
-import { runCompare } from '../commands/compare.js';
-import { datasetInfo, fetchDataset } from '../commands/data.js';
-import { flatnessCommand } from '../commands/flatness.js';
-import { runCommand } from '../commands/run.js';
-import { statusCommand } from '../commands/status.js';
-import { toyCommand } from '../commands/toy.js';
-import { trainCommand } from '../commands/train.js';
-import { listCommand } from '../commands/list.js';
+import { splitPositionals } from '../config/overrides.js';
 import { integerListFlag, numberFlag } from './numberFlags.js';
+import { checkNotExperiment, listKind } from './precheck.js';
+import { allCommands, rewordUsageError } from './usage.js';
 import { ExitCode, UsageError, VdmError, exitCodeFor, explained } from '../errors.js';
 import { VDM_VERSION } from '../run/provenance.js';
 import { runImmediateExitCallbacks } from '../shutdown.js';
@@ -46,6 +42,15 @@ function interruptSignal(): AbortSignal {
   return controller.signal;
 }
 
+/**
+ * TensorFlow.js, quiet on its default backend: config checks run tensor ops before any backend is
+ * chosen. Called by each command that loads a config or a model, just before importing it.
+ */
+async function loadTensorFlow(): Promise<void> {
+  const { quietDefaultBackend } = await import('../backend/resolve.js');
+  await quietDefaultBackend();
+}
+
 /** `--set key=value` pairs for commands that take plain parameters; values read as YAML. */
 function parseKeyValues(flags: readonly string[]): Record<string, unknown> {
   return Object.fromEntries(
@@ -66,26 +71,40 @@ export function buildProgram(): Command {
     .description('Experiment runner for loss-surface deformation (vertical deformation mappings) on TensorFlow.js')
     .version(VDM_VERSION)
     .option('--debug', 'print stack traces for errors')
-    // Usage mistakes commander finds are one line like every other error, not two.
-    .configureOutput({ outputError: (text, write) => write(`vdm: ${text.trimEnd()} (run with --help for usage)\n`) })
+    .showSuggestionAfterError(false) // usage.ts gives the hint, with the registries' rule
     .exitOverride();
 
   program
     .command('train')
     .description('train one run from a YAML config and write its result folder')
-    .requiredOption('-c, --config <file>', 'run config (YAML)')
+    .usage('[options] [config] [key=value...]')
+    .argument('[args...]', 'the config file (or -c FILE), then key=value overrides, e.g. optimizer.lr=0.01 epochs=2')
+    .option('-c, --config <file>', 'run config (YAML)')
     .option('--set <key=value>', 'override a config value, e.g. --set optimizer.lr=0.05 (repeatable)', collect, [])
+    .option('--name <name>', "the run's name (its folder) instead of one built from the overrides")
     .option('--force', 'replace an existing completed run folder')
     .option('--resume', 'continue an interrupted or crashed run from its last checkpoint (same config)')
     .option('-q, --quiet', 'plain one-line-per-epoch output instead of progress bars')
-    .action(async (opts) => {
-      await trainCommand(opts, out, interruptSignal());
+    .action(async (args: string[], opts: { config?: string; set: string[] }) => {
+      const { files, overrides } = splitPositionals(args, 'train');
+      if (opts.config && files.length > 0) throw new UsageError(`vdm train got two configs, -c ${opts.config} and '${files[0]}'; give one`);
+      const config = opts.config ?? files[0];
+      if (config === undefined) throw new UsageError('vdm train needs a config file: vdm train FILE [key=value...] (or -c FILE)');
+      checkNotExperiment(config);
+      await loadTensorFlow();
+      const { trainCommand } = await import('../commands/train.js');
+      await trainCommand({ ...opts, config, set: [...overrides, ...opts.set] }, out, interruptSignal());
     });
 
   program
     .command('run')
     .description('run an experiment: every variant x seed (completed runs skipped), then compare them')
+    .usage('[options] <experiment> [key=value...]')
     .argument('<experiment>', 'experiment file (YAML)')
+    .argument('[overrides...]', 'key=value overrides of every run, e.g. epochs=2')
+    .option('--set <key=value>', 'override a config value of every run (repeatable)', collect, [])
+    .option('--sweep <key=values>', 'one variant per value, e.g. --sweep optimizer.lr=0.01,0.05 (repeatable: every combination)', collect, [])
+    .option('--name <name>', "the experiment's name (its folder) instead of one built from the overrides")
     .option('--dry-run', 'list the runs it would start, with folders and overrides, and stop')
     .option('--parallel <n>', 'run this many training processes at once', numberFlag('--parallel', { integer: true, min: 1, max: 256 }), 1)
     .option('--force', 'rerun completed runs too, replacing them')
@@ -108,15 +127,21 @@ export function buildProgram(): Command {
     .option('--namespace <name>', 'k8s: namespace of the job')
     .option('--workdir <dir>', 'k8s: folder in the container relative paths resolve against (default /work)')
     .option('--retries <n>', 'k8s: failed pods tolerated per run (backoffLimitPerIndex, default 3)', parseInteger)
-    .action(async (file: string, opts) => {
-      await runCommand(file, opts, out, interruptSignal());
+    .action(async (file: string, words: string[], opts) => {
+      const { files, overrides } = splitPositionals(words, 'run');
+      if (files.length > 0) throw new UsageError(`vdm run takes one experiment file; '${files[0]}' is neither it nor a key=value override`);
+      await loadTensorFlow();
+      const { runCommand } = await import('../commands/run.js');
+      await runCommand(file, { ...opts, set: [...overrides, ...opts.set] }, out, interruptSignal());
     });
 
   program
     .command('status')
     .description('per run of an experiment: pending / running / completed / failed / interrupted, with Slurm queue states')
     .argument('<experiment>', 'experiment file (YAML)')
-    .action((file: string) => {
+    .action(async (file: string) => {
+      await loadTensorFlow();
+      const { statusCommand } = await import('../commands/status.js');
       out(statusCommand(file));
     });
 
@@ -124,8 +149,11 @@ export function buildProgram(): Command {
     .command('list')
     .description('list registered models, datasets, optimizers, schedules and vdms')
     .addArgument(new Argument('[kind]', 'models|datasets|optimizers|schedules|vdms'))
-    .action((kind?: string) => {
-      out(listCommand(kind));
+    .action(async (kind?: string) => {
+      const checked = listKind(kind); // a misspelt kind is answered before the registries load
+      await loadTensorFlow();
+      const { listCommand } = await import('../commands/list.js');
+      out(listCommand(checked));
     });
 
   const data = program.command('data').description('get data sets onto disk and describe them');
@@ -136,6 +164,8 @@ export function buildProgram(): Command {
     .option('--root <dir>', 'folder the data set lives in', 'data')
     .addOption(new Option('--format <format>', 'which CIFAR version').choices(['auto', 'binary', 'python']).default('auto'))
     .action(async (name: string, opts: { root: string; format: 'auto' | 'binary' | 'python' }) => {
+      await loadTensorFlow();
+      const { fetchDataset } = await import('../commands/data.js');
       await fetchDataset(name, opts.root, { format: opts.format, signal: interruptSignal() });
     });
   data
@@ -144,6 +174,8 @@ export function buildProgram(): Command {
     .argument('<name>', 'data set name')
     .option('--set <key=value>', 'a dataset parameter, e.g. --set root=data (repeatable)', collect, [])
     .action(async (name: string, opts: { set: string[] }) => {
+      await loadTensorFlow();
+      const { datasetInfo } = await import('../commands/data.js');
       out(JSON.stringify(await datasetInfo(name, parseKeyValues(opts.set)), null, 2));
     });
 
@@ -157,6 +189,8 @@ export function buildProgram(): Command {
     .option('--baseline <variant>', 'the variant the others are compared with')
     .option('--include-incomplete', 'include failed, diverged or unfinished runs in the statistics')
     .action(async (inputs: string[], opts) => {
+      await loadTensorFlow();
+      const { runCompare } = await import('../commands/compare.js');
       process.stdout.write(await runCompare(inputs, opts));
     });
 
@@ -172,6 +206,8 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seed of the subset, start vector and probes (default 0: the same for every run)', numberFlag('--seed', { integer: true, min: 0, max: SEED_MAX }))
     .option('--relative-step <x>', 'finite-difference step as a fraction of the weight norm (default 1e-3)', numberFlag('--relative-step', { min: 0, exclusiveMin: true, max: 1 }))
     .action(async (inputs: string[], opts) => {
+      await loadTensorFlow();
+      const { flatnessCommand } = await import('../commands/flatness.js');
       await flatnessCommand(inputs, opts, out);
     });
 
@@ -182,7 +218,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'file format').choices(['safetensors']).default('safetensors'))
     .option('--out <file>', 'where to write (default: <run>/model.safetensors)')
     .action(async (run: string, opts: { format: string; out?: string }) => {
-      // Loaded on use, so the other commands start without the export code.
+      await loadTensorFlow();
       const { exportCommand } = await import('../commands/export.js');
       await exportCommand(run, opts, out);
     });
@@ -195,14 +231,20 @@ export function buildProgram(): Command {
     .option('--starts <count>', 'number of starting points (a grid)', numberFlag('--starts', { integer: true, min: 1, max: 1_000_000 }), 400)
     .option('--out <dir>', 'folder for the end-point CSV and the SVG figure', join('results', 'toy'))
     .action(async (opts) => {
+      await loadTensorFlow();
+      const { toyCommand } = await import('../commands/toy.js');
       out(await toyCommand(opts));
     });
 
+  // Usage mistakes commander finds are one line like every other error, not two; each command
+  // words its own (it knows its flags and subcommands).
+  for (const command of allCommands(program)) {
+    command.configureOutput({ outputError: (text, write) => write(`vdm: ${rewordUsageError(text, command)} (run with --help for usage)\n`) });
+  }
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  await quietDefaultBackend(); // config checks run tensor ops before any backend is chosen
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -2,15 +2,22 @@
 import { stringify } from 'yaml';
 import { checkVdmConfig } from './vdmCheck.js';
 import { applyOverrides, loadWithExtends } from './load.js';
+import { namesItself, overriddenName } from './overrides.js';
 import { validateConfig } from './validate.js';
 import type { RunConfig } from './types.js';
 import type { Sourced } from './sourced.js';
 
 export type { RunConfig } from './types.js';
 
-/** The one entry point for commands: a file plus `--set` flags to a validated RunConfig. */
-export function loadRunConfig(file: string, overrides: readonly string[] = []): RunConfig {
-  return validateSourced(applyOverrides(loadWithExtends(file), overrides), file);
+/**
+ * The one entry point for commands: a file plus overrides (`--set` or positional key=value) to a
+ * validated RunConfig. Overrides that change what it trains rename the run (overriddenName), so
+ * it gets its own folder; `name` (--name) chooses the name instead.
+ */
+export function loadRunConfig(file: string, overrides: readonly string[] = [], options: { name?: string } = {}): RunConfig {
+  const named = options.name === undefined ? overrides : [...overrides, `name=${JSON.stringify(options.name)}`];
+  const config = validateSourced(applyOverrides(loadWithExtends(file), named), file);
+  return namesItself(named) ? config : { ...config, name: overriddenName(config.name, overrides) };
 }
 
 export function validateSourced(sourced: Sourced, file: string): RunConfig {

@@ -7,9 +7,11 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { validateSourced, type RunConfig } from '../config/index.js';
 import { describeIssue, issuePath } from '../config/issues.js';
-import { loadWithExtends } from '../config/load.js';
+import { applyOverrides, loadWithExtends } from '../config/load.js';
+import { namesItself, overriddenName } from '../config/overrides.js';
 import { displayPath, isPlainObject, locate, mergeSourced, type ConfigPath, type PlainObject, type Sourced } from '../config/sourced.js';
 import { ConfigError, UsageError } from '../errors.js';
+import { expandVariants, sweepAxes } from './sweep.js';
 
 const variantName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" (it names a folder)');
 
@@ -27,6 +29,8 @@ const experimentBlock = z
     seeds: seedList.default([1]),
     baseline: z.string().optional(),
     variants: z.record(variantName, z.record(z.string(), z.unknown()).nullable()),
+    /** Key path -> values: each non-baseline variant once per combination (src/experiments/sweep.ts). */
+    sweep: z.record(z.string(), z.array(z.unknown())).optional(),
   })
   .strict();
 
@@ -50,6 +54,19 @@ export interface Experiment {
   readonly runs: readonly ExperimentRun[];
   /** <output>/<experiment>: where the runs and the comparison go. */
   readonly root: string;
+  /** The command-line overrides, sweeps and name, as arguments a child or scheduler task repeats. */
+  readonly cliArgs: readonly string[];
+}
+
+/** What `vdm run` adds to the file: overrides of every run, sweeps, and a name for the experiment. */
+export interface ExperimentOptions {
+  readonly seeds?: readonly number[];
+  /** `key=value` words, applied on top of every variant; they rename the experiment (overriddenName). */
+  readonly overrides?: readonly string[];
+  /** `--sweep key=v1,v2` flags. */
+  readonly sweeps?: readonly string[];
+  /** `--name`: the experiment's name instead of the file's or the overrides'. */
+  readonly name?: string;
 }
 
 /** The part of a sourced tree under `prefix`, with its locations re-keyed to paths below it. */
@@ -76,7 +93,7 @@ export function isExperimentFile(sourced: Sourced): boolean {
   return 'experiment' in sourced.value;
 }
 
-export function loadExperiment(file: string, options: { seeds?: readonly number[] } = {}): Experiment {
+export function loadExperiment(file: string, options: ExperimentOptions = {}): Experiment {
   const own = loadWithExtends(file);
   const standalone = typeof own.value.experiment === 'string';
   let base: Sourced;
@@ -116,16 +133,33 @@ export function loadExperiment(file: string, options: { seeds?: readonly number[
   const seeds = options.seeds ?? spec.seeds;
   const twice = seeds.find((seed, i) => seeds.indexOf(seed) !== i);
   if (twice !== undefined) throw new UsageError(`--seeds lists seed ${twice} twice; each seed is one run`);
-  const runs = variants.flatMap((variant) => {
-    const overrides = subtree(own, [...blockPrefix, 'variants', variant]);
-    const merged = mergeSourced(base, overrides);
+  const overrides = options.overrides ?? [];
+  const fromCommandLine = applyOverrides({ value: {}, locations: new Map() }, overrides);
+  const chosen = namesItself(overrides) ? String(fromCommandLine.value.name) : undefined;
+  const named = options.name ?? chosen ?? overriddenName(name, overrides);
+  const axes = sweepAxes(spec.sweep, (key) => locate(own, [...blockPrefix, 'sweep', key], file), options.sweeps ?? []);
+  const swept = axes.find((axis) => overrides.some((o) => o.startsWith(`${axis.key}=`)));
+  if (swept) throw new UsageError(`${swept.key} is both swept and overridden; drop one of them`);
+  const planned = expandVariants(variants.map((v) => ({ name: v, overrides: subtree(own, [...blockPrefix, 'variants', v]) })), baseline, axes);
+  const runs = planned.variants.flatMap(({ name: variant, overrides: own }) => {
+    const merged = mergeSourced(mergeSourced(base, own), fromCommandLine);
     return seeds.map((seed) => {
-      const withSeed = mergeSourced(merged, { value: { seed, name }, locations: new Map() });
-      return { variant, seed, overrides: overrides.value, config: validateSourced(withSeed, file) };
+      const withSeed = mergeSourced(merged, { value: { seed, name: named }, locations: new Map() });
+      return { variant, seed, overrides: own.value, config: validateSourced(withSeed, file) };
     });
   });
   const output = runs[0].config.output;
-  return { name: runs[0].config.name, file, baseline, variants, seeds, runs, root: resolve(output, runs[0].config.name) };
+  const cliArgs = [...overrides.flatMap((o) => ['--set', o]), ...(options.sweeps ?? []).flatMap((s) => ['--sweep', s]), ...(options.name ? ['--name', options.name] : [])];
+  return {
+    name: runs[0].config.name,
+    file,
+    baseline: planned.baseline,
+    variants: planned.variants.map((v) => v.name),
+    seeds,
+    runs,
+    root: resolve(output, runs[0].config.name),
+    cliArgs,
+  };
 }
 
 /**
