@@ -77,16 +77,17 @@ export function buildProgram(): Command {
   program
     .command('train')
     .description('train one run from a YAML config and write its result folder')
-    .usage('[options] [config] [key=value...]')
-    .argument('[args...]', 'the config file (or -c FILE), then key=value overrides, e.g. optimizer.lr=0.01 epochs=2')
+    .argument('[config]', 'run config (YAML), or give it with -c')
+    .argument('[overrides...]', 'key=value overrides, e.g. optimizer.lr=0.01 epochs=2 (the run gets its own folder)')
     .option('-c, --config <file>', 'run config (YAML)')
     .option('--set <key=value>', 'override a config value, e.g. --set optimizer.lr=0.05 (repeatable)', collect, [])
     .option('--name <name>', "the run's name (its folder) instead of one built from the overrides")
     .option('--force', 'replace an existing completed run folder')
     .option('--resume', 'continue an interrupted or crashed run from its last checkpoint (same config)')
     .option('-q, --quiet', 'plain one-line-per-epoch output instead of progress bars')
-    .action(async (args: string[], opts: { config?: string; set: string[] }) => {
-      const { files, overrides } = splitPositionals(args, 'train');
+    .action(async (first: string | undefined, rest: string[], opts: { config?: string; set: string[] }) => {
+      // With -c, the first positional word is an override, not the config: split them all alike.
+      const { files, overrides } = splitPositionals(first === undefined ? rest : [first, ...rest], 'train');
       if (opts.config && files.length > 0) throw new UsageError(`vdm train got two configs, -c ${opts.config} and '${files[0]}'; give one`);
       const config = opts.config ?? files[0];
       if (config === undefined) throw new UsageError('vdm train needs a config file: vdm train FILE [key=value...] (or -c FILE)');
@@ -99,7 +100,6 @@ export function buildProgram(): Command {
   program
     .command('run')
     .description('run an experiment: every variant x seed (completed runs skipped), then compare them')
-    .usage('[options] <experiment> [key=value...]')
     .argument('<experiment>', 'experiment file (YAML)')
     .argument('[overrides...]', 'key=value overrides of every run, e.g. epochs=2')
     .option('--set <key=value>', 'override a config value of every run (repeatable)', collect, [])
