@@ -1,6 +1,7 @@
 // `npm run bench [-- part...]`: runs the benchmark parts in order and prints their figures.
-// Parts: data, backend, training (default: all). Figures, not pass/fail: see each part's header.
+// Parts: data, backend, training, cli (default: all). Figures, not pass/fail: see each part's header.
 import { bench as backendBench } from './backend.js';
+import { bench as cliBench } from './cli.js';
 import { bench as dataBench } from './data.js';
 import { bench as trainingBench } from './training.js';
 
@@ -8,6 +9,7 @@ const PARTS: Record<string, () => Promise<void>> = {
   data: dataBench,
   backend: backendBench,
   training: trainingBench,
+  cli: cliBench,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('--'));
