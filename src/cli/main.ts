@@ -139,10 +139,16 @@ export function buildProgram(): Command {
     .command('status')
     .description('per run of an experiment: pending / running / completed / failed / interrupted, with Slurm queue states')
     .argument('<experiment>', 'experiment file (YAML)')
-    .action(async (file: string) => {
+    .argument('[overrides...]', 'the key=value overrides it was run with')
+    .option('--set <key=value>', 'an override it was run with (repeatable)', collect, [])
+    .option('--sweep <key=values>', 'a sweep it was run with (repeatable)', collect, [])
+    .option('--name <name>', 'the name it was run with')
+    .action(async (file: string, words: string[], opts: { set: string[]; sweep: string[]; name?: string }) => {
+      const { files, overrides } = splitPositionals(words, 'status');
+      if (files.length > 0) throw new UsageError(`vdm status takes one experiment file; '${files[0]}' is neither it nor a key=value override`);
       await loadTensorFlow();
       const { statusCommand } = await import('../commands/status.js');
-      out(statusCommand(file));
+      out(statusCommand(file, { overrides: [...overrides, ...opts.set], sweeps: opts.sweep, name: opts.name }));
     });
 
   program

@@ -33,7 +33,7 @@ const cases: { title: string; args: string[]; code: number }[] = [
   { title: 'a misspelt command', args: ['trian'], code: 2 },
   { title: 'a misspelt flag', args: ['train', '--conifg', 'x.yaml'], code: 2 },
   { title: 'a misspelt list kind', args: ['list', 'modles'], code: 2 },
-  { title: 'an override where none is taken', args: ['status', 'e.yaml', 'epochs=1'], code: 2 },
+  { title: 'an override where none is taken', args: ['export', 'run', 'epochs=1'], code: 2 },
   { title: 'an experiment file given to train', args: ['train', join(experiment, 'e.yaml')], code: 2 },
 ];
 

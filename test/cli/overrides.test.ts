@@ -34,7 +34,7 @@ const MISTAKES: [string, string[], RegExp][] = [
   ['a misspelt flag of run', ['run', experiment, '--sweeep', 'a=1'], /^vdm: error: unknown option '--sweeep'; did you mean '--sweep'\?/],
   ['a misspelt list kind', ['list', 'modles'], /^vdm: error: unknown kind 'modles'; did you mean 'models'\? \(expected one of models, datasets, optimizers, schedules, vdms\)$/],
   ['an override word where --set is the way', ['data', 'info', 'synthetic', 'root=data'], /^vdm: error: too many arguments for 'info'\. Expected 1 argument but got 2; did you mean --set root=data\?/],
-  ['an override word where none is taken', ['status', experiment, 'epochs=1'], /; 'vdm status' takes no key=value overrides/],
+  ['an override word where none is taken', ['export', dir, 'epochs=1'], /^vdm: error: too many arguments for 'export'\. Expected 1 argument but got 2; 'vdm export' takes no key=value overrides/],
   ['train without a config', ['train', 'epochs=1'], /^vdm: error: vdm train needs a config file: vdm train FILE \[key=value\.\.\.\] \(or -c FILE\)$/],
   ['train with two configs', ['train', '-c', config, config], /^vdm: error: vdm train got two configs, -c .*c\.yaml and '.*c\.yaml'; give one$/],
   ['an experiment file given to train', ['train', experiment], /^vdm: error: .*exp\.yaml is an experiment file \(it has 'base:' and 'variants:'\), not a run config; run it with: vdm run .*exp\.yaml$/],
