@@ -17,7 +17,7 @@ export interface TrainCommandOptions {
 
 export async function trainCommand(options: TrainCommandOptions, log: (line: string) => void, signal?: AbortSignal): Promise<TrainResult> {
   if (!options.config) throw new UsageError('vdm train needs --config <file>');
-  const config = loadRunConfig(options.config, options.set ?? [], { name: options.name });
+  const config = loadRunConfig(options.config, options.set ?? [], { name: options.name, renameByOverrides: true });
   const plain = options.quiet === true || !process.stderr.isTTY || Boolean(process.env.CI);
   let result: TrainResult;
   try {

@@ -59,13 +59,15 @@ test('loadRunConfig: overrides rename the run; name= and --name choose it', () =
   const dir = writeFiles({ 'c.yaml': tinyConfigYaml(join(tempDir(), 'r')) });
   const file = join(dir, 'c.yaml');
   assert.equal(loadRunConfig(file).name, 'tiny');
-  const overridden = loadRunConfig(file, ['optimizer.lr=0.01', 'epochs=1']);
+  assert.equal(loadRunConfig(file, ['epochs=1']).name, 'tiny', 'a library call keeps the name unless asked');
+  const rename = { renameByOverrides: true };
+  const overridden = loadRunConfig(file, ['optimizer.lr=0.01', 'epochs=1'], rename);
   assert.equal(overridden.name, 'tiny,epochs=1,lr=0.01');
   assert.equal(overridden.optimizer.lr, 0.01);
   assert.equal(overridden.epochs, 1);
-  assert.equal(loadRunConfig(file, ['seed=3']).name, 'tiny', 'a seed has its own folder already');
-  assert.equal(loadRunConfig(file, ['epochs=1', 'name=short']).name, 'short');
-  assert.equal(loadRunConfig(file, ['epochs=1'], { name: 'mine' }).name, 'mine');
+  assert.equal(loadRunConfig(file, ['seed=3'], rename).name, 'tiny', 'a seed has its own folder already');
+  assert.equal(loadRunConfig(file, ['epochs=1', 'name=short'], rename).name, 'short');
+  assert.equal(loadRunConfig(file, ['epochs=1'], { ...rename, name: 'mine' }).name, 'mine');
   assert.throws(() => loadRunConfig(file, [], { name: 'a b' }), (e: unknown) => e instanceof ConfigError && /--set: name: .*use letters, digits/.test(e.message));
 });
 
