@@ -27,6 +27,7 @@ const parseInteger = (value: string) => (/^-?\d+$/.test(value.trim()) ? Number(v
  * position. A second one quits at once, after the exit-time callbacks (run.json's status).
  */
 function interruptSignal(): AbortSignal {
+  stopListening?.();
   const controller = new AbortController();
   const onSignal = () => {
     if (controller.signal.aborted) {
@@ -39,8 +40,15 @@ function interruptSignal(): AbortSignal {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGUSR1', onSignal); // Slurm's warning ahead of a time limit (--signal=USR1@120)
+  stopListening = () => {
+    for (const name of ['SIGINT', 'SIGTERM', 'SIGUSR1'] as const) process.off(name, onSignal);
+    stopListening = undefined;
+  };
   return controller.signal;
 }
+
+/** Removes the handlers of the last interruptSignal(): main() may run many times in one process (tests). */
+let stopListening: (() => void) | undefined;
 
 /**
  * TensorFlow.js, quiet on its default backend: config checks run tensor ops before any backend is
@@ -269,5 +277,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`vdm: internal error: ${error instanceof Error && error.stack ? error.stack : message}\n`);
     }
     return exitCodeFor(error);
+  } finally {
+    stopListening?.();
   }
 }
