@@ -7,7 +7,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { splitPositionals } from '../config/overrides.js';
 import { integerListFlag, numberFlag } from './numberFlags.js';
-import { checkNotExperiment, listKind } from './precheck.js';
+import { checkNotExperiment, checkRunInputs, listKind } from './precheck.js';
 import { allCommands, rewordUsageError } from './usage.js';
 import { ExitCode, UsageError, VdmError, exitCodeFor, explained } from '../errors.js';
 import { VDM_VERSION } from '../run/provenance.js';
@@ -138,6 +138,7 @@ export function buildProgram(): Command {
     .action(async (file: string, words: string[], opts) => {
       const { files, overrides } = splitPositionals(words, 'run');
       if (files.length > 0) throw new UsageError(`vdm run takes one experiment file; '${files[0]}' is neither it nor a key=value override`);
+      checkRunInputs(file, [...overrides, ...opts.set], opts.sweep);
       await loadTensorFlow();
       const { runCommand } = await import('../commands/run.js');
       await runCommand(file, { ...opts, set: [...overrides, ...opts.set] }, out, interruptSignal());

@@ -24,7 +24,7 @@ function tensorflowModulesOf(args: string[]): { code: number | null; modules: st
   return { code: result.status, modules, stderr: result.stderr };
 }
 
-const experiment = writeFiles({ 'e.yaml': 'experiment: e\nbase: base.yaml\nvariants: { a: {} }\n' });
+const experiment = writeFiles({ 'e.yaml': 'experiment: e\nbase: base.yaml\nvariants: { a: {} }\n', 'bad.yaml': 'epochs: [1\n' });
 
 const cases: { title: string; args: string[]; code: number }[] = [
   { title: '--help', args: ['--help'], code: 0 },
@@ -35,6 +35,9 @@ const cases: { title: string; args: string[]; code: number }[] = [
   { title: 'a misspelt list kind', args: ['list', 'modles'], code: 2 },
   { title: 'an override where none is taken', args: ['export', 'run', 'epochs=1'], code: 2 },
   { title: 'an experiment file given to train', args: ['train', join(experiment, 'e.yaml')], code: 2 },
+  { title: 'a config file that is not there', args: ['train', join(experiment, 'missing.yaml')], code: 2 },
+  { title: 'a config that is not YAML', args: ['train', join(experiment, 'bad.yaml'), 'epochs=1'], code: 2 },
+  { title: 'a bad --sweep of run', args: ['run', join(experiment, 'e.yaml'), '--sweep', 'optimizer.lr=', '--dry-run'], code: 2 },
 ];
 
 for (const { title, args, code } of cases) {
