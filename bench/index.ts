@@ -1,8 +1,9 @@
 // `npm run bench [-- part...]`: runs the benchmark parts in order and prints their figures.
-// Parts: data, backend, training, cli (default: all). Figures, not pass/fail: see each part's header.
+// Parts: data, backend, training, cli (default: all of these), gpu (only when named: it needs a GPU). Figures, not pass/fail: see each part's header.
 import { bench as backendBench } from './backend.js';
 import { bench as cliBench } from './cli.js';
 import { bench as dataBench } from './data.js';
+import { bench as gpuBench } from './gpu.js';
 import { bench as trainingBench } from './training.js';
 
 const PARTS: Record<string, () => Promise<void>> = {
@@ -10,7 +11,11 @@ const PARTS: Record<string, () => Promise<void>> = {
   backend: backendBench,
   training: trainingBench,
   cli: cliBench,
+  landscape: async () => (await import('./landscape.js')).bench(),
+  gpu: gpuBench,
 };
+/** Parts run when none is named. */
+const DEFAULT_PARTS = ['data', 'backend', 'training', 'cli'];
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const unknown = requested.filter((name) => !(name in PARTS));
@@ -18,7 +23,7 @@ if (unknown.length > 0) {
   console.error(`bench: unknown part(s) ${unknown.join(', ')}; valid: ${Object.keys(PARTS).join(', ')}`);
   process.exit(2);
 }
-for (const name of requested.length > 0 ? requested : Object.keys(PARTS)) {
+for (const name of requested.length > 0 ? requested : DEFAULT_PARTS) {
   console.log(`\n== ${name} ==`);
   await PARTS[name]();
 }

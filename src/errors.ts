@@ -62,6 +62,7 @@ const fileSystemCauses: Record<string, string> = {
   ENOTDIR: 'a part of the path is a file, not a folder',
   EEXIST: 'already exists',
   ENOENT: 'no such file or folder',
+  ENOTEMPTY: 'folder not empty',
   EDQUOT: 'disk quota exceeded',
   EMFILE: 'too many open files',
   EIO: 'input/output error',

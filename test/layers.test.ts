@@ -13,8 +13,8 @@ const SRC = fileURLToPath(new URL('../src', import.meta.url));
 const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
   ['commands'],
-  ['launchers'],
-  ['experiments', 'flatness', 'landscape', 'toy', 'compare', 'export'],
+  ['launchers', 'landscape'],
+  ['experiments', 'flatness', 'toy', 'compare', 'export'],
   ['run'],
   ['tensorboard'],
   ['train'],

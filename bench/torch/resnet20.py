@@ -1,6 +1,7 @@
 """PyTorch reference for `npm run bench -- training --torch`: training images/s of ResNet-20 (CIFAR,
 option-A shortcuts, He et al. 2016) or LeNet-5 on synthetic data of the same shapes as the tfjs
-benchmark, SGD with momentum, a fixed thread count. Prints one JSON line."""
+benchmark, SGD with momentum, a fixed thread count; `--device cuda` runs it on the GPU (fp32, eager),
+the reference of `npm run bench -- gpu --torch`. Prints one JSON line."""
 import argparse
 import json
 import statistics
@@ -82,13 +83,25 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--windows", type=int, default=5)
     parser.add_argument("--steps", type=int, default=5, help="steps per timed window")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--batch", type=int, help="batch size (default: the model's recipe)")
+    parser.add_argument("--side", type=int, help="image side (default: the data set's)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    case = CASES[args.model]
-    model = case["make"]().train()
+    device = torch.device(args.device)
+    # fp32 throughout, as tfjs computes: no TF32 tensor-core matmuls/convolutions on Ampere and later.
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    case = dict(CASES[args.model])
+    if args.batch:
+        case["batch"] = args.batch
+    if args.side:
+        case["shape"] = (case["shape"][0], args.side, args.side)
+    model = case["make"]().train().to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
-    batches = [(torch.randn(case["batch"], *case["shape"]), torch.randint(0, case["classes"], (case["batch"],))) for _ in range(4)]
+    batches = [(torch.randn(case["batch"], *case["shape"], device=device),
+                torch.randint(0, case["classes"], (case["batch"],), device=device)) for _ in range(4)]
 
     def step(i):
         x, y = batches[i % len(batches)]
@@ -107,7 +120,8 @@ def main():
             step(i)
         rates.append(args.steps * case["batch"] / (time.perf_counter() - start))
     print(json.dumps({
-        "model": args.model, "framework": f"torch {torch.__version__}", "threads": torch.get_num_threads(),
+        "model": args.model, "framework": f"torch {torch.__version__} {device.type}", "threads": torch.get_num_threads(),
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "batchSize": case["batch"], "imagesPerSecond": statistics.median(rates), "windowImagesPerSecond": rates,
     }))
 

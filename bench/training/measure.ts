@@ -9,11 +9,12 @@ import { RandomStream } from '../../src/random.js';
 import { LossDeformation } from '../../src/vdms/deformation.js';
 import { vdms } from '../../src/vdms/index.js';
 import { HostReadCounter } from './hostReads.js';
-import { MODEL_CASES, benchConfig, type BenchModel } from './setup.js';
+import { MODEL_CASES, benchConfig, type BenchModel, type ModelCase } from './setup.js';
+import type { AdapterReport } from '../../src/backend/webgpu.js';
 
 export interface MeasureRequest {
   readonly model: BenchModel;
-  readonly backend: 'wasm' | 'cpu';
+  readonly backend: 'wasm' | 'cpu' | 'webgpu';
   /** wasm only. */
   readonly threads?: number;
   readonly warmupSteps: number;
@@ -21,6 +22,9 @@ export interface MeasureRequest {
   readonly stepsPerWindow: number;
   /** VDMs whose epoch-time ratio to `none` is measured (interleaved windows); empty: skip. */
   readonly vdms: readonly string[];
+  /** Smaller than the model's real case (batch size, image side), for slow backends such as webgpu on SwiftShader. */
+  readonly batchSize?: number;
+  readonly imageSide?: number;
 }
 
 export interface MeasureResult {
@@ -40,6 +44,13 @@ export interface MeasureResult {
   readonly vdmOverhead: Record<string, number>;
   readonly peakRssMB: number;
   readonly firstLosses: number[];
+  readonly adapter?: AdapterReport;
+}
+
+function caseFor(request: MeasureRequest): ModelCase {
+  const base = MODEL_CASES[request.model];
+  const side = request.imageSide ?? base.shape[0];
+  return { ...base, batchSize: request.batchSize ?? base.batchSize, shape: [side, side, base.shape[2]] };
 }
 
 function median(values: readonly number[]): number {
@@ -78,7 +89,7 @@ async function runWindow(input: StepInput, batches: AsyncGenerator<Batch>, steps
 }
 
 export async function measureTraining(request: MeasureRequest): Promise<MeasureResult> {
-  const modelCase = MODEL_CASES[request.model];
+  const modelCase = caseFor(request);
   const report = await selectBackend(request.backend, undefined, { wasmThreads: request.threads });
   const config = benchConfig(modelCase, request.backend, 'none');
   const dataset = await buildDataset(config);
@@ -105,6 +116,7 @@ export async function measureTraining(request: MeasureRequest): Promise<MeasureR
   return {
     model: request.model,
     backend: request.backend,
+    adapter: report.adapter,
     threads: report.threads,
     batchSize: modelCase.batchSize,
     imagesPerSecond: median(windows.map((w) => w.images / w.seconds)),
@@ -120,7 +132,7 @@ export async function measureTraining(request: MeasureRequest): Promise<MeasureR
 
 /** A VDM with its config defaults, built as build.ts builds it. */
 function deformationFor(request: MeasureRequest, vdm: string): LossDeformation {
-  const { vdm: block } = benchConfig(MODEL_CASES[request.model], request.backend, vdm);
+  const { vdm: block } = benchConfig(caseFor(request), request.backend, vdm);
   return new LossDeformation({ entry: vdms.get(block.name), params: block.params, options: block.options });
 }
 

@@ -29,7 +29,7 @@ function documentedVdmBlock(name: string): Record<string, unknown> {
 }
 
 /** A validated run config (written to a temporary YAML file, so it passes the real config boundary). */
-export function benchConfig(c: ModelCase, backend: 'wasm' | 'cpu', vdm: string, batchesPerEpoch = 4): RunConfig {
+export function benchConfig(c: ModelCase, backend: 'wasm' | 'cpu' | 'webgpu', vdm: string, batchesPerEpoch = 4): RunConfig {
   const plain = {
     name: `bench-${c.model}-${backend}`,
     seed: 1,

@@ -13,6 +13,8 @@ export interface TorchResult {
   readonly threads: number;
   readonly imagesPerSecond: number;
   readonly windowImagesPerSecond: number[];
+  /** The device it ran on (torch.cuda.get_device_name() on the GPU). */
+  readonly device?: string;
 }
 
 /** The first python3 that imports torch, or why none does. */
@@ -26,8 +28,20 @@ export function findTorchPython(): { python: string } | { unavailable: string } 
   return { unavailable: `no python3 with torch (${tried.join('; ')}); install Debian's python3-torch` };
 }
 
-export function runTorchReference(python: string, model: BenchModel, threads: number, windows: number, steps: number): TorchResult {
-  const args = [SCRIPT, '--model', model, '--threads', String(threads), '--windows', String(windows), '--steps', String(steps)];
+export interface TorchOptions {
+  /** 'cuda' for the GPU reference (default cpu). */
+  readonly device?: string;
+  /** The reference script when it does not sit at bench/torch/ (the device bundle carries its own copy). */
+  readonly script?: string;
+  readonly batchSize?: number;
+  readonly imageSide?: number;
+}
+
+export function runTorchReference(python: string, model: BenchModel, threads: number, windows: number, steps: number, options: TorchOptions = {}): TorchResult {
+  const args = [options.script ?? SCRIPT, '--model', model, '--threads', String(threads), '--windows', String(windows), '--steps', String(steps)];
+  if (options.device !== undefined) args.push('--device', options.device);
+  if (options.batchSize !== undefined) args.push('--batch', String(options.batchSize));
+  if (options.imageSide !== undefined) args.push('--side', String(options.imageSide));
   const run = spawnSync(python, args, { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`${python} ${args.join(' ')} failed: ${run.stderr.trim().split('\n').at(-1)}`);
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as TorchResult;

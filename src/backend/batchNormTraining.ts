@@ -14,9 +14,12 @@ export interface BatchNormTrainingResult {
 /**
  * Per-channel sums of rows [count, channels] as [1, channels]. As rows^T times a column of ones:
  * 2x faster on wasm than tf.sum over axis 0, and the big operand is not packed as matmul weights
- * (ones^T times rows would repack it on every call).
+ * (ones^T times rows would repack it on every call). Same sums either way; cpu keeps the matmul.
  */
 function channelSums(rows: tf.Tensor2D): tf.Tensor2D {
+  // On webgpu that transposed matmul is the slowest kernel of a ResNet-20 step (64% of it under
+  // SwiftShader; tf.profile in `npm run bench -- gpu`); its reduction kernel is the fast path there.
+  if (tf.getBackend() === 'webgpu') return tf.sum(rows, 0, true);
   const [count, channels] = rows.shape;
   return tf.reshape(tf.matMul(rows, tf.ones([count, 1]) as tf.Tensor2D, true, false), [1, channels]);
 }

@@ -5,10 +5,13 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../errors.js';
 import { registerBroadcastingGradients } from './broadcastingGradients.js';
 import { registerWasmGradientKernels } from './wasmGradientKernels.js';
+import { registerWebgpuAddN } from './webgpuAddN.js';
 import { defaultWasmThreads, startWasmBackend } from './wasmThreads.js';
+import { describeAdapter, installWebgpu, trackWebgpuTensors, WEBGPU_PACKAGE, type AdapterReport } from './webgpu.js';
 
-export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+import type { BackendChoice, BackendName } from './choices.js';
+
+export { BACKEND_CHOICES, type BackendChoice, type BackendName } from './choices.js';
 
 export interface BackendReport {
   name: BackendName;
@@ -18,6 +21,8 @@ export interface BackendReport {
   skipped: { backend: string; reason: string }[];
   /** Threads the backend computes with (wasm: XNNPACK's pool; the others: 1 for cpu, unknown for native). */
   threads?: number;
+  /** The WebGPU adapter (webgpu only). */
+  adapter?: AdapterReport;
 }
 
 export interface SelectOptions {
@@ -26,7 +31,7 @@ export interface SelectOptions {
 }
 
 /** Loads a backend package (registering its backend with tfjs) and reports its installed version; throws if it cannot load. */
-export type ModuleLoader = (packageName: string) => Promise<{ version: string }>;
+export type ModuleLoader = (packageName: string) => Promise<{ version: string; adapter?: AdapterReport }>;
 
 const requireHere = createRequire(import.meta.url);
 
@@ -40,6 +45,7 @@ function installedVersion(packageName: string): string {
 
 /** The real loader: a dynamic import, then the version from the package's package.json. */
 export const importBackendPackage: ModuleLoader = async (packageName) => {
+  if (packageName === WEBGPU_PACKAGE) return installWebgpu(); // Dawn must be in place before the import
   await import(packageName);
   return { version: installedVersion(packageName) };
 };
@@ -51,13 +57,16 @@ interface Candidate {
 
 const nativeGpu: Candidate = { backend: 'tensorflow', packageName: '@tensorflow/tfjs-node-gpu' };
 const nativeCpu: Candidate = { backend: 'tensorflow', packageName: '@tensorflow/tfjs-node' };
+const webgpu: Candidate = { backend: 'webgpu', packageName: WEBGPU_PACKAGE };
 const wasm: Candidate = { backend: 'wasm', packageName: '@tensorflow/tfjs-backend-wasm' };
 const cpu: Candidate = { backend: 'cpu', packageName: '@tensorflow/tfjs-backend-cpu' };
 
 /** Candidates in the order they are tried: fastest first. */
 const candidatesFor: Record<BackendChoice, readonly Candidate[]> = {
-  auto: [nativeGpu, nativeCpu, wasm, cpu],
+  // webgpu after tfjs-node-gpu: only on a real GPU adapter (see activate).
+  auto: [nativeGpu, webgpu, nativeCpu, wasm, cpu],
   tensorflow: [nativeGpu, nativeCpu],
+  webgpu: [webgpu],
   wasm: [wasm],
   cpu: [cpu],
 };
@@ -68,6 +77,9 @@ const howToGet: Record<BackendChoice, string> = {
   tensorflow:
     'install one with `npm install @tensorflow/tfjs-node` (CPU) or `npm install @tensorflow/tfjs-node-gpu` ' +
     '(Linux x64 with CUDA 11.2 + cuDNN 8.1), or set backend: auto, wasm or cpu',
+  webgpu:
+    'it needs a Vulkan loader (libvulkan1) and the GPU vendor\'s Vulkan driver (NVIDIA in a container: ' +
+    'NVIDIA_DRIVER_CAPABILITIES must include graphics); `vdm doctor` checks this machine',
   wasm: 'reinstall it with `npm install @tensorflow/tfjs-backend-wasm`, or set backend: cpu',
   auto: 'reinstall the dependencies with `npm install`',
   cpu: 'reinstall the dependencies with `npm install`',
@@ -107,19 +119,26 @@ export async function quietDefaultBackend(): Promise<void> {
 interface Activated {
   version: string;
   threads?: number;
+  adapter?: AdapterReport;
   /** A faster mode of this backend that could not start (e.g. threaded wasm). */
   degraded?: string;
 }
 
 /** Loads and activates one candidate; returns its version, or throws a short reason. */
-async function activate(candidate: Candidate, loader: ModuleLoader, options: SelectOptions): Promise<Activated> {
+async function activate(candidate: Candidate, loader: ModuleLoader, options: SelectOptions, requested: BackendChoice): Promise<Activated> {
   let version: string;
+  let adapter: AdapterReport | undefined;
   try {
-    ({ version } = await loader(candidate.packageName));
+    ({ version, adapter } = await loader(candidate.packageName));
   } catch (error) {
     throw new Error(shortReason(candidate.packageName, error));
   }
+  // A software adapter trains far slower than wasm: auto never picks it, naming webgpu does.
+  if (adapter?.cpu && requested === 'auto') {
+    throw new Error(`only a CPU adapter (${describeAdapter(adapter)}); set backend: webgpu to use it anyway`);
+  }
   if (candidate.backend === 'wasm') registerWasmGradientKernels();
+  if (candidate.backend === 'webgpu') registerWebgpuAddN();
   if (tf.findBackendFactory(candidate.backend) === null) {
     throw new Error(`loaded, but no '${candidate.backend}' backend was registered (a second copy of @tensorflow/tfjs-core?)`);
   }
@@ -132,12 +151,13 @@ async function activate(candidate: Candidate, loader: ModuleLoader, options: Sel
     throw new Error(`the '${candidate.backend}' backend failed to initialise`);
   }
   await tf.ready();
-  return { version, threads: candidate.backend === 'cpu' ? 1 : undefined };
+  if (candidate.backend === 'webgpu') trackWebgpuTensors();
+  return { version, adapter, threads: candidate.backend === 'cpu' ? 1 : undefined };
 }
 
 /**
  * Activates the requested backend (tf.setBackend + tf.ready). `auto` falls back through native
- * TensorFlow (GPU, then CPU), wasm and cpu; a backend asked for by name that cannot load is a BackendError.
+ * TensorFlow on the GPU, webgpu on a GPU adapter, native TensorFlow on the CPU, wasm and cpu; a backend asked for by name that cannot load is a BackendError.
  * Also installs the faster gradients of this folder (wasm conv kernels, Tile-free BatchNorm and Mean
  * gradients) and starts wasm multi-threaded (see wasmThreads.ts).
  */
@@ -151,9 +171,10 @@ export async function selectBackend(
   const skipped: BackendReport['skipped'] = [];
   for (const candidate of candidatesFor[requested]) {
     try {
-      const { version, threads, degraded } = await activate(candidate, loader, options);
+      const { version, threads, degraded, adapter } = await activate(candidate, loader, options, requested);
       if (degraded !== undefined) skipped.push({ backend: `${candidate.backend} (threads)`, reason: degraded });
-      return { name: candidate.backend, requested, package: candidate.packageName, version, skipped, threads };
+      const report: BackendReport = { name: candidate.backend, requested, package: candidate.packageName, version, skipped, threads };
+      return adapter === undefined ? report : { ...report, adapter };
     } catch (error) {
       skipped.push({ backend: candidate.backend, reason: `${candidate.packageName}: ${(error as Error).message}` });
     }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { splitPositionals } from '../config/overrides.js';
+import { BACKEND_CHOICES } from '../backend/choices.js';
 import { integerListFlag, numberFlag } from './numberFlags.js';
 import { checkNotExperiment, checkRunInputs, listKind } from './precheck.js';
 import { allCommands, rewordUsageError } from './usage.js';
@@ -217,9 +218,15 @@ export function buildProgram(): Command {
     .option('--iterations <n>', 'power-iteration steps at most (default 20)', numberFlag('--iterations', { integer: true, min: 1, max: 10_000 }))
     .option('--probes <n>', 'Hutchinson probes for the trace (default 10)', numberFlag('--probes', { integer: true, min: 2, max: 10_000 }))
     .option('--batch-size <n>', "evaluation batch size (default: the run's)", numberFlag('--batch-size', { integer: true, min: 1, max: 65_536 }))
-    .addOption(new Option('--backend <name>', "backend (default: the run's)").choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .addOption(new Option('--backend <name>', "backend (default: the run's)").choices([...BACKEND_CHOICES]))
     .option('--seed <n>', 'seed of the subset, start vector and probes (default 0: the same for every run)', numberFlag('--seed', { integer: true, min: 0, max: SEED_MAX }))
     .option('--relative-step <x>', 'finite-difference step as a fraction of the weight norm (default 1e-3)', numberFlag('--relative-step', { min: 0, exclusiveMin: true, max: 1 }))
+    .option('--top-k <k>', 'also the k largest Hessian eigenvalues, by deflation (default 1: lambda_max only)', numberFlag('--top-k', { integer: true, min: 1, max: 100 }))
+    .option('--epsilon <x>', 'epsilon-sharpness box |delta_i| <= x (|w_i| + 1) (default 1e-3)', numberFlag('--epsilon', { min: 0, exclusiveMin: true, max: 1 }))
+    .option('--rho <x>', 'adaptive worst-case radius ||delta / |w| ||_2 <= x (default 0.05)', numberFlag('--rho', { min: 0, exclusiveMin: true, max: 10 }))
+    .option('--sigma <x>', 'adaptive average-case noise delta = x |w| z (default 0.01)', numberFlag('--sigma', { min: 0, exclusiveMin: true, max: 10 }))
+    .option('--ascent-steps <n>', 'gradient-ascent steps of the worst-case sharpness figures (default 10)', numberFlag('--ascent-steps', { integer: true, min: 1, max: 10_000 }))
+    .option('--noise-samples <n>', 'noise draws of the average case (default 10)', numberFlag('--noise-samples', { integer: true, min: 2, max: 10_000 }))
     .action(async (inputs: string[], opts) => {
       await loadTensorFlow();
       const { flatnessCommand } = await import('../commands/flatness.js');
@@ -232,10 +239,44 @@ export function buildProgram(): Command {
     .argument('<run>', 'run folder')
     .addOption(new Option('--format <format>', 'file format').choices(['safetensors']).default('safetensors'))
     .option('--out <file>', 'where to write (default: <run>/model.safetensors)')
-    .action(async (run: string, opts: { format: string; out?: string }) => {
+    .addOption(new Option('--which <checkpoint>', "the last epoch's weights, or the best epoch's (checkpoint.best)").choices(['last', 'best']).default('last'))
+    .action(async (run: string, opts: { format: string; out?: string; which: string }) => {
       await loadTensorFlow();
       const { exportCommand } = await import('../commands/export.js');
       await exportCommand(run, opts, out);
+    });
+
+  program
+    .command('landscape')
+    .description('filter-normalised 1-D/2-D loss landscapes of completed runs, or the line between two runs (writes landscape/ and plots)')
+    .argument('<inputs...>', 'run folders, folders of runs, or experiment files (with --between: run A and run B)')
+    .option('--dims <n>', 'directions: 1 (a curve) or 2 (a map) (default 1)')
+    .option('--range <low:high>', 'coordinates along each direction (default -1:1; with --between alpha -0.5:1.5)')
+    .option('--steps <n>', 'points per axis (default 51)')
+    .option('--samples <n>', 'examples each point is evaluated on (seeded, class-balanced; default 2048)')
+    .option('--seed <n>', 'seed of the directions and the examples (default 0: the same for every run)')
+    .option('--ignore <what>', "biasbn: biases and BatchNorm parameters stay fixed (default); none: they move too")
+    .option('--bn <mode>', "stored: the run's BatchNorm statistics (default); recompute: re-estimated at each point")
+    .option('--split <splits>', 'train, test or train,test (default train)')
+    .option('--between', 'interpolate weights and BatchNorm statistics between the two runs given')
+    .option('--batch-size <n>', "evaluation batch size (default: the run's)")
+    .option('--backend <name>', "auto, tensorflow, webgpu, wasm or cpu (default: the run's)")
+    .option('--out <dir>', 'folder for the plots (default: landscape/ in the run, or beside the runs)')
+    .option('--dry-run', 'print the points, forward passes and a timed estimate, and stop')
+    .option('-q, --quiet', 'plain progress lines instead of a bar')
+    .action(async (inputs: string[], opts) => {
+      await loadTensorFlow();
+      const { landscapeCommand } = await import('../commands/landscape.js');
+      await landscapeCommand(inputs, opts, out, interruptSignal());
+    });
+
+  program
+    .command('doctor')
+    .description('for every backend: whether it loads here, why not, and what to install')
+    .action(async () => {
+      await loadTensorFlow();
+      const { doctorCommand } = await import('../commands/doctor.js');
+      await doctorCommand(out);
     });
 
   program

@@ -1,6 +1,6 @@
 // `vdm flatness <run folders or experiment files>...`: Hessian figures (top eigenvalue, trace) of
 // every completed run's final weights, written to each run's flatness.json for `vdm compare`.
-import type { BackendChoice } from '../backend/resolve.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../backend/resolve.js';
 import { findRunFolders } from '../compare/discover.js';
 import { DataError, UsageError } from '../errors.js';
 import { resultFolderOf } from '../experiments/spec.js';
@@ -17,12 +17,18 @@ export interface FlatnessCommandOptions {
   batchSize?: number;
   /** Finite-difference step as a fraction of ||w|| (default 1e-3; see src/flatness/hvp.ts). */
   relativeStep?: number;
+  topK?: number;
+  epsilon?: number;
+  rho?: number;
+  sigma?: number;
+  ascentSteps?: number;
+  noiseSamples?: number;
 }
 
 /** The same for every run, so every variant is measured on the same examples and probe vectors. */
 export const flatnessDefaults = { samples: 1024, iterations: 20, probes: 10, seed: 0 } as const;
 
-const backendChoices: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+const backendChoices: readonly BackendChoice[] = BACKEND_CHOICES;
 
 function wholeNumber(flag: string, value: number | undefined, fallback: number, min: number): number {
   const chosen = value ?? fallback;
@@ -40,6 +46,11 @@ function parseRelativeStep(step: number | undefined): number | undefined {
   throw new UsageError(`--relative-step must be a number between 0 and 1 (a fraction of the weights' norm), got ${step}`);
 }
 
+function positive(flag: string, value: number | undefined): number | undefined {
+  if (value === undefined || (Number.isFinite(value) && value > 0)) return value;
+  throw new UsageError(`${flag} must be a number > 0, got ${value}`);
+}
+
 export async function flatnessCommand(inputs: string[], opts: FlatnessCommandOptions, log: (line: string) => void): Promise<void> {
   if (inputs.length === 0) throw new UsageError('vdm flatness needs at least one run folder, folder of runs or experiment file');
   const options = {
@@ -50,6 +61,12 @@ export async function flatnessCommand(inputs: string[], opts: FlatnessCommandOpt
     batchSize: opts.batchSize === undefined ? undefined : wholeNumber('--batch-size', opts.batchSize, 0, 1),
     backend: parseBackend(opts.backend),
     relativeStep: parseRelativeStep(opts.relativeStep),
+    topK: opts.topK === undefined ? undefined : wholeNumber('--top-k', opts.topK, 1, 1),
+    epsilon: positive('--epsilon', opts.epsilon),
+    rho: positive('--rho', opts.rho),
+    sigma: positive('--sigma', opts.sigma),
+    ascentSteps: opts.ascentSteps === undefined ? undefined : wholeNumber('--ascent-steps', opts.ascentSteps, 1, 1),
+    noiseSamples: opts.noiseSamples === undefined ? undefined : wholeNumber('--noise-samples', opts.noiseSamples, 2, 2),
   };
   const folders = findRunFolders(inputs.map(resultFolderOf));
   const usable = folders.filter((dir) => {
@@ -72,6 +89,11 @@ export async function flatnessCommand(inputs: string[], opts: FlatnessCommandOpt
       `${dir}: lambda_max ${figures.hessian_top_eigenvalue.toPrecision(4)} (${figures.iterations_run} iterations), ` +
         `trace ${figures.hessian_trace.toPrecision(4)} ± ${figures.hessian_trace_stderr.toPrecision(2)}, ` +
         `loss ${figures.train_loss_subset.toFixed(4)} on ${figures.samples}, ${seconds.toFixed(1)} s`,
+    );
+    const topK = figures.hessian_top_eigenvalues.length > 1 ? `; top-${figures.top_k} eigenvalues ${figures.hessian_top_eigenvalues.map((v) => v.toPrecision(4)).join(', ')}` : '';
+    log(
+      `  sharpness: epsilon ${figures.epsilon_sharpness.toPrecision(4)} (eps ${figures.epsilon}), adaptive worst ${figures.adaptive_sharpness_worst.toPrecision(4)} (rho ${figures.rho}), ` +
+        `adaptive average ${figures.adaptive_sharpness_average.toPrecision(4)} ± ${figures.adaptive_sharpness_average_stderr.toPrecision(2)} (sigma ${figures.sigma})${topK}`,
     );
   }
 }

@@ -3,6 +3,8 @@
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { RunFailedError, UsageError } from '../errors.js';
+import { estimateRuns, estimateSummary, type ExperimentEstimate } from '../experiments/estimate.js';
+import { formatDuration } from '../experiments/progress.js';
 import { folderOf, isDone, runExperiment, runLabel } from '../experiments/runner.js';
 import { experimentTasks, loadExperiment, runForTask, type Experiment, type ExperimentRun } from '../experiments/spec.js';
 import { launchers, type LaunchOptions } from '../launchers/index.js';
@@ -48,14 +50,17 @@ function selectRuns(experiment: Experiment, only: readonly string[]): Experiment
   return experiment.runs.filter((r) => only.includes(r.variant) || only.includes(runLabel(r)));
 }
 
-function describePlan(experiment: Experiment, runs: readonly ExperimentRun[]): string {
+function describePlan(experiment: Experiment, runs: readonly ExperimentRun[], estimate: ExperimentEstimate): string {
   const lines = [`experiment ${experiment.name} (${experiment.file}): ${runs.length} runs, baseline '${experiment.baseline}'`];
   const index = new Map(experimentTasks(experiment).map(({ task, run }) => [run, task]));
   for (const run of runs) {
-    const state = isDone(experiment, run) ? 'completed, would skip' : 'would run';
-    const overrides = Object.keys(run.overrides).length ? stringify(run.overrides, { collectionStyle: 'flow' }).trim() : '{}';
+    const seconds = estimate.seconds.get(run);
+    const state = isDone(experiment, run) ? 'completed, would skip' : seconds === undefined ? 'would run' : `would run, ~${formatDuration(seconds)}`;
+    const overrides = Object.keys(run.overrides).length ? stringify(run.overrides, { collectionStyle: 'flow', lineWidth: 0 }).trim() : '{}';
     lines.push(`  task ${String(index.get(run)).padEnd(3)} ${runLabel(run).padEnd(28)} ${state.padEnd(22)} ${folderOf(experiment, run)}  overrides: ${overrides}`);
   }
+  if (estimate.lines.length > 0) lines.push('timed on this machine, per model/data/batch:', ...estimate.lines, ...estimateSummary(estimate));
+  else lines.push('estimated time: none, every run is completed');
   return lines.join('\n');
 }
 
@@ -99,7 +104,7 @@ export async function runCommand(file: string, options: RunCommandFlags, log: (l
   const experiment = loadExperiment(file, { seeds: options.seeds, overrides: options.set, sweeps: options.sweep, name: options.name });
   const runs = options.task === undefined ? selectRuns(experiment, options.only ?? []) : [runForTask(experiment, options.task)];
   if (options.dryRun) {
-    log(describePlan(experiment, runs));
+    log(describePlan(experiment, runs, await estimateRuns(runs, (run) => isDone(experiment, run))));
     return;
   }
   if (options.on) {

@@ -1,6 +1,6 @@
 // Renders a comparison as an aligned terminal table, markdown, CSV or JSON.
 import { displayTable, tableNotes, type DisplayTable } from './table.js';
-import type { Comparison, Delta, Stat } from './types.js';
+import type { Comparison, Delta, Stat, VariantSummary } from './types.js';
 
 export const outputFormats = ['table', 'markdown', 'csv', 'json'] as const;
 export type OutputFormat = (typeof outputFormats)[number];
@@ -40,6 +40,7 @@ function markdownTable(table: DisplayTable): string {
 /** Machine-readable: separate mean/std/CI columns, accuracies in percent, full precision. */
 function csvTable(comparison: Comparison): string {
   const flatnessKeys = [...new Set(comparison.variants.flatMap((v) => Object.keys(v.flatness)))].sort();
+  const hasControls = comparison.variants.some((v) => v.vsControl !== null);
   const rows = comparison.variants.map((v) => {
     const cells: Record<string, unknown> = {
       variant: v.label,
@@ -55,6 +56,7 @@ function csvTable(comparison: Comparison): string {
       ['best_top5', accuracy.bestTop5, v.vsBaseline?.bestTop5],
     ] as const;
     for (const [name, stat, delta] of figures) Object.assign(cells, accuracyCells(name, stat, delta ?? null));
+    if (hasControls) Object.assign(cells, controlCells(v));
     cells.epoch_seconds_mean = v.epochSeconds.mean;
     cells.epoch_seconds_std = v.epochSeconds.std;
     cells.epoch_time_ratio = v.epochTimeRatio;
@@ -79,6 +81,19 @@ function accuracyCells(name: string, stat: Stat | null, delta: Delta | null): Re
     [`${name}_delta_ci_high_pp`]: pct(delta?.ciHigh),
     [`${name}_welch_df`]: delta?.df ?? null,
     [`${name}_p_value`]: delta?.pValue ?? null,
+  };
+}
+
+/** Final top-1 against the variant's lr-matched control `V~lr` (empty where it has none). */
+function controlCells(v: VariantSummary): Record<string, unknown> {
+  const delta = v.vsControl?.finalTop1 ?? null;
+  const pct = (fraction: number | null | undefined) => (fraction === null || fraction === undefined ? null : fraction * 100);
+  return {
+    control: v.vsControl?.label ?? null,
+    final_top1_vs_control_delta_pp: pct(delta?.delta),
+    final_top1_vs_control_ci_low_pp: pct(delta?.ciLow),
+    final_top1_vs_control_ci_high_pp: pct(delta?.ciHigh),
+    final_top1_vs_control_p_value: delta?.pValue ?? null,
   };
 }
 

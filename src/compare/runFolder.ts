@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { DataError } from '../errors.js';
+import { DataError, asFileSystemError } from '../errors.js';
 import { flattenObject } from './flatten.js';
 import { parseMetricsCsv } from './metricsCsv.js';
 import { runStatuses, type RunInfo, type RunRecord } from './types.js';
@@ -23,7 +23,7 @@ export function readRunFolder(dir: string): RunRecord {
   const info = readRunInfo(join(dir, 'run.json'));
   const config = readConfig(join(dir, 'config.yaml'));
   const metricsFile = join(dir, 'metrics.csv');
-  const metrics = parseMetricsCsv(readFileSync(metricsFile, 'utf8'), metricsFile);
+  const metrics = parseMetricsCsv(readText(metricsFile), metricsFile);
   const flatnessFile = join(dir, 'flatness.json');
   const flatness = existsSync(flatnessFile) ? readFlatness(flatnessFile) : null;
   if (info.seed === null && typeof config.seed === 'number') info.seed = config.seed;
@@ -55,7 +55,7 @@ function readConfig(file: string): Record<string, unknown> {
   }
   let value: unknown;
   try {
-    value = parseYaml(readFileSync(file, 'utf8'));
+    value = parseYaml(readText(file));
   } catch (error) {
     if (!(error instanceof YAMLParseError)) throw error;
     const line = error.linePos?.[0].line;
@@ -73,14 +73,25 @@ function readFlatness(file: string): Record<string, number> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new DataError(`${file}: expected a JSON object of flatness figures`);
   }
-  const numeric = Object.entries(flattenObject(value as Record<string, unknown>)).filter(
+  // `settings` says how the figures were measured (vdm flatness writes it): not a figure to compare.
+  const { settings: _settings, ...figures } = value as Record<string, unknown>;
+  const numeric = Object.entries(flattenObject(figures)).filter(
     (entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1]),
   );
   return Object.fromEntries(numeric);
 }
 
+/** A run's file as text; a file-system error names the file (a folder, say, where it should be). */
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw asFileSystemError(error, 'read', file);
+  }
+}
+
 function readJson(file: string): unknown {
-  const text = readFileSync(file, 'utf8');
+  const text = readText(file);
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -49,6 +49,9 @@ interface VariantInput {
   runs: readonly RunRecord[];
 }
 
+/** How `vdm run` names a variant's lr_matched control (src/experiments/controls.ts): `log` -> `log~lr`. */
+export const LR_MATCHED_SUFFIX = '~lr';
+
 /** Summaries of every variant; `baseline` (if any) is one of `variants`. */
 export function summarizeVariants(variants: readonly VariantInput[], baseline: VariantInput | null): VariantSummary[] {
   const figures = new Map(variants.map((v) => [v, v.runs.map(runFigures)]));
@@ -67,6 +70,7 @@ export function summarizeVariants(variants: readonly VariantInput[], baseline: V
       completed: variant.runs.filter((run) => run.info.status === 'completed').length,
       accuracy: own,
       vsBaseline: baseAccuracy === null || isBaseline ? null : deltas(own, baseAccuracy),
+      vsControl: controlDeltas(variant, variants, accuracy),
       epochSeconds,
       epochTimeRatio:
         baseSeconds !== null && epochSeconds.mean !== null && baseSeconds > 0 ? epochSeconds.mean / baseSeconds : null,
@@ -94,6 +98,14 @@ function deltas(own: AccuracyFigures, base: AccuracyFigures): NonNullable<Varian
     finalTop5: delta(own.finalTop5, base.finalTop5),
     bestTop5: delta(own.bestTop5, base.bestTop5),
   };
+}
+
+/** This variant minus its `~lr` control, when there is one. */
+function controlDeltas(variant: VariantInput, all: readonly VariantInput[], accuracy: Map<VariantInput, AccuracyFigures>): VariantSummary['vsControl'] {
+  const control = all.find((other) => other.label === `${variant.label}${LR_MATCHED_SUFFIX}`);
+  if (control === undefined) return null;
+  const [own, base] = [accuracy.get(variant)!, accuracy.get(control)!];
+  return { label: control.label, finalTop1: welchDelta(own.finalTop1.values, base.finalTop1.values), bestTop1: welchDelta(own.bestTop1.values, base.bestTop1.values) };
 }
 
 /** Every numeric field any run's flatness.json has, summarised over the runs that have it. */

@@ -29,6 +29,7 @@ function variantName(variant: VariantSummary): string {
 function columns(comparison: Comparison): Column[] {
   const hasTop5 = comparison.variants.some((v) => v.accuracy.finalTop5 !== null);
   const flatnessKeys = [...new Set(comparison.variants.flatMap((v) => Object.keys(v.flatness)))].sort();
+  const hasControls = comparison.variants.some((v) => v.vsControl !== null);
   const excludedCount = (label: string) => comparison.excluded.filter((run) => run.variant === label).length;
   const all: (Column | false)[] = [
     { title: 'Variant', numeric: false, cell: variantName },
@@ -47,6 +48,8 @@ function columns(comparison: Comparison): Column[] {
       numeric: true,
       cell: (v) => (v.isBaseline ? '' : pValue(v.vsBaseline?.finalTop1 ?? null)),
     },
+    hasControls && { title: 'Δ vs ~lr pp [95% CI]', numeric: true, cell: (v) => (v.vsControl ? deltaWithInterval(v.vsControl.finalTop1) : '') },
+    hasControls && { title: 'p (~lr)', numeric: true, cell: (v) => (v.vsControl ? pValue(v.vsControl.finalTop1) : '') },
     { title: 'Epoch s', numeric: true, cell: (v) => seconds(v.epochSeconds.mean) },
     comparison.baseline !== null && { title: 'Time ×', numeric: true, cell: (v) => ratio(v.epochTimeRatio) },
     ...flatnessKeys.map((key) => ({
@@ -79,6 +82,12 @@ function legend(comparison: Comparison): string[] {
         : ` Δ: difference of means vs '${comparison.baseline}' in percentage points, Welch 95% CI;` +
           " p: Welch's t-test, two-sided. Epoch s: mean epoch time after the first (warm-up) epoch; Time ×: its ratio to the baseline's."),
   ];
+  if (comparison.variants.some((v) => v.vsControl !== null)) {
+    lines.push(
+      "Δ vs ~lr: final top-1 of the variant minus that of its learning-rate-matched control 'V~lr' (no VDM, V's per-step lr × φ′), Welch 95% CI and p: " +
+        'the effect of the loss-dependence of φ′ beyond its step sizes; V~lr vs the baseline is the step-size effect (README: the learning-rate-matched control).',
+    );
+  }
   const flatnessKeys = [...new Set(comparison.variants.flatMap((v) => Object.keys(v.flatness)))].sort();
   if (flatnessKeys.length > 0) {
     lines.push(`Flatness (from flatness.json, mean ± std over the runs that have it): ${flatnessKeys.join(', ')}.`);

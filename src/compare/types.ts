@@ -116,6 +116,11 @@ export interface VariantSummary {
     finalTop5: Delta | null;
     bestTop5: Delta | null;
   } | null;
+  /**
+   * Against this variant's learning-rate-matched control, the variant labelled `<label>~lr`
+   * (same step sizes, no loss-dependence); null when the comparison has none.
+   */
+  vsControl: { label: string; finalTop1: Delta | null; bestTop1: Delta | null } | null;
   /** Per-run mean of epoch_seconds, summarised over runs. */
   epochSeconds: Stat;
   /** This variant's mean epoch time over the baseline's. */

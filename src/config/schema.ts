@@ -50,7 +50,7 @@ export const topLevelSchema = z
     // ',' and '=' too: a run named after its command-line overrides (quickstart,lr=0.01).
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._,=-]*$/, 'use letters, digits, ".", "_", "-", "," and "=" (it names a folder)').optional(),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
-    backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    backend: z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']).default('auto'),
     epochs: z.number().int().positive().max(MAX_EPOCHS),
     output: z.string().min(1).default('results'),
     // Loose: the keys beyond the common ones are checked against the named entry's schema.
@@ -66,5 +66,12 @@ export const topLevelSchema = z
       })
       .strict()
       .default({ steps_every: 1, tensorboard: true }),
+    checkpoint: z
+      .object({
+        keep_last: z.number().int().positive().max(MAX_EPOCHS).default(1).describe('keep the newest N epoch checkpoints'),
+        best: z.enum(['none', 'test_acc', 'test_loss']).default('none').describe("also keep the best epoch's checkpoint (best.json names it)"),
+      })
+      .strict()
+      .default({ keep_last: 1, best: 'none' }),
   })
   .strict();

@@ -25,6 +25,8 @@ export interface RunConfig {
   readonly schedule: NamedBlock & { readonly warmup_epochs: number };
   readonly vdm: NamedBlock & { readonly options: VdmOptions };
   readonly logging: { readonly steps_every: number; readonly tensorboard: boolean };
+  /** Which checkpoints a run keeps besides the latest. */
+  readonly checkpoint: { readonly keep_last: number; readonly best: 'none' | 'test_acc' | 'test_loss' };
   /** The file it was read from (not part of the resolved YAML). */
   readonly source: string;
 }

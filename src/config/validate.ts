@@ -95,6 +95,7 @@ export function validateConfig(sourced: Sourced, file: string, hooks: ValidateHo
     schedule: { ...named('schedule'), warmup_epochs: schedule.warmup_epochs },
     vdm: { ...named('vdm'), options: vdmOptions },
     logging: top.logging,
+    checkpoint: top.checkpoint,
     source: file,
   };
   const vdmProblem = hooks.checkVdm?.(config.vdm);

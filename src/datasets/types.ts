@@ -53,4 +53,16 @@ export interface DatasetEntry<P = any> extends NamedEntry {
   /** Schema of the entry's own keys under `dataset:` (besides name, batch_size, subset, augment). */
   readonly params: z.ZodType<P>;
   create(params: P, common: CommonDatasetOptions): Promise<Dataset>;
+  /**
+   * What the data set holds, known without reading it (fixed public data sets): lets
+   * `vdm run --dry-run` time a step on stand-in data of the same shape before it is downloaded.
+   */
+  nominal?(params: P): NominalShape;
+}
+
+export interface NominalShape {
+  readonly inputShape: readonly [number, number, number];
+  readonly numClasses: number;
+  readonly trainSize: number;
+  readonly testSize: number;
 }

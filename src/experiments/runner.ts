@@ -2,12 +2,15 @@
 // process is writing; the rest run one after another in this process, or as `vdm run --only`
 // child processes when parallel.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { InterruptedError, RunBusyError } from '../errors.js';
 import { lockHolder } from '../run/lock.js';
 import { recordedStatus, runFolderFor } from '../run/runFolder.js';
 import { trainRun } from '../run/trainRun.js';
+import { parseEpochLine } from '../train/hooks/progress.js';
+import { ExperimentProgress, formatDuration } from './progress.js';
 import type { Experiment, ExperimentRun } from './spec.js';
 
 /** skipped: already completed or diverged; busy: another process is writing it now. */
@@ -54,7 +57,10 @@ function logSkip(report: RunReport, log: (line: string) => void): void {
   log(`[${runLabel(report.run)}] ${why}`);
 }
 
-async function runInProcess(experiment: Experiment, run: ExperimentRun, options: RunnerOptions): Promise<RunReport> {
+/** Called with each finished epoch of the run (its number and seconds). */
+type OnEpoch = (epoch: number, seconds: number) => void;
+
+async function runInProcess(experiment: Experiment, run: ExperimentRun, options: RunnerOptions, onEpoch: OnEpoch): Promise<RunReport> {
   const folder = folderOf(experiment, run);
   try {
     await trainRun({
@@ -68,6 +74,7 @@ async function runInProcess(experiment: Experiment, run: ExperimentRun, options:
       variant: run.variant,
       overrides: run.overrides,
       command: `vdm run ${experiment.file} (${runLabel(run)})`,
+      onEpochEnd: (m) => onEpoch(m.epoch, m.epoch_seconds),
     });
     return { run, folder, state: 'completed' };
   } catch (error) {
@@ -80,7 +87,7 @@ async function runInProcess(experiment: Experiment, run: ExperimentRun, options:
 const BIN = fileURLToPath(new URL('../../bin/vdm', import.meta.url));
 
 /** One run in a child `vdm run --only` process, its lines prefixed with the run's label. */
-function runInChild(experiment: Experiment, run: ExperimentRun, options: RunnerOptions): Promise<RunReport> {
+function runInChild(experiment: Experiment, run: ExperimentRun, options: RunnerOptions, onEpoch: OnEpoch): Promise<RunReport> {
   const args = [BIN, 'run', experiment.file, ...experiment.cliArgs, '--only', runLabel(run), '--no-compare', '--seeds', String(run.seed)];
   if (options.force) args.push('--force');
   return new Promise((resolvePromise) => {
@@ -93,6 +100,8 @@ function runInChild(experiment: Experiment, run: ExperimentRun, options: RunnerO
     const relay = (chunk: Buffer, isError: boolean) => {
       for (const line of chunk.toString().split('\n').filter(Boolean)) {
         if (isError) lastError = line.replace(/^vdm: error: /, '');
+        const epoch = parseEpochLine(line.replace(/^\[[^\]]*\] /, ''));
+        if (epoch) onEpoch(epoch.epoch, epoch.seconds);
         options.log(line.startsWith('[') ? line : `[${runLabel(run)}] ${line}`);
       }
     };
@@ -116,13 +125,37 @@ function runInChild(experiment: Experiment, run: ExperimentRun, options: RunnerO
 function stopWithParent(): void {
   if (!process.channel) return;
   process.channel.unref(); // the channel alone must not keep this process alive
-  process.once('disconnect', () => {
-    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {}); // nobody reads them now
+  let gone = false;
+  const parentGone = () => {
+    if (gone) return;
+    gone = true;
     process.kill(process.pid, 'SIGTERM');
-  });
+  };
+  process.once('disconnect', parentGone);
+  // Output to the parent fails (EPIPE) once it is gone, possibly before 'disconnect' arrives.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      parentGone();
+    });
+  }
+}
+
+/** What a run that ended achieved (summary.json), or why it did not. */
+function resultOf(report: RunReport, seconds: number): string {
+  if (report.state === 'failed') return `failed: ${report.message}`;
+  if (report.state === 'busy') return `skipped, ${report.message}`;
+  let accuracy: number | null = null;
+  try {
+    accuracy = (JSON.parse(readFileSync(`${report.folder}/summary.json`, 'utf8')) as { final_test_acc?: number | null }).final_test_acc ?? null;
+  } catch {
+    // no summary: say only how long it took
+  }
+  return `${accuracy === null ? 'finished' : `test acc ${(accuracy * 100).toFixed(2)}%`} in ${formatDuration(seconds)}`;
 }
 
 export async function runExperiment(experiment: Experiment, runs: readonly ExperimentRun[], options: RunnerOptions): Promise<RunReport[]> {
+  const child = process.channel !== undefined; // a `--parallel` child: its parent shows the progress
   stopWithParent();
   const reports: RunReport[] = [];
   const pending: ExperimentRun[] = [];
@@ -135,22 +168,40 @@ export async function runExperiment(experiment: Experiment, runs: readonly Exper
       pending.push(run);
     }
   }
+  const progress = new ExperimentProgress(pending, runLabel, options.parallel);
+  const say = (line: string) => void (child || options.log(line));
+  /** Runs one run with its start and end lines, timing it. */
+  const tracked = async (run: ExperimentRun, start: typeof runInProcess): Promise<RunReport> => {
+    say(progress.start(run));
+    const began = performance.now();
+    const report = await start(experiment, run, options, (epoch, seconds) => progress.epoch(run, epoch, seconds));
+    const seconds = (performance.now() - began) / 1000;
+    say(progress.end(run, resultOf(report, seconds), seconds));
+    return report;
+  };
   if (options.parallel <= 1) {
     for (const run of pending) {
       if (options.signal?.aborted) throw new InterruptedError('experiment interrupted');
-      reports.push(await runInProcess(experiment, run, options));
+      reports.push(await tracked(run, runInProcess));
     }
     return reports;
   }
-  const queue = [...pending];
-  const worker = async () => {
-    for (let run = queue.shift(); run !== undefined && !options.signal?.aborted; run = queue.shift()) {
-      const skip = reasonToSkip(experiment, run, options.force); // it may have started elsewhere meanwhile
-      if (skip) logSkip(skip, options.log);
-      reports.push(skip ?? (await runInChild(experiment, run, options)));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.parallel, pending.length) }, worker));
-  if (options.signal?.aborted) throw new InterruptedError('experiment interrupted');
+  // Two waves: a control run (lr_matched) reads its source run's record, so it starts only once
+  // every plain run has ended.
+  for (const wave of [pending.filter((run) => !run.source), pending.filter((run) => run.source)]) {
+    const queue = [...wave];
+    const worker = async () => {
+      for (let run = queue.shift(); run !== undefined && !options.signal?.aborted; run = queue.shift()) {
+        const skip = reasonToSkip(experiment, run, options.force); // it may have started elsewhere meanwhile
+        if (skip) {
+          logSkip(skip, options.log);
+          progress.end(run, 'skipped');
+        }
+        reports.push(skip ?? (await tracked(run, runInChild)));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(options.parallel, wave.length) }, worker));
+    if (options.signal?.aborted) throw new InterruptedError('experiment interrupted');
+  }
   return reports;
 }

@@ -12,6 +12,7 @@ import { namesItself, overriddenName } from '../config/overrides.js';
 import { displayPath, isPlainObject, locate, mergeSourced, type ConfigPath, type PlainObject, type Sourced } from '../config/sourced.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { expandVariants, sweepAxes } from './sweep.js';
+import { controlKinds, controlVariants, type VariantSource } from './controls.js';
 
 const variantName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" (it names a folder)');
 
@@ -31,6 +32,8 @@ const experimentBlock = z
     variants: z.record(variantName, z.record(z.string(), z.unknown()).nullable()),
     /** Key path -> values: each non-baseline variant once per combination (src/experiments/sweep.ts). */
     sweep: z.record(z.string(), z.array(z.unknown())).optional(),
+    /** Extra runs that separate a VDM's effects (src/experiments/controls.ts). */
+    controls: z.array(z.enum(controlKinds)).default([]),
   })
   .strict();
 
@@ -42,6 +45,8 @@ export interface ExperimentRun {
   /** What the variant declares on top of the base config ({} for the baseline). */
   readonly overrides: PlainObject;
   readonly config: RunConfig;
+  /** A control's source run (same seed): it must have completed before this run starts. */
+  readonly source?: ExperimentRun;
 }
 
 export interface Experiment {
@@ -50,7 +55,7 @@ export interface Experiment {
   readonly baseline: string;
   readonly variants: readonly string[];
   readonly seeds: readonly number[];
-  /** Every variant x seed, variant-major in file order. */
+  /** Every variant x seed, variant-major in file order; control runs (after their sources) last. */
   readonly runs: readonly ExperimentRun[];
   /** <output>/<experiment>: where the runs and the comparison go. */
   readonly root: string;
@@ -141,23 +146,39 @@ export function loadExperiment(file: string, options: ExperimentOptions = {}): E
   const swept = axes.find((axis) => overrides.some((o) => o.startsWith(`${axis.key}=`)));
   if (swept) throw new UsageError(`${swept.key} is both swept and overridden; drop one of them`);
   const planned = expandVariants(variants.map((v) => ({ name: v, overrides: subtree(own, [...blockPrefix, 'variants', v]) })), baseline, axes);
-  const runs = planned.variants.flatMap(({ name: variant, overrides: own }) => {
-    const merged = mergeSourced(mergeSourced(base, own), fromCommandLine);
-    return seeds.map((seed) => {
+  const expand = (variant: string, merged: Sourced, overrides: PlainObject): ExperimentRun[] =>
+    seeds.map((seed) => {
       const withSeed = mergeSourced(merged, { value: { seed, name: named }, locations: new Map() });
-      return { variant, seed, overrides: own.value, config: validateSourced(withSeed, file) };
+      return { variant, seed, overrides, config: validateSourced(withSeed, file) };
     });
+  const sources: (VariantSource & { runs: ExperimentRun[] })[] = planned.variants.map(({ name: variant, overrides: declared }) => {
+    const merged = mergeSourced(mergeSourced(base, declared), fromCommandLine);
+    const runs = expand(variant, merged, declared.value);
+    return { variant, merged, overrides: declared.value, config: runs[0].config, runs };
   });
+  const runs = sources.flatMap((source) => source.runs);
+  const experimentName = runs[0].config.name;
+  // Controls come after every plain run: task numbers of the plain runs do not depend on them,
+  // and a runner going down the list in order meets each control after its source.
+  const controls = controlVariants(spec.controls, sources, {
+    file, experiment: experimentName, baseline: planned.baseline, own, controlsPath: [...blockPrefix, 'controls'],
+  }).flatMap((control) =>
+    expand(control.variant, control.merged, control.overrides).map((run) => ({
+      ...run,
+      source: runs.find((r) => r.variant === control.source && r.seed === run.seed),
+    })),
+  );
+  const all = [...runs, ...controls];
   const output = runs[0].config.output;
   const cliArgs = [...overrides.flatMap((o) => ['--set', o]), ...(options.sweeps ?? []).flatMap((s) => ['--sweep', s]), ...(options.name ? ['--name', options.name] : [])];
   return {
-    name: runs[0].config.name,
+    name: experimentName,
     file,
     baseline: planned.baseline,
-    variants: planned.variants.map((v) => v.name),
+    variants: [...planned.variants.map((v) => v.name), ...new Set(controls.map((r) => r.variant))],
     seeds,
-    runs,
-    root: resolve(output, runs[0].config.name),
+    runs: all,
+    root: resolve(output, experimentName),
     cliArgs,
   };
 }
@@ -175,7 +196,7 @@ export function experimentTasks(experiment: Experiment): readonly { readonly tas
 export function runForTask(experiment: Experiment, task: number): ExperimentRun {
   const run = Number.isInteger(task) ? experiment.runs[task] : undefined;
   if (run === undefined) {
-    throw new UsageError(`--task ${task}: experiment ${experiment.name} has tasks 0-${experiment.runs.length - 1} (see vdm run --dry-run)`);
+    throw new UsageError(`--task ${Number.isNaN(task) ? 'takes a whole number' : task}: experiment ${experiment.name} has tasks 0-${experiment.runs.length - 1} (see vdm run --dry-run)`);
   }
   return run;
 }

@@ -8,7 +8,7 @@ import { DataError, UsageError } from '../errors.js';
 import { disposeModel } from '../models/types.js';
 import { VDM_VERSION } from '../run/provenance.js';
 import { buildDataset, buildTrainingParts } from '../train/build.js';
-import { hasCheckpoint, restoreCheckpoint } from '../train/checkpoint.js';
+import { hasCheckpoint, restoreCheckpoint, type CheckpointChoice } from '../train/checkpoint.js';
 import { writeSafetensors } from './safetensors.js';
 import { torchNamingOf, torchStateDict } from './torchStateDict.js';
 
@@ -26,8 +26,8 @@ export interface ExportResult {
   readonly definition: string;
 }
 
-/** `out` defaults to <run>/model.safetensors. */
-export async function exportRun(runDir: string, options: { format: ExportFormat; out?: string }): Promise<ExportResult> {
+/** `out` defaults to <run>/model.safetensors; `which` to the last checkpoint. */
+export async function exportRun(runDir: string, options: { format: ExportFormat; out?: string; which?: CheckpointChoice }): Promise<ExportResult> {
   const configFile = join(runDir, 'config.yaml');
   if (!existsSync(configFile)) throw new UsageError(`${runDir}: not a run folder (no config.yaml)`);
   if (!hasCheckpoint(runDir)) throw new DataError(`${runDir}: no checkpoint to export (the run has not finished an epoch)`);
@@ -41,7 +41,7 @@ export async function exportRun(runDir: string, options: { format: ExportFormat;
   try {
     const parts = buildTrainingParts(config, dataset);
     try {
-      const { history } = restoreCheckpoint(runDir, parts);
+      const { history } = restoreCheckpoint(runDir, parts, { which: options.which });
       const tensors = torchStateDict(config.model.name, parts.model, {
         inputShape: dataset.inputShape,
         batchesTracked: parts.optimizer.getState().step,

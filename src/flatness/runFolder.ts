@@ -7,8 +7,9 @@ import type { Dataset } from '../datasets/types.js';
 import { disposeModel } from '../models/types.js';
 import { readJsonIfPresent, writeJsonAtomic } from '../run/files.js';
 import { buildDataset, buildTrainingParts } from '../train/build.js';
+import type { TrainingParts } from '../train/trainer.js';
 import { hasCheckpoint, restoreCheckpoint } from '../train/checkpoint.js';
-import { measureFlatness, type FlatnessFigures, type FlatnessOptions } from './measure.js';
+import { flatnessFileContents, measureFlatness, type FlatnessFigures, type FlatnessOptions } from './measure.js';
 
 export const FLATNESS_FILE = 'flatness.json';
 
@@ -38,7 +39,7 @@ export interface RunFlatness {
  * examples when the run trained on the whole split: an image folder then decodes only those,
  * instead of the whole split. (A run that trained on a subset is measured within that subset.)
  */
-async function flatnessData(config: RunConfig, samples: number, seed: number): Promise<Dataset> {
+export async function flatnessData(config: RunConfig, samples: number, seed: number): Promise<Dataset> {
   const full = await buildDataset(config);
   if (config.dataset.subset?.train !== undefined || full.size('train') <= samples) return full;
   await full.close?.();
@@ -46,26 +47,60 @@ async function flatnessData(config: RunConfig, samples: number, seed: number): P
   return buildDataset({ ...config, seed, dataset: { ...config.dataset, subset, augment: 'none' } });
 }
 
-export async function measureRunFolder(dir: string, options: RunFlatnessOptions): Promise<RunFlatness> {
+/** A finished run restored for measuring: its config, data (narrowed as above) and model at the final checkpoint. */
+export interface OpenedRun {
+  readonly dir: string;
+  readonly config: RunConfig;
+  readonly dataset: Dataset;
+  readonly parts: TrainingParts;
+  readonly backend: BackendReport;
+  /** Frees the model and optimizer and closes the data set. */
+  close(): Promise<void>;
+}
+
+/**
+ * The one place a measuring tool (flatness, landscape) restores a run: rebuild from config.yaml,
+ * then restoreCheckpoint (weights and BatchNorm statistics).
+ */
+export async function openRun(dir: string, options: { samples: number; seed: number; backend?: BackendChoice }): Promise<OpenedRun> {
   const config = loadRunConfig(join(dir, 'config.yaml'));
   const dataset = await flatnessData(config, options.samples, options.seed);
+  let parts: TrainingParts | undefined;
   try {
     const backend = await selectBackend(options.backend ?? config.backend);
-    const parts = buildTrainingParts(config, dataset);
-    try {
-      restoreCheckpoint(dir, parts);
-      const figures = await measureFlatness(parts.model, dataset, { ...options, batchSize: options.batchSize ?? config.dataset.batch_size });
-      const file = join(dir, FLATNESS_FILE);
-      // Figures at the top level (compare reports every top-level number); how they were
-      // measured under `settings`, so the comparison table shows measurements only.
-      const { samples, iterations_run, probes, seed, hvp_relative_step, method, loss, ...measured } = figures;
-      writeJsonAtomic(file, { ...measured, settings: { samples, iterations_run, probes, seed, hvp_relative_step, method, loss } });
-      return { figures, backend, file };
-    } finally {
+    parts = buildTrainingParts(config, dataset);
+    restoreCheckpoint(dir, parts);
+    const opened = parts;
+    return {
+      dir,
+      config,
+      dataset,
+      parts,
+      backend,
+      async close() {
+        disposeModel(opened.model);
+        opened.optimizer.dispose();
+        await dataset.close?.();
+      },
+    };
+  } catch (error) {
+    if (parts) {
       disposeModel(parts.model);
       parts.optimizer.dispose();
     }
-  } finally {
     await dataset.close?.();
+    throw error;
+  }
+}
+
+export async function measureRunFolder(dir: string, options: RunFlatnessOptions): Promise<RunFlatness> {
+  const run = await openRun(dir, options);
+  try {
+    const figures = await measureFlatness(run.parts.model, run.dataset, { ...options, batchSize: options.batchSize ?? run.config.dataset.batch_size });
+    const file = join(dir, FLATNESS_FILE);
+    writeJsonAtomic(file, flatnessFileContents(figures));
+    return { figures, backend: run.backend, file };
+  } finally {
+    await run.close();
   }
 }

@@ -1,7 +1,7 @@
 // The fixed examples flatness is measured on: a seeded, class-balanced subset of the training
 // split, read in one pass without augmentation (per-class reservoir sampling), so even a data set
 // decoded on the fly (ImageNet) is read once and only the chosen images are kept.
-import type { Batch, Dataset } from '../datasets/types.js';
+import type { Batch, Dataset, Split } from '../datasets/types.js';
 import { RandomStream } from '../random.js';
 
 interface Example {
@@ -47,13 +47,20 @@ class ClassReservoirs {
  * number actually used.
  */
 export async function balancedTrainingSubset(dataset: Dataset, count: number, batchSize: number, seed: number): Promise<Batch[]> {
+  return balancedSubset(dataset, 'train', count, batchSize, seed);
+}
+
+/** The same from either split (landscapes also read the test split). */
+export async function balancedSubset(dataset: Dataset, split: Split, count: number, batchSize: number, seed: number): Promise<Batch[]> {
   const [h, w, c] = dataset.inputShape;
   const imageSize = h * w * c;
   const capacity = Math.ceil(count / dataset.numClasses);
-  const reservoirs = new ClassReservoirs(dataset.numClasses, capacity, RandomStream.derive(seed, 'flatness', 'subset'));
+  // The training split keeps its original stream, so earlier flatness figures stay reproducible.
+  const stream = split === 'train' ? RandomStream.derive(seed, 'flatness', 'subset') : RandomStream.derive(seed, 'flatness', 'subset', split);
+  const reservoirs = new ClassReservoirs(dataset.numClasses, capacity, stream);
   let index = 0;
   // No rng: the data set's fixed order and no augmentation.
-  for await (const batch of dataset.batches('train', { batchSize })) {
+  for await (const batch of dataset.batches(split, { batchSize })) {
     for (let k = 0; k < batch.size; k++, index++) {
       reservoirs.offer(index, batch.y[k], () => batch.x.slice(k * imageSize, (k + 1) * imageSize));
     }

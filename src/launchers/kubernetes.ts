@@ -56,7 +56,11 @@ export function indexedJobManifest(plan: LaunchPlan, options: KubernetesOptions)
     command: ['vdm'],
     // $(VDM_TASK) is expanded by the kubelet from the env entry below.
     args: ['run', paths.experiment, ...plan.sharedArgs, '--task', '$(VDM_TASK)'],
-    env: [{ name: 'VDM_TASK', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } }],
+    env: [
+      { name: 'VDM_TASK', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } },
+      // A retried pod has a new host name: the run lock knows its earlier attempt by this id.
+      { name: 'VDM_TASK_ID', value: `k8s/${jobName(plan.experiment.name)}/$(VDM_TASK)` },
+    ],
     ...(Object.keys(limits).length > 0 ? { resources: { requests: quantities, limits } } : {}),
     ...(options.pvc ? { volumeMounts: [{ name: 'results', mountPath: paths.results }] } : {}),
   };

@@ -12,6 +12,19 @@ export interface LockHolder {
   readonly host: string;
   readonly started_at: string;
   readonly command: string;
+  /** The scheduler task this process is (see schedulerTask), when it runs as one. */
+  readonly task?: string;
+}
+
+/**
+ * The scheduler task this process runs as: `VDM_TASK_ID` (the Kubernetes manifest sets it), else
+ * the Slurm array task. A scheduler starts a requeued or retried task only after the earlier
+ * attempt has ended, possibly on another node, so a lock left by the same task is a dead one.
+ */
+export function schedulerTask(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.VDM_TASK_ID) return env.VDM_TASK_ID;
+  if (env.SLURM_ARRAY_JOB_ID && env.SLURM_ARRAY_TASK_ID) return `slurm/${env.SLURM_ARRAY_JOB_ID}_${env.SLURM_ARRAY_TASK_ID}`;
+  return env.SLURM_JOB_ID ? `slurm/${env.SLURM_JOB_ID}` : undefined;
 }
 
 export interface RunLock {
@@ -46,7 +59,8 @@ function readText(path: string): string | undefined {
 function parseHolder(text: string): LockHolder | undefined {
   try {
     const value = JSON.parse(text) as Partial<LockHolder>;
-    const ok = Number.isInteger(value.pid) && typeof value.host === 'string' && typeof value.started_at === 'string';
+    // pid 0 or below would name a process group to kill(pid, 0), not a process.
+    const ok = Number.isInteger(value.pid) && value.pid! > 0 && typeof value.host === 'string' && typeof value.started_at === 'string';
     return ok ? { command: '', ...value } as LockHolder : undefined;
   } catch {
     return undefined;
@@ -62,7 +76,10 @@ function obstacle(dir: string, lockPath: string, holder: LockHolder | undefined)
   if (holder === undefined) {
     return new UsageError(`${lockPath} is not a vdm lock file; if no vdm process is writing ${dir}, remove it`);
   }
-  if (holder.host !== hostname()) {
+  const sameHost = holder.host === hostname();
+  if (sameHost && holder.pid !== process.pid && isAlive(holder.pid)) return busy(dir, holder);
+  if (holder.task !== undefined && holder.task === schedulerTask() && !held.has(dir)) return undefined; // an earlier attempt of this task
+  if (!sameHost) {
     return new RunBusyError(
       `${dir} is being written by pid ${holder.pid} on host ${holder.host} since ${holder.started_at}; if no vdm runs there any more, remove ${lockPath}`,
     );
@@ -135,7 +152,8 @@ function takeOver(dir: string, lockPath: string, seen: string, log: (line: strin
 export function acquireRunLock(dir: string, command: string, log: (line: string) => void): RunLock {
   const created = makeRunFolder(dir);
   const lockPath = join(dir, LOCK_FILE);
-  const holder: LockHolder = { pid: process.pid, host: hostname(), started_at: new Date().toISOString(), command };
+  const task = schedulerTask();
+  const holder: LockHolder = { pid: process.pid, host: hostname(), started_at: new Date().toISOString(), command, ...(task ? { task } : {}) };
   const text = `${JSON.stringify(holder)}\n`;
   const temporary = `${lockPath}.new-${process.pid}`;
   try {

@@ -26,8 +26,12 @@ export function firstDifference(a: unknown, b: unknown): string | undefined {
   return [...new Set([...fa.keys(), ...fb.keys()])].sort().find((key) => fa.get(key) !== fb.get(key));
 }
 
-/** Where the results go is not part of the experiment: a moved run folder can still be resumed. */
-const PLACEMENT_KEYS = new Set(['output']);
+/**
+ * Where the results go, what computes them and which checkpoints are kept are not part of the
+ * experiment: a moved run folder can still be resumed, checkpoints hold plain arrays, so a run
+ * started on wasm can go on on webgpu, and keep_last/best may change between resumes.
+ */
+const PLACEMENT_KEYS = new Set(['output', 'backend', 'checkpoint']);
 
 function withoutPlacement(config: unknown): unknown {
   if (typeof config !== 'object' || config === null || Array.isArray(config)) return config;

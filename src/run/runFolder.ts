@@ -89,7 +89,9 @@ export function assertStartable(folder: RunFolder, state: RunState, force: boole
     throw new UsageError(`${folder.dir} already holds a completed run; pass --force to replace it, or change the name, seed or output`);
   }
   const how = resumable ? 'pass --resume to continue it, or --force to start over' : 'it has no checkpoint to resume from; pass --force to start over';
-  throw new UsageError(`${folder.dir} holds an unfinished run (status ${state.status}); ${how}`);
+  // Whoever checks holds the lock, so a run still marked running has lost its process.
+  const status = state.status === 'running' ? 'running, but its process is gone' : state.status;
+  throw new UsageError(`${folder.dir} holds an unfinished run (status ${status}); ${how}`);
 }
 
 /** Empties the (locked) folder for a new run, keeping its lock. */

@@ -17,6 +17,9 @@ export interface RunIdentity {
   readonly classNames?: readonly string[];
   /** Set when the run continues from a checkpoint. */
   readonly resumedAfterEpoch?: number;
+  /** The exact command line of the process (argv) and the folder it ran in. */
+  readonly command?: readonly string[];
+  readonly cwd?: string;
 }
 
 /** Final and best figures; total_seconds sums the epochs' times, so it survives a resume. */
@@ -42,6 +45,7 @@ export function runRecordHook(folder: RunFolder, backend: BackendReport, identit
     backend_version: backend.version,
     backend_threads: backend.threads ?? null,
     backend_skipped: backend.skipped,
+    backend_adapter: backend.adapter ?? null,
     started_at: startedAt.toISOString(),
     ended_at: null,
     status: 'running' satisfies RunStatus,
@@ -51,6 +55,8 @@ export function runRecordHook(folder: RunFolder, backend: BackendReport, identit
     overrides: identity.overrides ?? null,
     resumed_after_epoch: identity.resumedAfterEpoch ?? null,
     seed: identity.seed,
+    command: identity.command ?? null,
+    cwd: identity.cwd ?? null,
     dataset: identity.describeDataset?.() ?? null,
     class_names: identity.classNames ?? null,
   };

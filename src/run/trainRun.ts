@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend, type BackendReport } from '../backend/resolve.js';
+import { describeAdapter } from '../backend/webgpu.js';
 import { configToYaml, type RunConfig } from '../config/index.js';
 import { ExitCode, InterruptedError, UsageError, asFileSystemError } from '../errors.js';
 import { disposeModel } from '../models/types.js';
@@ -15,6 +16,7 @@ import { plainProgress, terminalProgress } from '../train/hooks/progress.js';
 import { stepsCsvHook } from '../train/hooks/stepsCsv.js';
 import { train } from '../train/trainer.js';
 import { tensorboardHook } from '../tensorboard/hook.js';
+import { consoleLog } from './consoleLog.js';
 import { acquireRunLock } from './lock.js';
 import { runRecordHook } from './runRecord.js';
 import { assertSameConfig, canResume } from './resume.js';
@@ -34,6 +36,10 @@ export interface TrainRequest {
   readonly overrides?: Record<string, unknown>;
   /** What the lock file says this process is doing (default: `vdm train`). */
   readonly command?: string;
+  /** The exact command line, for run.json and log.txt (default: this process's argv). */
+  readonly argv?: readonly string[];
+  /** Called with each finished epoch (the experiment runner's ETA). */
+  readonly onEpochEnd?: (metrics: EpochMetrics, epochs: number) => void;
 }
 
 export interface TrainResult {
@@ -45,7 +51,8 @@ export interface TrainResult {
 export function describeBackend(report: BackendReport): string {
   const skipped = report.skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ');
   const threads = report.threads && report.threads > 1 ? `, ${report.threads} threads` : '';
-  return `backend: ${report.name} (${report.package}@${report.version}${threads})${skipped ? ` — skipped ${skipped}` : ''}`;
+  const adapter = report.adapter ? `, adapter ${describeAdapter(report.adapter)}` : '';
+  return `backend: ${report.name} (${report.package}@${report.version}${threads}${adapter})${skipped ? ` — skipped ${skipped}` : ''}`;
 }
 
 /**
@@ -91,7 +98,10 @@ export async function trainRun(request: TrainRequest): Promise<TrainResult> {
 }
 
 async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming: boolean): Promise<TrainResult> {
-  const { config, log } = request;
+  const { config } = request;
+  const output = consoleLog(request.log);
+  const { log } = output;
+  const argv = request.argv ?? process.argv;
   const dataset = await buildDataset(config, request.signal); // data errors surface before any backend work
   if (request.signal?.aborted) {
     // Ctrl-C/SIGTERM while loading: stop before the run folder is touched.
@@ -106,12 +116,14 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
     if (resuming) {
       cleanStaleFiles(folder.dir);
       position = restoreCheckpoint(folder.dir, parts, { metricsCsv: folder.metricsCsv });
+      output.open(folder.dir, `resume after epoch ${position.history.length}`, argv);
       const at = position.partial ? `in epoch ${position.partial.epoch} after batch ${position.partial.batch}` : `after epoch ${position.history.length}`;
       log(`resuming ${at} from ${checkpointDir(folder.dir)}`);
     } else {
       try {
         claimRunFolder(folder);
         writeFileSync(folder.configYaml, configToYaml(config));
+        output.open(folder.dir, 'start', argv);
       } catch (error) {
         throw asFileSystemError(error, 'write', folder.configYaml); // before the run: exit 2
       }
@@ -124,6 +136,8 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
         experiment: request.experiment,
         variant: request.variant,
         overrides: request.overrides,
+        command: argv,
+        cwd: process.cwd(),
         describeDataset: () => dataset.describe(),
         classNames: dataset.classNames,
         resumedAfterEpoch: resuming ? position.history.length : undefined,
@@ -138,12 +152,19 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
       files(stepsCsvHook(join(folder.dir, 'steps.csv'), config.logging.steps_every), join(folder.dir, 'steps.csv')),
       ...(config.logging.tensorboard ? [files(tensorboardHook(folder.dir, { config: configToYaml(config) }), join(folder.dir, 'tb'))] : []),
       // after the CSV hooks: a checkpoint follows its rows
-      files(checkpointHook(folder.dir, parts, position.history), checkpointDir(folder.dir)),
-      request.plain ? plainProgress(log) : terminalProgress(),
+      files(checkpointHook(folder.dir, parts, position.history, { keepLast: config.checkpoint.keep_last, best: config.checkpoint.best }), checkpointDir(folder.dir)),
+      // The bars are the console's; log.txt gets the same epoch lines as a plain run's.
+      ...(request.plain ? [plainProgress(log)] : [terminalProgress(), plainProgress(output.fileOnly)]),
+      { onEpochEnd: (m) => request.onEpochEnd?.(m, config.epochs) },
     ];
     log(`run folder: ${folder.dir}`);
-    const history = await train(parts, { hooks, signal: request.signal, resume: position });
-    return { folder, backend, history };
+    try {
+      const history = await train(parts, { hooks, signal: request.signal, resume: position });
+      return { folder, backend, history };
+    } catch (error) {
+      output.fileOnly(`${error instanceof InterruptedError ? 'stopped' : 'error'}: ${error instanceof Error ? error.message : String(error)}`);
+      throw error;
+    }
   } finally {
     disposeModel(parts.model);
     parts.optimizer.dispose();

@@ -1,6 +1,8 @@
-// The schedule registry: constant, multistep (step decay at epoch milestones) and cosine.
+// The schedule registry: constant, multistep (step decay at epoch milestones), cosine, and
+// recorded (per-step rates read from another run's steps.csv).
 import { z } from 'zod';
 import { Registry } from '../registry.js';
+import { recordedSchedule } from './recorded.js';
 import type { ScheduleEntry } from './types.js';
 
 const constantSchedule: ScheduleEntry<Record<string, never>> = {
@@ -35,4 +37,4 @@ const cosineSchedule: ScheduleEntry<z.infer<typeof cosineParams>> = {
     (progress) => min_lr + 0.5 * (baseLr - min_lr) * (1 + Math.cos((Math.PI * Math.min(progress, epochs)) / epochs)),
 };
 
-export const schedules = new Registry<ScheduleEntry>('schedule', [constantSchedule, multistepSchedule, cosineSchedule]);
+export const schedules = new Registry<ScheduleEntry>('schedule', [constantSchedule, multistepSchedule, cosineSchedule, recordedSchedule]);

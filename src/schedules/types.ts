@@ -9,6 +9,10 @@ export type LearningRateSchedule = (epochProgress: number) => number;
 export interface ScheduleContext {
   readonly baseLr: number;
   readonly epochs: number;
+  /** Optimizer steps per epoch: turns fractional epochs back into step numbers. */
+  readonly stepsPerEpoch: number;
+  /** The run's seed (a recorded schedule reads the matching seed's record). */
+  readonly seed: number;
 }
 
 export interface ScheduleEntry<P = any> extends NamedEntry {

@@ -40,7 +40,12 @@ export function buildTrainingParts(config: RunConfig, dataset: Dataset): Trainin
   }
   const optimizer = optimizers.get(config.optimizer.name).create(config.optimizer.params, config.optimizer);
   const schedule = withWarmup(
-    schedules.get(config.schedule.name).create(config.schedule.params, { baseLr: config.optimizer.lr, epochs: config.epochs }),
+    schedules.get(config.schedule.name).create(config.schedule.params, {
+      baseLr: config.optimizer.lr,
+      epochs: config.epochs,
+      stepsPerEpoch: Math.ceil(dataset.size('train') / config.dataset.batch_size), // as the trainer batches
+      seed: config.seed,
+    }),
     config.schedule.warmup_epochs,
   );
   const deformation = new LossDeformation({ entry: vdms.get(config.vdm.name), params: config.vdm.params, options: config.vdm.options });

@@ -7,11 +7,13 @@
 // small pointer, <run>/checkpoint.json, naming the current one with the sha256 of its files. A
 // new checkpoint is written and fsynced in full before one atomic rename of the pointer makes it
 // current; older folders are deleted only after that. A kill at any moment therefore leaves the
-// pointer on a complete checkpoint.
+// pointer on a complete checkpoint. `checkpoint.keep_last` keeps the newest N folders; with
+// `checkpoint.best` a second pointer, best.json, names the best epoch's folder, which is kept too.
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { cacheOnHost } from '../backend/webgpu.js';
 import { DataError } from '../errors.js';
 import type { OptimizerState } from '../optimizers/types.js';
 import type { DeformationState } from '../vdms/deformation.js';
@@ -21,6 +23,7 @@ import type { TrainingParts } from './trainer.js';
 
 const FORMAT = 2;
 const POINTER = 'checkpoint.json';
+const BEST_POINTER = 'best.json';
 const FOLDER = /^checkpoint-(\d{6,})$/;
 /** Format 1: one checkpoint/ folder, swapped by two renames, no checksums. Still read. */
 const LEGACY_FOLDER = 'checkpoint';
@@ -33,6 +36,27 @@ interface CheckpointPointer {
   readonly bin_sha256: string;
   readonly index_sha256: string;
 }
+
+/** best.json: a pointer to the best epoch's folder, with the figure that made it the best. */
+interface BestPointer extends CheckpointPointer {
+  readonly metric: BestMetric;
+  readonly value: number;
+}
+
+export type BestMetric = 'test_acc' | 'test_loss';
+
+/** Which checkpoints outlive the next save (the config's `checkpoint:` block). */
+export interface CheckpointRetention {
+  /** The newest N numbered folders (N >= 1; the current one is the newest). */
+  readonly keepLast: number;
+  /** Also keep the folder of the epoch best by this figure, named by best.json. */
+  readonly best: BestMetric | 'none';
+}
+
+export const DEFAULT_RETENTION: CheckpointRetention = { keepLast: 1, best: 'none' };
+
+/** Which checkpoint a reader wants: the latest (resume always takes it) or the best epoch's. */
+export type CheckpointChoice = 'last' | 'best';
 
 interface CheckpointIndex {
   readonly format: number;
@@ -86,8 +110,8 @@ function syncDir(dir: string): void {
   }
 }
 
-function readPointer(runDir: string): CheckpointPointer | undefined {
-  const path = join(runDir, POINTER);
+function readPointer(runDir: string, file: string = POINTER): CheckpointPointer | undefined {
+  const path = join(runDir, file);
   if (!existsSync(path)) return undefined;
   let pointer: CheckpointPointer;
   try {
@@ -121,8 +145,17 @@ export function checkpointDir(runDir: string): string {
   return join(runDir, pointer?.current ?? LEGACY_FOLDER);
 }
 
-/** Writes a new checkpoint folder, then switches the pointer to it, then deletes older ones. */
-export function saveCheckpoint(runDir: string, parts: TrainingParts, position: TrainingPosition, atStep: (step: CheckpointStep) => void = crashForTests): void {
+/**
+ * Writes a new checkpoint folder, then switches the pointer to it, then (at an epoch's end, when
+ * it is the best so far) best.json, then deletes the folders neither kept nor named.
+ */
+export function saveCheckpoint(
+  runDir: string,
+  parts: TrainingParts,
+  position: TrainingPosition,
+  atStep: (step: CheckpointStep) => void = crashForTests,
+  retention: CheckpointRetention = DEFAULT_RETENTION,
+): void {
   const optimizer = parts.optimizer.getState();
   const groups: [string, Float32Array[], number[][]][] = [
     ['params', parts.model.params.map((p) => p.dataSync() as Float32Array), parts.model.params.map((p) => p.shape)],
@@ -165,13 +198,48 @@ export function saveCheckpoint(runDir: string, parts: TrainingParts, position: T
   renameSync(pointerTmp, join(runDir, POINTER)); // the switch
   syncDir(runDir);
   atStep('pointer-switched');
-  removeOtherCheckpoints(runDir, name);
+  // Only a finished epoch competes for best: an interrupt's checkpoint has no test figures.
+  const last = position.partial ? undefined : position.history.at(-1);
+  if (retention.best !== 'none' && last && isBetter(retention.best, last[retention.best], readBest(runDir))) {
+    const best: BestPointer = { ...pointer, metric: retention.best, value: last[retention.best] };
+    writePointer(runDir, BEST_POINTER, best);
+  }
+  removeOldCheckpoints(runDir, retention);
 }
 
-function removeOtherCheckpoints(runDir: string, current: string): void {
-  for (const entry of readdirSync(runDir)) {
-    if ((FOLDER.test(entry) && entry !== current) || entry === LEGACY_FOLDER) rmSync(join(runDir, entry), { recursive: true, force: true });
+function writePointer(runDir: string, file: string, pointer: CheckpointPointer | BestPointer): void {
+  const tmp = join(runDir, `${file}.tmp-${process.pid}`);
+  writeSynced(tmp, `${JSON.stringify(pointer, null, 2)}\n`);
+  renameSync(tmp, join(runDir, file));
+  syncDir(runDir);
+}
+
+/** best.json, if the run keeps one; unreadable counts as none (the next best epoch replaces it). */
+function readBest(runDir: string): BestPointer | undefined {
+  try {
+    const best = readPointer(runDir, BEST_POINTER) as BestPointer | undefined;
+    return best && typeof best.value === 'number' ? best : undefined;
+  } catch {
+    return undefined;
   }
+}
+
+function isBetter(metric: BestMetric, value: number, best: BestPointer | undefined): boolean {
+  if (!Number.isFinite(value)) return false;
+  // A best.json of another metric (the config changed between resumes) is replaced.
+  if (best === undefined || best.metric !== metric) return true;
+  return metric === 'test_acc' ? value > best.value : value < best.value;
+}
+
+/** Deletes numbered folders older than the newest `keepLast`, except the one best.json names. */
+function removeOldCheckpoints(runDir: string, retention: CheckpointRetention): void {
+  const kept = new Set(folderNumbers(runDir).sort((a, b) => b - a).slice(0, Math.max(1, retention.keepLast)).map(folderName));
+  const best = retention.best === 'none' ? undefined : readBest(runDir)?.current;
+  if (best) kept.add(best);
+  for (const entry of readdirSync(runDir)) {
+    if ((FOLDER.test(entry) && !kept.has(entry)) || entry === LEGACY_FOLDER) rmSync(join(runDir, entry), { recursive: true, force: true });
+  }
+  if (retention.best === 'none') rmSync(join(runDir, BEST_POINTER), { force: true }); // names nothing kept now
 }
 
 function isAlive(pid: number): boolean {
@@ -185,15 +253,18 @@ function isAlive(pid: number): boolean {
 
 /**
  * Removes what a killed process left: its `*.tmp-PID` and `*.old-PID` files and folders, and
- * checkpoint folders the pointer does not name (written, but never switched to). Files of a live
- * process are left alone.
+ * checkpoint folders newer than the one the pointer names (written, but never switched to).
+ * Older folders are kept ones (keep_last, best); the next save prunes any surplus. Files of a
+ * live process are left alone.
  */
 export function cleanStaleFiles(runDir: string): string[] {
   const current = readPointer(runDir)?.current;
+  const currentNumber = current === undefined ? undefined : Number(FOLDER.exec(current)![1]);
   const removed: string[] = [];
   for (const entry of readdirSync(runDir)) {
     const temporary = /\.(?:tmp|old)-(\d+)$/.exec(entry);
-    const stale = temporary ? Number(temporary[1]) === process.pid || !isAlive(Number(temporary[1])) : current !== undefined && FOLDER.test(entry) && entry !== current;
+    const folder = FOLDER.exec(entry);
+    const stale = temporary ? Number(temporary[1]) === process.pid || !isAlive(Number(temporary[1])) : currentNumber !== undefined && folder !== null && Number(folder[1]) > currentNumber;
     if (stale) {
       rmSync(join(runDir, entry), { recursive: true, force: true });
       removed.push(entry);
@@ -202,8 +273,12 @@ export function cleanStaleFiles(runDir: string): string[] {
   return removed;
 }
 
-function readVerified(runDir: string): { dir: string; index: CheckpointIndex; bytes: Buffer } {
-  const pointer = readPointer(runDir);
+function readVerified(runDir: string, which: CheckpointChoice = 'last'): { dir: string; index: CheckpointIndex; bytes: Buffer } {
+  const pointerFile = which === 'best' ? BEST_POINTER : POINTER;
+  const pointer = readPointer(runDir, pointerFile);
+  if (pointer === undefined && which === 'best') {
+    throw new DataError(`${runDir}: no best checkpoint (${BEST_POINTER}); the run kept none: set checkpoint.best: test_acc in its config`);
+  }
   if (pointer === undefined) {
     const dir = join(runDir, LEGACY_FOLDER);
     if (!existsSync(join(dir, 'checkpoint.json'))) throw new DataError(`${runDir}: no checkpoint to resume from`);
@@ -219,7 +294,7 @@ function readVerified(runDir: string): { dir: string; index: CheckpointIndex; by
     throw new DataError(`${dir}: checkpoint is damaged (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass --force to start the run over`);
   }
   if (sha256(bytes) !== pointer.bin_sha256 || sha256(indexText) !== pointer.index_sha256) {
-    throw new DataError(`${dir}: checkpoint is damaged (sha256 differs from ${join(runDir, POINTER)}); pass --force to start the run over`);
+    throw new DataError(`${dir}: checkpoint is damaged (sha256 differs from ${join(runDir, pointerFile)}); pass --force to start the run over`);
   }
   return { dir, index: parseIndex(dir, indexText), bytes };
 }
@@ -268,11 +343,13 @@ function checkAgainstMetrics(dir: string, index: CheckpointIndex, metricsCsv: st
 export interface RestoreOptions {
   /** Check the checkpoint against this metrics.csv (resume); flatness reads a finished run without it. */
   readonly metricsCsv?: string;
+  /** The latest checkpoint (default; resume always takes it) or the best epoch's (best.json). */
+  readonly which?: CheckpointChoice;
 }
 
 /** Restores a run's state from its current checkpoint and returns where it stood. */
 export function restoreCheckpoint(runDir: string, parts: TrainingParts, options: RestoreOptions = {}): TrainingPosition {
-  const { dir, index, bytes } = readVerified(runDir);
+  const { dir, index, bytes } = readVerified(runDir, options.which);
   const expected = index.arrays?.reduce((n, a) => n + a.length * 4, 0);
   if ((index.format !== FORMAT && index.format !== 1) || bytes.length !== expected) {
     throw new DataError(`${dir}: checkpoint is damaged or of another format (${bytes.length} bytes, expected ${expected})`);
@@ -304,15 +381,17 @@ export function restoreCheckpoint(runDir: string, parts: TrainingParts, options:
  * interrupted run loses nothing and a killed one at most an epoch. Put it after the metrics.csv
  * hook: the check on resume expects the row to be written before its checkpoint.
  */
-export function checkpointHook(runDir: string, parts: TrainingParts, completed: readonly EpochMetrics[] = []): TrainingHook {
+export function checkpointHook(runDir: string, parts: TrainingParts, completed: readonly EpochMetrics[] = [], retention: CheckpointRetention = DEFAULT_RETENTION): TrainingHook {
   const history = [...completed];
   return {
-    onEpochEnd(metrics) {
+    async onEpochEnd(metrics) {
       history.push(metrics);
-      saveCheckpoint(runDir, parts, { history });
+      await cacheOnHost(); // webgpu reads only asynchronously; saveCheckpoint reads synchronously
+      saveCheckpoint(runDir, parts, { history }, crashForTests, retention);
     },
-    onInterrupt(position) {
-      if (position.partial && position.partial.batch > 0) saveCheckpoint(runDir, parts, position);
+    async onInterrupt(position) {
+      await cacheOnHost();
+      if (position.partial && position.partial.batch > 0) saveCheckpoint(runDir, parts, position, crashForTests, retention);
     },
   };
 }

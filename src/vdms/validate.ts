@@ -1,6 +1,7 @@
 // The load-time check of a resolved VDM: phi' must keep the descent direction, not kill or blow
 // up the step over the losses phi will see, and the entry's dphi must agree with autodiff of phi.
 import * as tf from '@tensorflow/tfjs';
+import { onCpuBackend } from '../backend/cpuScope.js';
 import { checkedLossMax } from './options.js';
 import type { VdmSpec } from './types.js';
 
@@ -57,7 +58,8 @@ export function checkDeformation(spec: VdmSpec): string | undefined {
 
 /** phi, the entry's phi' and autodiff's phi' on the grid (gradients outside any tape are fine). */
 function sample({ entry, params }: VdmSpec, lossMax: number): Samples {
-  return tf.tidy(() => {
+  // On cpu: the reads below are synchronous, which webgpu cannot do in Node.
+  return onCpuBackend(() => tf.tidy(() => {
     const grid = tf.linspace(0, lossMax, GRID_POINTS);
     const autodiff = tf.grad((x: tf.Tensor) => tf.sum(entry.phi(x, params)))(grid);
     return {
@@ -66,7 +68,7 @@ function sample({ entry, params }: VdmSpec, lossMax: number): Samples {
       dphi: entry.dphi(grid, params).dataSync() as Float32Array,
       autodiff: autodiff.dataSync() as Float32Array,
     };
-  });
+  }));
 }
 
 function formatNumber(x: number): string {

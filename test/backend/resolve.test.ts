@@ -22,7 +22,7 @@ function loaderWith(installed: string[] = [], broken: string[] = []): ModuleLoad
       registerFakeTensorflowBackend();
       return { version: '9.9.9-fake' };
     }
-    if (name.startsWith('@tensorflow/tfjs-node')) throw notInstalled(name);
+    if (name.startsWith('@tensorflow/tfjs-node') || name === '@tensorflow/tfjs-backend-webgpu') throw notInstalled(name);
     return importBackendPackage(name);
   };
 }
@@ -65,6 +65,7 @@ test('auto without native packages falls back to wasm and says why', async () =>
   assert.equal(tf.getBackend(), 'wasm');
   assert.deepEqual(report.skipped, [
     { backend: 'tensorflow', reason: '@tensorflow/tfjs-node-gpu: not installed' },
+    { backend: 'webgpu', reason: '@tensorflow/tfjs-backend-webgpu: not installed' },
     { backend: 'tensorflow', reason: '@tensorflow/tfjs-node: not installed' },
   ]);
 });
@@ -73,8 +74,8 @@ test('auto falls back to cpu when wasm fails too, keeping the first line of the 
   const report = await selectBackend('auto', loaderWith([], ['@tensorflow/tfjs-backend-wasm']));
   assert.equal(report.name, 'cpu');
   assert.equal(tf.getBackend(), 'cpu');
-  assert.equal(report.skipped.length, 3);
-  assert.deepEqual(report.skipped[2], { backend: 'wasm', reason: '@tensorflow/tfjs-backend-wasm: @tensorflow/tfjs-backend-wasm exploded' });
+  assert.equal(report.skipped.length, 4);
+  assert.deepEqual(report.skipped[3], { backend: 'wasm', reason: '@tensorflow/tfjs-backend-wasm: @tensorflow/tfjs-backend-wasm exploded' });
 });
 
 test('auto prefers a native package that loads (gpu missing, cpu build present)', async () => {
@@ -83,7 +84,10 @@ test('auto prefers a native package that loads (gpu missing, cpu build present)'
   assert.equal(tf.getBackend(), 'tensorflow');
   assert.equal(report.package, '@tensorflow/tfjs-node');
   assert.equal(report.version, '9.9.9-fake');
-  assert.deepEqual(report.skipped, [{ backend: 'tensorflow', reason: '@tensorflow/tfjs-node-gpu: not installed' }]);
+  assert.deepEqual(report.skipped, [
+    { backend: 'tensorflow', reason: '@tensorflow/tfjs-node-gpu: not installed' },
+    { backend: 'webgpu', reason: '@tensorflow/tfjs-backend-webgpu: not installed' },
+  ]);
   assert.equal(tf.tensor([1, 2]).sum().dataSync()[0], 3);
 });
 
@@ -111,7 +115,7 @@ test('a broken native install is reported by its error, not as "not installed"',
     return loaderWith()(name);
   };
   const report = await selectBackend('auto', loader);
-  assert.equal(report.skipped[1]?.reason, `@tensorflow/tfjs-node: Cannot find module '${binding}'`);
+  assert.equal(report.skipped[2]?.reason, `@tensorflow/tfjs-node: Cannot find module '${binding}'`);
 });
 
 test('wasm that cannot load is a BackendError, not a silent fallback', async () => {
@@ -125,4 +129,50 @@ test('selecting again switches back and forth', async () => {
     assert.equal(tf.getBackend(), choice);
     assert.equal(tf.tensor([1, 2, 3]).sum().dataSync()[0], 6);
   }
+});
+
+const gpuAdapter = { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H100', cpu: false };
+const swiftShader = { vendor: 'google', architecture: 'swiftshader', device: 'swiftshader-device', description: 'SwiftShader driver 5.0.0', cpu: true };
+
+/** A stand-in for Dawn: registers the cpu backend under the name 'webgpu' and reports `adapter`. */
+function loaderWithAdapter(adapter: typeof gpuAdapter): ModuleLoader {
+  return async (name) => {
+    if (name !== '@tensorflow/tfjs-backend-webgpu') return loaderWith()(name);
+    if (tf.findBackendFactory('webgpu') === null) {
+      tf.registerBackend('webgpu', () => {
+        const backend = new MathBackendCPU();
+        return Object.assign(backend, { firstUse: false, tensorMap: backend.data }); // tensorMap: what cacheOnHost tracks on the real one
+      });
+      for (const kernel of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...kernel, backendName: 'webgpu' });
+    }
+    return { version: '4.22.0', adapter };
+  };
+}
+
+test('auto skips a CPU WebGPU adapter (SwiftShader) and says how to use it anyway', async () => {
+  const report = await selectBackend('auto', loaderWithAdapter(swiftShader));
+  assert.equal(report.name, 'wasm');
+  assert.match(report.skipped[1]!.reason, /^@tensorflow\/tfjs-backend-webgpu: only a CPU adapter \(google \/ swiftshader .*SwiftShader driver 5\.0\.0 \(CPU adapter\)\); set backend: webgpu/);
+});
+
+test('auto takes webgpu on a GPU adapter, after tfjs-node-gpu, and reports the adapter', async () => {
+  const report = await selectBackend('auto', loaderWithAdapter(gpuAdapter));
+  assert.equal(report.name, 'webgpu');
+  assert.equal(tf.getBackend(), 'webgpu');
+  assert.deepEqual(report.adapter, gpuAdapter);
+  assert.deepEqual(report.skipped, [{ backend: 'tensorflow', reason: '@tensorflow/tfjs-node-gpu: not installed' }]);
+});
+
+test('webgpu named explicitly takes a CPU adapter', async () => {
+  const report = await selectBackend('webgpu', loaderWithAdapter(swiftShader));
+  assert.equal(report.name, 'webgpu');
+  assert.equal(report.adapter?.cpu, true);
+});
+
+test('webgpu that cannot load is a BackendError that names the Vulkan driver it needs', async () => {
+  await assert.rejects(selectBackend('webgpu', loaderWith()), (error: unknown) => {
+    assert.ok(error instanceof BackendError);
+    assert.match(error.message, /@tensorflow\/tfjs-backend-webgpu: not installed\); .*libvulkan1.*Vulkan driver.*graphics/);
+    return true;
+  });
 });

@@ -6,6 +6,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { loadExperiment } from '../../src/experiments/spec.js';
 import { configToYaml, loadRunConfig } from '../../src/config/index.js';
+import { mergeSourced } from '../../src/config/sourced.js';
 import { writeFiles } from '../helpers/files.js';
 
 const BASE = `name: base
@@ -72,4 +73,24 @@ test('every config and experiment shipped in configs/ loads', () => {
     const experiment = 'experiment' in (parse(readFileSync(file, 'utf8')) as object);
     assert.doesNotThrow(() => (experiment ? loadExperiment(file) : loadRunConfig(file)), file);
   }
+});
+
+test('merging: a value replaced whole takes its locations along; merged mappings keep both files\' lines', () => {
+  const at = (file: string, path: string, line: number) => ({ file, path, line });
+  const base = {
+    value: { model: { name: 'mlp', hidden: [8, 8] }, seed: 1 },
+    locations: new Map([
+      ['model', at('base', 'model', 1)],
+      ['model.name', at('base', 'model.name', 2)],
+      ['model.hidden', at('base', 'model.hidden', 3)],
+      ['model.hidden[1]', at('base', 'model.hidden[1]', 3)],
+      ['seed', at('base', 'seed', 4)],
+    ]),
+  };
+  const over = { value: { model: { hidden: 16 } }, locations: new Map([['model.hidden', at('over', 'model.hidden', 9)]]) };
+  const merged = mergeSourced(base, over);
+  assert.deepEqual(merged.value, { model: { name: 'mlp', hidden: 16 }, seed: 1 });
+  assert.deepEqual([...merged.locations.keys()].sort(), ['model', 'model.hidden', 'model.name', 'seed']);
+  assert.equal(merged.locations.get('model.hidden')?.file, 'over');
+  assert.equal(merged.locations.get('model.name')?.file, 'base');
 });

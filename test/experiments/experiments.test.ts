@@ -47,6 +47,7 @@ const BAD: [string, string, RegExp][] = [
   ['bad override in a variant', STANDALONE.replace('b: 0.5', 'b: -1'), /exp\.yaml: vdm\.b \(line 7\): must be > 0, got -1$/],
   ['unknown key', STANDALONE.replace('seeds:', 'seed:'), /exp\.yaml: seed \(line 3\): unknown key 'seed'; did you mean 'seeds'\?/],
   ['bad variant name', STANDALONE.replace('  log:', '  "log run":'), /exp\.yaml: variants\.log run \(line 7\): invalid name "log run": use letters, digits/],
+  ['a seed listed twice', STANDALONE.replace('seeds: [3, 4]', 'seeds: [3, 4, 3]'), /exp\.yaml: seeds\[2\] \(line 3\): seed 3 is listed twice; each seed is one run/],
 ];
 for (const [title, text, message] of BAD) {
   test(`bad experiment: ${title}`, () => {
@@ -63,7 +64,11 @@ test('vdm run: dry run, the full grid, the comparison, and skipping completed ru
   const dry = runCli(['run', exp, '--dry-run']);
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stdout, /4 runs, baseline 'plain'/);
-  assert.match(dry.stdout, /log\/seed-4\s+would run\s+.*tiny-exp\/log\/seed-4\s+overrides: \{ vdm: \{ name: log, b: 0.5 \} \}/);
+  assert.match(dry.stdout, /log\/seed-4\s+would run, ~\d+ s\s+.*tiny-exp\/log\/seed-4\s+overrides: \{ vdm: \{ name: log, b: 0.5 \} \}/);
+  // One probe for all four runs: the VDM does not change a step's shapes.
+  assert.equal((dry.stdout.match(/^  mlp on synthetic, batch 16, cpu: [\d.]+ s\/step \(mean of \d+ after a warm-up\) x 6 steps \+ [\d.]+ s x 2 test batches = \d+ s\/epoch$/gm) ?? []).length, 1, dry.stdout);
+  assert.match(dry.stdout, /^estimated time: \d+ s for 4 runs one after another on this machine/m);
+  assert.match(dry.stdout, /on a GPU .* not guessed here: run this dry run on the GPU machine/);
   assert.ok(!existsSync(join(output, 'tiny-exp')), 'a dry run writes nothing');
 
   const run = runCli(['run', exp, '--parallel', '2', '--flatness']);
@@ -76,8 +81,12 @@ test('vdm run: dry run, the full grid, the comparison, and skipping completed ru
       assert.equal(runJson.experiment, 'tiny-exp');
     }
   }
-  assert.match(run.stdout, /plain/);
-  assert.match(run.stdout, /log/);
+  assert.equal((run.stdout.match(/^run [1-4]\/4 (plain|log)\/seed-[34] \(ETA/gm) ?? []).length, 4, run.stdout);
+  assert.equal((run.stdout.match(/^done [1-4]\/4 (plain|log)\/seed-[34]: test acc \d+\.\d\d% in \d+ s/gm) ?? []).length, 4, run.stdout);
+  assert.match(run.stdout, /^(run|done) [2-4]\/4 .*ETA \d+ s: [\d.]+ s\/epoch x \d+ epochs? left( \+ \d+ s start-up x \d runs?)?, 2 at once\)$/m, 'an ETA once an epoch finished');
+  const logTxt = readFileSync(join(output, 'tiny-exp', 'log', 'seed-3', 'log.txt'), 'utf8');
+  assert.match(logTxt, /^==== .* start: .*vdm run .*exp\.yaml --only log\/seed-3 /);
+  assert.match(logTxt, /^epoch 2\/2 /m);
   for (const file of ['comparison/comparison.json', 'comparison/comparison.csv', 'report.html']) {
     assert.ok(existsSync(join(output, 'tiny-exp', file)), file);
   }
@@ -93,6 +102,27 @@ test('vdm run: dry run, the full grid, the comparison, and skipping completed ru
   assert.equal(again.code, 0, again.stderr);
   assert.equal((again.stdout.match(/already completed; skipped/g) ?? []).length, 4);
   assert.equal(statSync(metrics).mtimeMs, before, 'completed runs are not touched');
+});
+
+test('vdm run --dry-run without the data: CIFAR is timed on stand-in data of its shape; an image folder gets no estimate', () => {
+  const missing = join(tempDir(), 'no-data');
+  const base = tinyConfigYaml(join(tempDir(), 'r')).replace(/^dataset: .*$/m, `dataset: { name: cifar10, root: ${JSON.stringify(missing)}, batch_size: 500 }`);
+  const exp = `experiment: nodata
+base: base.yaml
+seeds: [1]
+variants:
+  cifar: {}
+  folder: { dataset: { name: image_folder, root: ${JSON.stringify(missing)}, image_size: 8, batch_size: 500 } }
+`;
+  const dir = writeFiles({ 'base.yaml': base, 'exp.yaml': exp });
+  const dry = runCli(['run', join(dir, 'exp.yaml'), '--dry-run']);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /cifar\/seed-1\s+would run, ~[\d.]+ (s|min|h) /);
+  assert.match(dry.stdout, /folder\/seed-1\s+would run\s+\S+folder\/seed-1/);
+  assert.match(dry.stdout, /^  mlp on cifar10, batch 500, cpu: .* x 100 steps \+ .* x 20 test batches = /m, '50,000 / 10,000 images in batches of 500');
+  assert.match(dry.stdout, /^    cifar10 not readable here \(cifar10 not found: .*\): timed on synthetic data of the same shape$/m);
+  assert.match(dry.stdout, /^  mlp on image_folder: no estimate \(/m);
+  assert.match(dry.stdout, /^estimated time: [\d.]+ (s|min|h) for 1 run one after another on this machine, and 1 without an estimate/m);
 });
 
 test('vdm run --only picks runs; an unknown one is a usage error', () => {

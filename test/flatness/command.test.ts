@@ -11,6 +11,7 @@ import { trainRun } from '../../src/run/trainRun.js';
 import { compareRuns } from '../../src/compare/compareRuns.js';
 import { loadRunConfig } from '../../src/config/index.js';
 import { DataError, UsageError } from '../../src/errors.js';
+import { METHOD } from '../../src/flatness/measure.js';
 import { tempDir, writeFiles } from '../helpers/files.js';
 import { tinyConfigYaml } from '../helpers/tinyRun.js';
 
@@ -20,7 +21,7 @@ before(async () => {
 
 const quiet = () => {};
 const SMALL = ['epochs=2', 'model={name: mlp, hidden: [8]}'];
-const FAST = { samples: 48, iterations: 8, probes: 3 };
+const FAST = { samples: 48, iterations: 8, probes: 3, topK: 2 };
 
 function configIn(output: string, extra: string[] = []) {
   const dir = writeFiles({ 'tiny.yaml': tinyConfigYaml(output) });
@@ -72,11 +73,31 @@ test('flatness writes flatness.json into completed runs only, and compare report
   const { settings } = figures;
   assert.deepEqual(
     { samples: settings.samples, probes: settings.probes, seed: settings.seed, method: settings.method },
-    { samples: 48, probes: 3, seed: 0, method: 'finite-difference HVP, power iteration, Hutchinson' },
+    { samples: 48, probes: 3, seed: 0, method: METHOD },
   );
   assert.ok(settings.iterations_run >= 1 && settings.iterations_run <= 8);
   assert.equal(settings.hvp_relative_step, 1e-3);
-  assert.deepEqual(Object.keys(figures).sort(), ['hessian_top_eigenvalue', 'hessian_trace', 'hessian_trace_stderr', 'settings', 'train_loss_subset']);
+  assert.deepEqual(Object.keys(figures).sort(), [
+    'adaptive_sharpness_average',
+    'adaptive_sharpness_average_stderr',
+    'adaptive_sharpness_worst',
+    'epsilon_sharpness',
+    'hessian_top_eigenvalue',
+    'hessian_top_eigenvalues',
+    'hessian_trace',
+    'hessian_trace_stderr',
+    'settings',
+    'train_loss_subset',
+  ]);
+  assert.deepEqual(
+    [settings.top_k, settings.epsilon, settings.rho, settings.sigma, settings.ascent_steps, settings.noise_samples],
+    [2, 1e-3, 0.05, 0.01, 10, 10],
+  );
+  assert.equal(figures.hessian_top_eigenvalues.length, 2);
+  // 8 iterations on a tiny MLP need not converge (tests with known spectra check the values).
+  assert.ok(figures.hessian_top_eigenvalues.every(Number.isFinite), JSON.stringify(figures));
+  assert.ok(figures.epsilon_sharpness > 0 && figures.adaptive_sharpness_worst > 0, JSON.stringify(figures));
+  assert.ok(Number.isFinite(figures.adaptive_sharpness_average) && figures.adaptive_sharpness_average_stderr >= 0);
 
   // The only change under the results folder is the new file.
   const after = snapshot(output);
@@ -88,6 +109,9 @@ test('flatness writes flatness.json into completed runs only, and compare report
   assert.equal(flatness.hessian_top_eigenvalue.n, 1);
   assert.equal(flatness.hessian_top_eigenvalue.mean, figures.hessian_top_eigenvalue);
   assert.equal(flatness.hessian_trace.mean, figures.hessian_trace);
+  assert.equal(flatness.adaptive_sharpness_worst.mean, figures.adaptive_sharpness_worst);
+  // Settings and the eigenvalue list are not figures to compare.
+  assert.deepEqual(Object.keys(flatness).filter((key) => key.startsWith('settings') || key.startsWith('hessian_top_eigenvalues')), []);
 
   // Measuring again gives the same figures: the loss is a deterministic function of the weights.
   await flatnessCommand([completed], FAST, quiet);
@@ -110,7 +134,13 @@ test('with no usable run it is a data error; bad flags are usage errors', async 
     ['negative seed', { seed: -1 }, /--seed must be a whole number >= 0/],
     ['zero batch', { batchSize: 0 }, /--batch-size must be a whole number >= 1/],
     ['zero step', { relativeStep: 0 }, /--relative-step must be a number between 0 and 1/],
-    ['unknown backend', { backend: 'gpu' }, /--backend 'gpu' is not a backend; valid: auto, tensorflow, wasm, cpu/],
+    ['unknown backend', { backend: 'gpu' }, /--backend 'gpu' is not a backend; valid: auto, tensorflow, webgpu, wasm, cpu/],
+    ['zero top-k', { topK: 0 }, /--top-k must be a whole number >= 1, got 0/],
+    ['negative epsilon', { epsilon: -1 }, /--epsilon must be a number > 0, got -1/],
+    ['zero rho', { rho: 0 }, /--rho must be a number > 0, got 0/],
+    ['NaN sigma', { sigma: Number.NaN }, /--sigma must be a number > 0, got NaN/],
+    ['one noise sample', { noiseSamples: 1 }, /--noise-samples must be a whole number >= 2, got 1/],
+    ['fractional ascent steps', { ascentSteps: 1.5 }, /--ascent-steps must be a whole number >= 1/],
   ];
   for (const [what, opts, message] of cases) {
     await assert.rejects(flatnessCommand([output], opts, quiet), (e: unknown) => e instanceof UsageError && message.test(e.message), what);

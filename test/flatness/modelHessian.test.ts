@@ -114,7 +114,7 @@ test('the subset is class-balanced, seeded, and the loss does not depend on the 
   disposeModel(model);
 });
 
-test('a sharper minimum reads sharper: rescaling ReLU layers keeps the loss but sharpens the output layer', async () => {
+test('a sharper minimum reads sharper: rescaling ReLU layers keeps the loss, sharpens lambda_max, leaves adaptive sharpness', async () => {
   // (W1, b1, W2) -> (a W1, a b1, W2 / a) computes the same function (ReLU is positively
   // homogeneous) while the output layer's curvature grows by a^2 (Dinh et al. 2017).
   const measure = async (a: number) => {
@@ -133,4 +133,9 @@ test('a sharper minimum reads sharper: rescaling ReLU layers keeps the loss but 
   const sharp = await measure(4);
   assert.ok(Math.abs(sharp.train_loss_subset - plain.train_loss_subset) < 1e-5 * plain.train_loss_subset, `${sharp.train_loss_subset} vs ${plain.train_loss_subset}`);
   assert.ok(sharp.hessian_top_eigenvalue > 4 * plain.hessian_top_eigenvalue, `lambda_max ${sharp.hessian_top_eigenvalue} vs ${plain.hessian_top_eigenvalue}`);
+  // Adaptive sharpness measures perturbations relative to |w|: the same function, the same figure.
+  for (const key of ['adaptive_sharpness_worst', 'adaptive_sharpness_average'] as const) {
+    assert.ok(plain[key] > 0, `${key} ${plain[key]}`);
+    assert.ok(Math.abs(sharp[key] - plain[key]) < 1e-2 * plain[key], `${key} ${sharp[key]} vs ${plain[key]}`);
+  }
 });

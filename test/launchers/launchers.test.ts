@@ -143,6 +143,7 @@ const BAD_FLAGS: [string, RunCommandFlags, RegExp][] = [
   ['k8s needs an image', { on: 'k8s', emit: true }, /--on k8s needs --image/],
   ['k8s runs every task', { on: 'k8s', emit: true, image: 'x', only: ['log'] }, /drop --only/],
   ['task out of range', { task: 9 }, /--task 9: experiment grid has tasks 0-8/],
+  ['task not a number', { task: Number.NaN }, /--task takes a whole number: experiment grid has tasks 0-8/],
   ['task with --on', { task: 1, on: 'slurm' }, /--task runs one scheduler task here; it cannot be combined with --on or --only/],
   ['force with --on', { on: 'slurm', force: true }, /--force with --on would restart every requeued task/],
   ['zero throttle', { on: 'slurm', maxParallel: 0 }, /--max-parallel must be a positive integer, got 0/],

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunBusyError, UsageError } from '../../src/errors.js';
-import { acquireRunLock, lockHolder, LOCK_FILE } from '../../src/run/lock.js';
+import { acquireRunLock, lockHolder, LOCK_FILE, schedulerTask } from '../../src/run/lock.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/files.js';
 import { tinyConfigYaml } from '../helpers/tinyRun.js';
@@ -49,6 +49,8 @@ test('lockHolder names a live holder only', () => {
   assert.equal(lockHolder(dir)?.pid, process.ppid);
   writeFileSync(join(dir, LOCK_FILE), holder(gone, 'other-host'));
   assert.equal(lockHolder(dir)?.host, 'other-host', 'on another host, liveness cannot be known');
+  writeFileSync(join(dir, LOCK_FILE), holder(0));
+  assert.throws(() => acquireRunLock(dir, 'vdm test', quiet), /is not a vdm lock file/, 'pid 0 names no process');
 });
 
 test('a dead holder is taken over with a warning; a file in the way of the folder is refused', () => {
@@ -96,4 +98,32 @@ test('two writers: the second vdm train is refused naming the first, which goes 
   assert.deepEqual(epochs, epochs.map((_, i) => i + 1), 'one writer: epochs 1..n, each once');
   assert.equal(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).status, 'interrupted');
   assert.ok(!existsSync(join(run, LOCK_FILE)));
+});
+
+test("a requeued scheduler task takes over its earlier attempt's lock, even from another node", () => {
+  const dir = tempDir();
+  const lockOf = (task: string | undefined) =>
+    JSON.stringify({ pid: 4242, host: 'node-07', started_at: 'then', command: 'vdm run', ...(task ? { task } : {}) });
+  const saved = { ...process.env };
+  try {
+    Object.assign(process.env, { SLURM_ARRAY_JOB_ID: '5', SLURM_ARRAY_TASK_ID: '3' });
+    assert.equal(schedulerTask(), 'slurm/5_3');
+    writeFileSync(join(dir, LOCK_FILE), lockOf('slurm/5_2'));
+    assert.throws(() => acquireRunLock(dir, 'vdm run', quiet), RunBusyError, 'another task of the array');
+    writeFileSync(join(dir, LOCK_FILE), lockOf(undefined));
+    assert.throws(() => acquireRunLock(dir, 'vdm run', quiet), RunBusyError, 'a process on another host outside any scheduler');
+    writeFileSync(join(dir, LOCK_FILE), lockOf('slurm/5_3'));
+    const lines: string[] = [];
+    const lock = acquireRunLock(dir, 'vdm run', (line) => lines.push(line));
+    assert.equal(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).task, 'slurm/5_3');
+    assert.match(lines.join('\n'), /took over the lock .* from pid 4242/);
+    lock.release();
+    process.env.VDM_TASK_ID = 'k8s/vdm-exp/3';
+    assert.equal(schedulerTask(), 'k8s/vdm-exp/3', 'the Kubernetes manifest names the task itself');
+  } finally {
+    for (const key of ['SLURM_ARRAY_JOB_ID', 'SLURM_ARRAY_TASK_ID', 'VDM_TASK_ID']) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+  }
 });

@@ -228,6 +228,7 @@ test('a refused run leaves no folder behind that it created for its lock', () =>
 
 test('a full disk during a run: one line naming the file and cause, exit 1, run.json failed, checkpoint kept', async () => {
   const w = workspace();
+  const outside = snapshot(w.root, w.output);
   const child = spawn(process.execPath, [BIN, 'train', '-c', w.config, '--set', 'epochs=400', '--set', 'model={name: mlp, hidden: [8]}', '--name', 'tiny'], {
     env: { ...process.env, CI: 'true' },
   });
@@ -254,6 +255,7 @@ test('a full disk during a run: one line naming the file and cause, exit 1, run.
   assert.match(record.message, /ENOSPC/);
   assert.ok(hasCheckpoint(w.run), 'the last checkpoint is intact');
   assert.ok(!existsSync(join(w.run, '.lock')), 'the lock is released after a failed run');
+  assert.deepEqual(snapshot(w.root, w.output), outside);
 });
 
 test('an output root that cannot be created is one line, exit 2', () => {

@@ -5,7 +5,7 @@ import { schedules } from '../../src/schedules/index.js';
 import { withWarmup } from '../../src/schedules/types.js';
 
 const make = (name: string, params: Record<string, unknown>, epochs = 10) =>
-  schedules.get(name).create(schedules.get(name).params.parse(params), { baseLr: 0.1, epochs });
+  schedules.get(name).create(schedules.get(name).params.parse(params), { baseLr: 0.1, epochs, stepsPerEpoch: 10, seed: 1 });
 
 test('multistep decays by gamma after each milestone epoch (torch MultiStepLR)', () => {
   const lr = make('multistep', { milestones: [3, 6], gamma: 0.1 });

@@ -33,6 +33,7 @@ export const cifar10Dataset: DatasetEntry<Cifar10Params> = {
   description: 'CIFAR-10 32x32x3, 10 classes, 50,000 train / 10,000 test (official binary or python version)',
   params: cifar10Params,
   create: (params, common) => createCifar('cifar10', params, common),
+  nominal: () => ({ inputShape: [32, 32, 3], numClasses: 10, trainSize: 50_000, testSize: 10_000 }),
 };
 
 export const cifar100Dataset: DatasetEntry<Cifar100Params> = {
@@ -40,4 +41,5 @@ export const cifar100Dataset: DatasetEntry<Cifar100Params> = {
   description: 'CIFAR-100 32x32x3, 100 fine or 20 coarse classes, 50,000 train / 10,000 test (binary or python version)',
   params: cifar100Params,
   create: (params, common) => createCifar('cifar100', params, common),
+  nominal: (params) => ({ inputShape: [32, 32, 3], numClasses: params.labels === 'coarse' ? 20 : 100, trainSize: 50_000, testSize: 10_000 }),
 };

@@ -106,7 +106,9 @@ export class ImageFolderDataset implements Dataset {
     }
     // Skipping a few bad files is fine; a split with none readable would train or evaluate on
     // nothing and report NaN metrics as if it were a result.
-    if (readable === 0 && data.files.length > 0) throw this.nothingReadable(data);
+    // (A pass that skipped every batch, resuming at an epoch's end, read nothing and judges nothing.)
+    const skippedAll = (options.skip ?? 0) * options.batchSize >= data.files.length;
+    if (readable === 0 && data.files.length > 0 && !skippedAll) throw this.nothingReadable(data);
   }
 
   private nothingReadable(data: FolderSplit): DataError {

@@ -61,3 +61,12 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): T
     },
   };
 }
+
+/**
+ * The epoch, epoch count and seconds of a line formatEpochLine wrote (the experiment runner
+ * reads its child processes' output with it), or undefined for any other line.
+ */
+export function parseEpochLine(line: string): { epoch: number; epochs: number; seconds: number } | undefined {
+  const match = /^epoch (\d+)\/(\d+)  .*  (\d+(?:\.\d+)?)s  \d+ img\/s$/.exec(line);
+  return match ? { epoch: Number(match[1]), epochs: Number(match[2]), seconds: Number(match[3]) } : undefined;
+}

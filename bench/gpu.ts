@@ -1,0 +1,98 @@
+// `npm run bench -- gpu`: ResNet-20 training on webgpu at CIFAR-100 shape (batch 128) through the
+// trainer's own step: images/s, the `log` VDM's time over `none`, host reads per step, and a
+// tf.profile kernel table of one step. `--torch` runs bench/torch/resnet20.py on CUDA (fp32,
+// eager) in the same invocation and prints the ratio. A CPU adapter (SwiftShader) is refused
+// unless `--allow-cpu-adapter`; `--batch=N --side=N --windows=N --steps=N --warmup=N` shrink it
+// for such adapters, `--torch-device=cpu` runs the reference on the CPU. Results: $OUT/gpu-bench.json
+// when OUT is set (the device machine), else bench/results/gpu-<time>.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { selectBackend } from '../src/backend/resolve.js';
+import { describeAdapter } from '../src/backend/webgpu.js';
+import { formatKernelTable, profileStep } from './gpu/profile.js';
+import { measureTraining } from './training/measure.js';
+import { findTorchPython, runTorchReference, type TorchResult } from './training/torchReference.js';
+
+function flag(name: string): string | undefined {
+  const arg = process.argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  return arg === undefined ? undefined : (arg.split('=')[1] ?? 'true');
+}
+
+function numberFlag(name: string, fallback: number): number {
+  const value = Number(flag(name) ?? fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`bench gpu: --${name} must be a whole number >= 1`);
+  return value;
+}
+
+/** The reference script: beside this file's folder in the repo (bench/torch/), or beside the bundle on the device. */
+const TORCH_SCRIPT = fileURLToPath(new URL('./torch/resnet20.py', import.meta.url));
+
+function resultsFile(): string {
+  const dir = process.env.OUT || fileURLToPath(new URL('./results/', import.meta.url));
+  if (process.env.OUT) {
+    mkdirSync(dir, { recursive: true });
+    return join(dir, 'gpu-bench.json');
+  }
+  mkdirSync(dir, { recursive: true });
+  return join(dir, `gpu-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+}
+
+function torchReference(settings: { batch: number; side: number; windows: number; steps: number }): TorchResult | { unavailable: string } {
+  const found = findTorchPython();
+  if ('unavailable' in found) return found;
+  const device = flag('torch-device') ?? 'cuda';
+  try {
+    return runTorchReference(found.python, 'resnet20', availableParallelism(), settings.windows, settings.steps, {
+      device, script: TORCH_SCRIPT, batchSize: settings.batch, imageSide: settings.side,
+    });
+  } catch (error) {
+    return { unavailable: (error as Error).message };
+  }
+}
+
+export async function bench(): Promise<void> {
+  const settings = {
+    batch: numberFlag('batch', 128),
+    side: numberFlag('side', 32),
+    windows: numberFlag('windows', 5),
+    steps: numberFlag('steps', 10),
+    warmup: numberFlag('warmup', 3),
+  };
+  const report = await selectBackend('webgpu');
+  const adapter = report.adapter!;
+  console.log(`webgpu: ${report.package}@${report.version}, adapter ${describeAdapter(adapter)}`);
+  if (adapter.cpu && flag('allow-cpu-adapter') === undefined) {
+    console.error('bench gpu: only a CPU adapter here; pass --allow-cpu-adapter (with e.g. --batch=4 --side=8 --windows=1 --steps=1) to run on it anyway');
+    process.exitCode = 2;
+    return;
+  }
+  const result = await measureTraining({
+    model: 'resnet20', backend: 'webgpu', warmupSteps: settings.warmup, windows: settings.windows,
+    stepsPerWindow: settings.steps, vdms: ['log'], batchSize: settings.batch, imageSide: settings.side,
+  });
+  console.log(
+    `resnet20 webgpu batch ${settings.batch} ${settings.side}x${settings.side}x3: ${result.imagesPerSecond.toFixed(1)} img/s ` +
+      `(windows ${result.windowImagesPerSecond.map((v) => v.toFixed(0)).join(' ')}) | log/none ${result.vdmOverhead.log?.toFixed(3)} | ` +
+      `host reads/step ${result.hostReadsPerStep} | numTensors ${result.numTensors.join(' ')} | peak RSS ${result.peakRssMB.toFixed(0)} MB`,
+  );
+  const profile = await profileStep(settings.batch, settings.side);
+  console.log(`one profiled step: ${profile.wallMs.toFixed(1)} ms wall`);
+  formatKernelTable(profile.rows).forEach((line) => console.log(`  ${line}`));
+  let torch: TorchResult | { unavailable: string } | undefined;
+  if (flag('torch') !== undefined) {
+    torch = torchReference(settings);
+    if ('unavailable' in torch) console.log(`torch: ${torch.unavailable}`);
+    else {
+      console.log(
+        `resnet20 ${torch.framework} on ${torch.device}: ${torch.imagesPerSecond.toFixed(1)} img/s | ` +
+          `ratio webgpu/torch ${(result.imagesPerSecond / torch.imagesPerSecond).toFixed(3)}x`,
+      );
+    }
+  }
+  const file = resultsFile();
+  const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version };
+  writeFileSync(file, `${JSON.stringify({ machine, command: process.argv.slice(1).join(' '), settings, webgpu: result, profile, torch }, null, 2)}\n`);
+  console.log(`results: ${file}`);
+}

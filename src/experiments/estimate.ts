@@ -1,0 +1,205 @@
+// `vdm run --dry-run`'s cost estimate: time a few real training steps and one evaluation batch
+// of each distinct model/data/batch combination on the selected backend, then scale by the
+// steps of each run. Missing data of a known shape (CIFAR before `vdm data fetch`) is stood in
+// for by synthetic images of that shape, since a step's cost depends on shapes, not pixels.
+import { availableParallelism, loadavg } from 'node:os';
+import { selectBackend } from '../backend/resolve.js';
+import type { RunConfig } from '../config/types.js';
+import { datasets } from '../datasets/index.js';
+import { syntheticDataset } from '../datasets/synthetic.js';
+import type { Batch, Dataset } from '../datasets/types.js';
+import { DataError, InterruptedError, VdmError } from '../errors.js';
+import { disposeModel } from '../models/types.js';
+import { RandomStream } from '../random.js';
+import { buildDataset, buildTrainingParts } from '../train/build.js';
+import { evaluate, trainStep, type StepInput } from '../train/step.js';
+import { formatDuration } from './progress.js';
+import type { ExperimentRun } from './spec.js';
+
+/**
+ * Steps timed after one warm-up: at least MIN_STEPS, and more while under a second when steps
+ * are fast (less noise), at most MAX_STEPS. ResNet-20 on 2 cores: 3 steps, a few seconds.
+ */
+const MIN_STEPS = 2;
+const MAX_STEPS = 20;
+const ENOUGH_SECONDS = 1;
+/** Test batches timed after one warm-up batch. */
+const EVAL_BATCHES = 2;
+
+export interface StepCost {
+  readonly backend: string;
+  /** Seconds of one training step (a batch) and one evaluation batch. */
+  readonly stepSeconds: number;
+  readonly evalBatchSeconds: number;
+  readonly timedSteps: number;
+  readonly trainSize: number;
+  readonly testSize: number;
+  /** Why the probe did not use the real data, when it did not. */
+  readonly standIn?: string;
+}
+
+/** Runs that cost the same per step share one probe. */
+export function probeKey(config: RunConfig): string {
+  const { model, dataset, backend, vdm } = config;
+  return JSON.stringify({ model, dataset, backend, apply: vdm.options.apply });
+}
+
+const seconds = (since: number) => (performance.now() - since) / 1000;
+
+/** The data a probe times: the real data set, or synthetic data of its nominal shape. */
+async function probeData(config: RunConfig): Promise<{ dataset: Dataset; trainSize: number; testSize: number; standIn?: string }> {
+  const { dataset } = config;
+  try {
+    const real = await buildDataset(config);
+    return { dataset: real, trainSize: real.size('train'), testSize: real.size('test') };
+  } catch (error) {
+    const nominal = datasets.get(dataset.name).nominal?.(dataset.params);
+    if (!(error instanceof DataError) || nominal === undefined) throw error;
+    const params = syntheticDataset.params.parse({
+      shape: nominal.inputShape, classes: nominal.numClasses, size: (MAX_STEPS + 1) * dataset.batch_size, test_size: (EVAL_BATCHES + 1) * dataset.batch_size,
+    });
+    const standInData = await syntheticDataset.create(params, { seed: config.seed, augment: dataset.augment });
+    const subset = (n: number, cap?: number) => Math.min(n, cap ?? n);
+    return {
+      dataset: standInData,
+      trainSize: subset(nominal.trainSize, dataset.subset?.train),
+      testSize: subset(nominal.testSize, dataset.subset?.test),
+      standIn: `${dataset.name} not readable here (${error.message.split(';')[0]}): timed on synthetic data of the same shape`,
+    };
+  }
+}
+
+/** Seconds per test batch: the mean over EVAL_BATCHES after a warm-up batch. */
+async function timeEvaluation(input: StepInput, dataset: Dataset, batchSize: number): Promise<number> {
+  const iterator = dataset.batches('test', { batchSize });
+  const taken: Batch[] = [];
+  for (let i = 0; i <= EVAL_BATCHES; i++) {
+    const next = await iterator.next();
+    if (next.done) break;
+    taken.push(next.value);
+  }
+  await iterator.return?.();
+  const one = async function* (batch: Batch) {
+    yield batch;
+  };
+  let total = 0;
+  for (const [i, batch] of taken.entries()) {
+    const started = performance.now();
+    await evaluate(input, one(batch));
+    if (i > 0) total += seconds(started); // the first is the inference path's warm-up
+  }
+  return taken.length > 1 ? total / (taken.length - 1) : 0;
+}
+
+/** Times one warm-up and then up to TIMED_STEPS training steps, and one evaluation batch. */
+export async function probeStepCost(config: RunConfig): Promise<StepCost> {
+  const backend = await selectBackend(config.backend);
+  const data = await probeData(config);
+  const parts = buildTrainingParts(config, data.dataset);
+  const input: StepInput = { ...parts, inputShape: data.dataset.inputShape, numClasses: data.dataset.numClasses };
+  try {
+    const batches = data.dataset.batches('train', { batchSize: config.dataset.batch_size, rng: RandomStream.derive(config.seed, 'data', 1) });
+    let timed = 0;
+    let total = 0;
+    for (let i = 0; i <= MAX_STEPS; i++) {
+      const next = await batches.next();
+      if (next.done) break;
+      const started = performance.now();
+      await trainStep(input, next.value, config.optimizer.lr, 1);
+      if (i === 0) continue; // the warm-up: kernels compiled, buffers allocated
+      total += seconds(started);
+      timed++;
+      if (timed >= MIN_STEPS && total >= ENOUGH_SECONDS) break;
+    }
+    await batches.return?.();
+    const evalBatchSeconds = await timeEvaluation(input, data.dataset, config.dataset.batch_size);
+    return {
+      backend: backend.name + (backend.threads && backend.threads > 1 ? `, ${backend.threads} threads` : ''),
+      stepSeconds: timed > 0 ? total / timed : 0,
+      evalBatchSeconds,
+      timedSteps: timed,
+      trainSize: data.trainSize,
+      testSize: data.testSize,
+      standIn: data.standIn,
+    };
+  } finally {
+    disposeModel(parts.model);
+    parts.optimizer.dispose();
+    await data.dataset.close?.();
+  }
+}
+
+/** Seconds one run takes at this cost: its epochs of training steps plus an evaluation each. */
+export function runSeconds(config: RunConfig, cost: StepCost): number {
+  const batch = config.dataset.batch_size;
+  const perEpoch = Math.ceil(cost.trainSize / batch) * cost.stepSeconds + Math.ceil(cost.testSize / batch) * cost.evalBatchSeconds;
+  return config.epochs * perEpoch;
+}
+
+/**
+ * The estimate of an experiment's runs: seconds per run to be run (none for a run whose probe
+ * could not run), and lines saying how.
+ */
+export interface ExperimentEstimate {
+  readonly seconds: Map<ExperimentRun, number>;
+  /** Runs to be run without an estimate. */
+  readonly unknown: number;
+  readonly lines: string[];
+}
+
+/**
+ * Probes each distinct combination once and estimates every run not yet completed. The lines
+ * say what was timed, and what a GPU would change without inventing a figure for it.
+ */
+export async function estimateRuns(runs: readonly ExperimentRun[], isDone: (run: ExperimentRun) => boolean): Promise<ExperimentEstimate> {
+  const costs = new Map<string, StepCost | null>();
+  const seconds = new Map<ExperimentRun, number>();
+  const lines: string[] = [];
+  let unknown = 0;
+  for (const run of runs) {
+    if (isDone(run)) continue;
+    const key = probeKey(run.config);
+    const { model, dataset } = run.config;
+    let cost = costs.get(key);
+    if (cost === undefined) {
+      try {
+        cost = await probeStepCost(run.config);
+      } catch (error) {
+        // Data that is not there yet must not stop the listing: the estimate is what is lost.
+        if (!(error instanceof VdmError) || error instanceof InterruptedError) throw error;
+        costs.set(key, null);
+        lines.push(`  ${model.name} on ${dataset.name}: no estimate (${error.message.split('\n')[0]})`);
+        unknown++;
+        continue;
+      }
+      costs.set(key, cost);
+      const batch = dataset.batch_size;
+      const perEpoch = runSeconds({ ...run.config, epochs: 1 }, cost);
+      lines.push(
+        `  ${model.name} on ${dataset.name}, batch ${batch}, ${cost.backend}: ${cost.stepSeconds.toFixed(3)} s/step (mean of ${cost.timedSteps} after a warm-up) x ` +
+          `${Math.ceil(cost.trainSize / batch)} steps + ${cost.evalBatchSeconds.toFixed(3)} s x ${Math.ceil(cost.testSize / batch)} test batches = ${formatDuration(perEpoch)}/epoch`,
+      );
+      if (cost.standIn) lines.push(`    ${cost.standIn}`);
+    }
+    if (cost === null) unknown++;
+    else seconds.set(run, runSeconds(run.config, cost));
+  }
+  return { seconds, unknown, lines };
+}
+
+export function estimateSummary(estimate: ExperimentEstimate): string[] {
+  const todo = [...estimate.seconds.values()];
+  const total = todo.reduce((a, b) => a + b, 0);
+  const without = estimate.unknown > 0 ? `, and ${estimate.unknown} without an estimate` : '';
+  // A probe on a shared machine times its present load too: say so rather than hide it.
+  const [load] = loadavg();
+  const cores = availableParallelism();
+  const busy = load > cores ? [`  this machine is busy (load ${load.toFixed(1)} on ${cores} cores): the timing includes that slowdown`] : [];
+  return [
+    ...busy,
+    `estimated time: ${formatDuration(total)} for ${todo.length} run${todo.length === 1 ? '' : 's'} one after another on this machine${without}` +
+      ' (--parallel shares its cores: it shortens this only where cores are idle)',
+    '  on a GPU (webgpu on Dawn, or tfjs-node-gpu; `vdm doctor` says which loads) convolutional models train much faster,' +
+      ' but by how much is not guessed here: run this dry run on the GPU machine to time it there, or `npm run bench -- gpu` (README Backends)',
+  ];
+}
