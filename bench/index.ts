@@ -1,6 +1,7 @@
 // `npm run bench [-- part...]`: runs the benchmark parts in order and prints their figures.
-// Parts: data, backend, training (default: all of these), gpu (only when named: it needs a GPU). Figures, not pass/fail: see each part's header.
+// Parts: data, backend, training, cli (default: all of these), gpu (only when named: it needs a GPU). Figures, not pass/fail: see each part's header.
 import { bench as backendBench } from './backend.js';
+import { bench as cliBench } from './cli.js';
 import { bench as dataBench } from './data.js';
 import { bench as gpuBench } from './gpu.js';
 import { bench as trainingBench } from './training.js';
@@ -9,11 +10,12 @@ const PARTS: Record<string, () => Promise<void>> = {
   data: dataBench,
   backend: backendBench,
   training: trainingBench,
+  cli: cliBench,
   landscape: async () => (await import('./landscape.js')).bench(),
   gpu: gpuBench,
 };
 /** Parts run when none is named. */
-const DEFAULT_PARTS = ['data', 'backend', 'training'];
+const DEFAULT_PARTS = ['data', 'backend', 'training', 'cli'];
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const unknown = requested.filter((name) => !(name in PARTS));

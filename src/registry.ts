@@ -8,8 +8,11 @@ export interface NamedEntry {
   readonly description: string;
 }
 
-/** The candidate nearest to a misspelt name, if near enough to be a likely typo. */
-export function closestName(name: string, candidates: readonly string[]): string | undefined {
+/**
+ * The candidate nearest to a misspelt name, if near enough to be a likely typo. `minTolerance`
+ * lets short words (command names) count one swap of two letters, which is two edits.
+ */
+export function closestName(name: string, candidates: readonly string[], minTolerance = 1): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
@@ -19,7 +22,7 @@ export function closestName(name: string, candidates: readonly string[]): string
       bestDistance = d;
     }
   }
-  const tolerance = Math.max(1, Math.floor(name.length / 3));
+  const tolerance = Math.max(minTolerance, Math.floor(name.length / 3));
   return bestDistance <= tolerance && bestDistance < name.length ? best : undefined;
 }
 

@@ -9,10 +9,9 @@ import { registerWebgpuAddN } from './webgpuAddN.js';
 import { defaultWasmThreads, startWasmBackend } from './wasmThreads.js';
 import { describeAdapter, installWebgpu, trackWebgpuTensors, WEBGPU_PACKAGE, type AdapterReport } from './webgpu.js';
 
-export type BackendChoice = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
-export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
-/** Every choice, for the config schema and the command-line flags. */
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+import type { BackendChoice, BackendName } from './choices.js';
+
+export { BACKEND_CHOICES, type BackendChoice, type BackendName } from './choices.js';
 
 export interface BackendReport {
   name: BackendName;

@@ -1,20 +1,15 @@
 // The vdm command line: declares the commands and their flags, and is the one place that
 // prints errors and chooses exit codes. Each command's logic lives in src/commands/.
+// Commands are imported when they run (`await import`), never here: --help, --version and usage
+// errors answer without loading TensorFlow.js (test/cli/lazyLoad.test.ts holds this file to it).
 import { join } from 'node:path';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { BACKEND_CHOICES, quietDefaultBackend } from '../backend/resolve.js';
-import { runCompare } from '../commands/compare.js';
-import { datasetInfo, fetchDataset } from '../commands/data.js';
-import { doctorCommand } from '../commands/doctor.js';
-import { flatnessCommand } from '../commands/flatness.js';
-import { landscapeCommand } from '../commands/landscape.js';
-import { runCommand } from '../commands/run.js';
-import { statusCommand } from '../commands/status.js';
-import { toyCommand } from '../commands/toy.js';
-import { trainCommand } from '../commands/train.js';
-import { listCommand } from '../commands/list.js';
+import { splitPositionals } from '../config/overrides.js';
+import { BACKEND_CHOICES } from '../backend/choices.js';
 import { integerListFlag, numberFlag } from './numberFlags.js';
+import { checkNotExperiment, checkRunInputs, listKind } from './precheck.js';
+import { allCommands, rewordUsageError } from './usage.js';
 import { ExitCode, UsageError, VdmError, exitCodeFor, explained } from '../errors.js';
 import { VDM_VERSION } from '../run/provenance.js';
 import { runImmediateExitCallbacks } from '../shutdown.js';
@@ -33,6 +28,7 @@ const parseInteger = (value: string) => (/^-?\d+$/.test(value.trim()) ? Number(v
  * position. A second one quits at once, after the exit-time callbacks (run.json's status).
  */
 function interruptSignal(): AbortSignal {
+  stopListening?.();
   const controller = new AbortController();
   const onSignal = () => {
     if (controller.signal.aborted) {
@@ -45,7 +41,23 @@ function interruptSignal(): AbortSignal {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGUSR1', onSignal); // Slurm's warning ahead of a time limit (--signal=USR1@120)
+  stopListening = () => {
+    for (const name of ['SIGINT', 'SIGTERM', 'SIGUSR1'] as const) process.off(name, onSignal);
+    stopListening = undefined;
+  };
   return controller.signal;
+}
+
+/** Removes the handlers of the last interruptSignal(): main() may run many times in one process (tests). */
+let stopListening: (() => void) | undefined;
+
+/**
+ * TensorFlow.js, quiet on its default backend: config checks run tensor ops before any backend is
+ * chosen. Called by each command that loads a config or a model, just before importing it.
+ */
+async function loadTensorFlow(): Promise<void> {
+  const { quietDefaultBackend } = await import('../backend/resolve.js');
+  await quietDefaultBackend();
 }
 
 /** `--set key=value` pairs for commands that take plain parameters; values read as YAML. */
@@ -68,26 +80,40 @@ export function buildProgram(): Command {
     .description('Experiment runner for loss-surface deformation (vertical deformation mappings) on TensorFlow.js')
     .version(VDM_VERSION)
     .option('--debug', 'print stack traces for errors')
-    // Usage mistakes commander finds are one line like every other error, not two.
-    .configureOutput({ outputError: (text, write) => write(`vdm: ${text.trimEnd()} (run with --help for usage)\n`) })
+    .showSuggestionAfterError(false) // usage.ts gives the hint, with the registries' rule
     .exitOverride();
 
   program
     .command('train')
     .description('train one run from a YAML config and write its result folder')
-    .requiredOption('-c, --config <file>', 'run config (YAML)')
+    .argument('[config]', 'run config (YAML), or give it with -c')
+    .argument('[overrides...]', 'key=value overrides, e.g. optimizer.lr=0.01 epochs=2 (the run gets its own folder)')
+    .option('-c, --config <file>', 'run config (YAML)')
     .option('--set <key=value>', 'override a config value, e.g. --set optimizer.lr=0.05 (repeatable)', collect, [])
+    .option('--name <name>', "the run's name (its folder) instead of one built from the overrides")
     .option('--force', 'replace an existing completed run folder')
     .option('--resume', 'continue an interrupted or crashed run from its last checkpoint (same config)')
     .option('-q, --quiet', 'plain one-line-per-epoch output instead of progress bars')
-    .action(async (opts) => {
-      await trainCommand(opts, out, interruptSignal());
+    .action(async (first: string | undefined, rest: string[], opts: { config?: string; set: string[] }) => {
+      // With -c, the first positional word is an override, not the config: split them all alike.
+      const { files, overrides } = splitPositionals(first === undefined ? rest : [first, ...rest], 'train');
+      if (opts.config && files.length > 0) throw new UsageError(`vdm train got two configs, -c ${opts.config} and '${files[0]}'; give one`);
+      const config = opts.config ?? files[0];
+      if (config === undefined) throw new UsageError('vdm train needs a config file: vdm train FILE [key=value...] (or -c FILE)');
+      checkNotExperiment(config);
+      await loadTensorFlow();
+      const { trainCommand } = await import('../commands/train.js');
+      await trainCommand({ ...opts, config, set: [...overrides, ...opts.set] }, out, interruptSignal());
     });
 
   program
     .command('run')
     .description('run an experiment: every variant x seed (completed runs skipped), then compare them')
     .argument('<experiment>', 'experiment file (YAML)')
+    .argument('[overrides...]', 'key=value overrides of every run, e.g. epochs=2')
+    .option('--set <key=value>', 'override a config value of every run (repeatable)', collect, [])
+    .option('--sweep <key=values>', 'one variant per value, e.g. --sweep optimizer.lr=0.01,0.05 (repeatable: every combination)', collect, [])
+    .option('--name <name>', "the experiment's name (its folder) instead of one built from the overrides")
     .option('--dry-run', 'list the runs it would start, with folders and overrides, and stop')
     .option('--parallel <n>', 'run this many training processes at once', numberFlag('--parallel', { integer: true, min: 1, max: 256 }), 1)
     .option('--force', 'rerun completed runs too, replacing them')
@@ -111,24 +137,40 @@ export function buildProgram(): Command {
     .option('--namespace <name>', 'k8s: namespace of the job')
     .option('--workdir <dir>', 'k8s: folder in the container relative paths resolve against (default /work)')
     .option('--retries <n>', 'k8s: failed pods tolerated per run (backoffLimitPerIndex, default 3)', parseInteger)
-    .action(async (file: string, opts) => {
-      await runCommand(file, opts, out, interruptSignal());
+    .action(async (file: string, words: string[], opts) => {
+      const { files, overrides } = splitPositionals(words, 'run');
+      if (files.length > 0) throw new UsageError(`vdm run takes one experiment file; '${files[0]}' is neither it nor a key=value override`);
+      checkRunInputs(file, [...overrides, ...opts.set], opts.sweep);
+      await loadTensorFlow();
+      const { runCommand } = await import('../commands/run.js');
+      await runCommand(file, { ...opts, set: [...overrides, ...opts.set] }, out, interruptSignal());
     });
 
   program
     .command('status')
     .description('per run of an experiment: pending / running / completed / failed / interrupted, with Slurm queue states')
     .argument('<experiment>', 'experiment file (YAML)')
-    .action((file: string) => {
-      out(statusCommand(file));
+    .argument('[overrides...]', 'the key=value overrides it was run with')
+    .option('--set <key=value>', 'an override it was run with (repeatable)', collect, [])
+    .option('--sweep <key=values>', 'a sweep it was run with (repeatable)', collect, [])
+    .option('--name <name>', 'the name it was run with')
+    .action(async (file: string, words: string[], opts: { set: string[]; sweep: string[]; name?: string }) => {
+      const { files, overrides } = splitPositionals(words, 'status');
+      if (files.length > 0) throw new UsageError(`vdm status takes one experiment file; '${files[0]}' is neither it nor a key=value override`);
+      await loadTensorFlow();
+      const { statusCommand } = await import('../commands/status.js');
+      out(statusCommand(file, { overrides: [...overrides, ...opts.set], sweeps: opts.sweep, name: opts.name }));
     });
 
   program
     .command('list')
     .description('list registered models, datasets, optimizers, schedules and vdms')
     .addArgument(new Argument('[kind]', 'models|datasets|optimizers|schedules|vdms'))
-    .action((kind?: string) => {
-      out(listCommand(kind));
+    .action(async (kind?: string) => {
+      const checked = listKind(kind); // a misspelt kind is answered before the registries load
+      await loadTensorFlow();
+      const { listCommand } = await import('../commands/list.js');
+      out(listCommand(checked));
     });
 
   const data = program.command('data').description('get data sets onto disk and describe them');
@@ -139,6 +181,8 @@ export function buildProgram(): Command {
     .option('--root <dir>', 'folder the data set lives in', 'data')
     .addOption(new Option('--format <format>', 'which CIFAR version').choices(['auto', 'binary', 'python']).default('auto'))
     .action(async (name: string, opts: { root: string; format: 'auto' | 'binary' | 'python' }) => {
+      await loadTensorFlow();
+      const { fetchDataset } = await import('../commands/data.js');
       await fetchDataset(name, opts.root, { format: opts.format, signal: interruptSignal() });
     });
   data
@@ -147,6 +191,8 @@ export function buildProgram(): Command {
     .argument('<name>', 'data set name')
     .option('--set <key=value>', 'a dataset parameter, e.g. --set root=data (repeatable)', collect, [])
     .action(async (name: string, opts: { set: string[] }) => {
+      await loadTensorFlow();
+      const { datasetInfo } = await import('../commands/data.js');
       out(JSON.stringify(await datasetInfo(name, parseKeyValues(opts.set)), null, 2));
     });
 
@@ -160,6 +206,8 @@ export function buildProgram(): Command {
     .option('--baseline <variant>', 'the variant the others are compared with')
     .option('--include-incomplete', 'include failed, diverged or unfinished runs in the statistics')
     .action(async (inputs: string[], opts) => {
+      await loadTensorFlow();
+      const { runCompare } = await import('../commands/compare.js');
       process.stdout.write(await runCompare(inputs, opts));
     });
 
@@ -181,6 +229,8 @@ export function buildProgram(): Command {
     .option('--ascent-steps <n>', 'gradient-ascent steps of the worst-case sharpness figures (default 10)', numberFlag('--ascent-steps', { integer: true, min: 1, max: 10_000 }))
     .option('--noise-samples <n>', 'noise draws of the average case (default 10)', numberFlag('--noise-samples', { integer: true, min: 2, max: 10_000 }))
     .action(async (inputs: string[], opts) => {
+      await loadTensorFlow();
+      const { flatnessCommand } = await import('../commands/flatness.js');
       await flatnessCommand(inputs, opts, out);
     });
 
@@ -192,7 +242,7 @@ export function buildProgram(): Command {
     .option('--out <file>', 'where to write (default: <run>/model.safetensors)')
     .addOption(new Option('--which <checkpoint>', "the last epoch's weights, or the best epoch's (checkpoint.best)").choices(['last', 'best']).default('last'))
     .action(async (run: string, opts: { format: string; out?: string; which: string }) => {
-      // Loaded on use, so the other commands start without the export code.
+      await loadTensorFlow();
       const { exportCommand } = await import('../commands/export.js');
       await exportCommand(run, opts, out);
     });
@@ -216,6 +266,8 @@ export function buildProgram(): Command {
     .option('--dry-run', 'print the points, forward passes and a timed estimate, and stop')
     .option('-q, --quiet', 'plain progress lines instead of a bar')
     .action(async (inputs: string[], opts) => {
+      await loadTensorFlow();
+      const { landscapeCommand } = await import('../commands/landscape.js');
       await landscapeCommand(inputs, opts, out, interruptSignal());
     });
 
@@ -223,6 +275,8 @@ export function buildProgram(): Command {
     .command('doctor')
     .description('for every backend: whether it loads here, why not, and what to install')
     .action(async () => {
+      await loadTensorFlow();
+      const { doctorCommand } = await import('../commands/doctor.js');
       await doctorCommand(out);
     });
 
@@ -234,14 +288,20 @@ export function buildProgram(): Command {
     .option('--starts <count>', 'number of starting points (a grid)', numberFlag('--starts', { integer: true, min: 1, max: 1_000_000 }), 400)
     .option('--out <dir>', 'folder for the end-point CSV and the SVG figure', join('results', 'toy'))
     .action(async (opts) => {
+      await loadTensorFlow();
+      const { toyCommand } = await import('../commands/toy.js');
       out(await toyCommand(opts));
     });
 
+  // Usage mistakes commander finds are one line like every other error, not two; each command
+  // words its own (it knows its flags and subcommands).
+  for (const command of allCommands(program)) {
+    command.configureOutput({ outputError: (text, write) => write(`vdm: ${rewordUsageError(text, command)} (run with --help for usage)\n`) });
+  }
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  await quietDefaultBackend(); // config checks run tensor ops before any backend is chosen
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -260,5 +320,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`vdm: internal error: ${error instanceof Error && error.stack ? error.stack : message}\n`);
     }
     return exitCodeFor(error);
+  } finally {
+    stopListening?.();
   }
 }

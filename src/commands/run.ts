@@ -33,6 +33,12 @@ export interface RunCommandOptions {
   readonly sbatchArg?: string[];
   /** After training: flatness, landscapes and the full report (`true`, or `key=value,...` overrides). */
   readonly evidence?: string | boolean;
+  /** key=value overrides of every run (positional words and --set). */
+  readonly set?: string[];
+  /** `--sweep key=v1,v2` flags. */
+  readonly sweep?: string[];
+  /** The experiment's name instead of the file's (or the overrides'). */
+  readonly name?: string;
 }
 
 export type RunCommandFlags = RunCommandOptions & Omit<LaunchOptions, 'compare' | 'sbatchArgs'>;
@@ -87,7 +93,7 @@ function launchOnScheduler(experiment: Experiment, runs: readonly ExperimentRun[
     log(`nothing to submit; compare with: vdm compare ${experiment.root}`);
     return;
   }
-  const sharedArgs = options.seeds ? ['--seeds', options.seeds.join(',')] : [];
+  const sharedArgs = [...experiment.cliArgs, ...(options.seeds ? ['--seeds', options.seeds.join(',')] : [])];
   const plan = launchPlan(experiment, todo, { maxParallel: options.maxParallel, sharedArgs });
   for (const line of launcher.launch(plan, { ...options, sbatchArgs: options.sbatchArg, compare: options.compare })) log(line);
 }
@@ -98,7 +104,7 @@ export async function runCommand(file: string, options: RunCommandFlags, log: (l
   if (options.seeds?.some((s) => !Number.isInteger(s) || s < 0)) throw new UsageError('--seeds takes non-negative integers, e.g. --seeds 1,2,3');
   checkSchedulerFlags(options);
   if (options.on) launchers.get(options.on); // a misspelt scheduler fails before the experiment loads
-  const experiment = loadExperiment(file, { seeds: options.seeds });
+  const experiment = loadExperiment(file, { seeds: options.seeds, overrides: options.set, sweeps: options.sweep, name: options.name });
   const runs = options.task === undefined ? selectRuns(experiment, options.only ?? []) : [runForTask(experiment, options.task)];
   const evidence = options.evidence ? resolveEvidenceSettings(experiment.evidence?.values ?? {}, parseEvidenceFlag(options.evidence), { file: `${experiment.file}: ${experiment.evidence?.path ?? 'evidence'}`, flag: '--evidence' }) : null;
   if (options.dryRun) {

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { folderOf, runLabel } from '../experiments/runner.js';
-import { experimentTasks, loadExperiment } from '../experiments/spec.js';
+import { experimentTasks, loadExperiment, type ExperimentOptions } from '../experiments/spec.js';
 import { readSubmission, slurmJobState, slurmTaskStates, type SlurmTaskState } from '../launchers/slurm.js';
 import { recordedStatus, runFolderFor } from '../run/runFolder.js';
 
@@ -47,8 +47,8 @@ function comparisonLine(root: string, jobId: string): string {
   return existsSync(report) ? `comparison: ${report}` : `comparison: job ${jobId} has ended without a report (see ${join(root, 'slurm', 'logs', 'compare.out')})`;
 }
 
-export function experimentStatus(file: string): { rows: RunStatusRow[]; arrayJobId?: string; comparison?: string } {
-  const experiment = loadExperiment(file);
+export function experimentStatus(file: string, options: ExperimentOptions = {}): { rows: RunStatusRow[]; arrayJobId?: string; comparison?: string } {
+  const experiment = loadExperiment(file, options);
   const submission = readSubmission(experiment.root);
   const slurm = submission ? slurmTaskStates(submission.arrayJobId) : new Map<number, SlurmTaskState>();
   const rows = experimentTasks(experiment).map(({ task, run }) => {
@@ -67,8 +67,9 @@ export function experimentStatus(file: string): { rows: RunStatusRow[]; arrayJob
   return { rows, arrayJobId: submission?.arrayJobId, comparison };
 }
 
-export function statusCommand(file: string): string {
-  const { rows, arrayJobId, comparison } = experimentStatus(file);
+/** `options`: the overrides, sweeps and name the experiment was run with (they decide its runs). */
+export function statusCommand(file: string, options: ExperimentOptions = {}): string {
+  const { rows, arrayJobId, comparison } = experimentStatus(file, options);
   const header = ['task', 'run', 'state', 'epochs', ...(arrayJobId ? ['slurm'] : []), 'folder'];
   const cells = rows.map((r) => [String(r.task), r.run, r.state, r.epochs, ...(arrayJobId ? [r.scheduler || '-'] : []), r.folder]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));

@@ -8,6 +8,8 @@ import { hasCheckpoint } from '../train/checkpoint.js';
 export interface TrainCommandOptions {
   readonly config: string;
   readonly set?: string[];
+  /** The run's name (its folder) instead of the config's or the overrides'. */
+  readonly name?: string;
   readonly force?: boolean;
   readonly resume?: boolean;
   readonly quiet?: boolean;
@@ -15,7 +17,7 @@ export interface TrainCommandOptions {
 
 export async function trainCommand(options: TrainCommandOptions, log: (line: string) => void, signal?: AbortSignal): Promise<TrainResult> {
   if (!options.config) throw new UsageError('vdm train needs --config <file>');
-  const config = loadRunConfig(options.config, options.set ?? []);
+  const config = loadRunConfig(options.config, options.set ?? [], { name: options.name, renameByOverrides: true });
   const plain = options.quiet === true || !process.stderr.isTTY || Boolean(process.env.CI);
   let result: TrainResult;
   try {
@@ -23,7 +25,7 @@ export async function trainCommand(options: TrainCommandOptions, log: (line: str
   } catch (error) {
     const folder = runFolderFor(config);
     if (!(error instanceof InterruptedError) || !hasCheckpoint(folder.dir)) throw error;
-    const sets = (options.set ?? []).map((s) => ` --set ${JSON.stringify(s)}`).join('');
+    const sets = (options.set ?? []).map((s) => ` --set ${JSON.stringify(s)}`).join('') + (options.name ? ` --name ${JSON.stringify(options.name)}` : '');
     throw new InterruptedError(`${error.message}; saved in ${folder.dir}; continue with: vdm train -c ${options.config}${sets} --resume`);
   }
   const last = result.history.at(-1);

@@ -2,15 +2,29 @@
 import { stringify } from 'yaml';
 import { checkVdmConfig } from './vdmCheck.js';
 import { applyOverrides, loadWithExtends } from './load.js';
+import { namesItself, overriddenName } from './overrides.js';
 import { validateConfig } from './validate.js';
 import type { RunConfig } from './types.js';
 import type { Sourced } from './sourced.js';
 
 export type { RunConfig } from './types.js';
 
-/** The one entry point for commands: a file plus `--set` flags to a validated RunConfig. */
-export function loadRunConfig(file: string, overrides: readonly string[] = []): RunConfig {
-  return validateSourced(applyOverrides(loadWithExtends(file), overrides), file);
+export interface RunConfigOptions {
+  /** The run's name, over the file's and the overrides' (`--name`). */
+  readonly name?: string;
+  /**
+   * Overrides that change what is trained rename the run (overriddenName), so it gets its own
+   * folder: what `vdm train` does with overrides typed on its command line.
+   */
+  readonly renameByOverrides?: boolean;
+}
+
+/** The one entry point for commands: a file plus `--set`/key=value overrides to a validated RunConfig. */
+export function loadRunConfig(file: string, overrides: readonly string[] = [], options: RunConfigOptions = {}): RunConfig {
+  const named = options.name === undefined ? overrides : [...overrides, `name=${JSON.stringify(options.name)}`];
+  const config = validateSourced(applyOverrides(loadWithExtends(file), named), file);
+  if (!options.renameByOverrides || namesItself(named)) return config;
+  return { ...config, name: overriddenName(config.name, overrides) };
 }
 
 export function validateSourced(sourced: Sourced, file: string): RunConfig {

@@ -3,6 +3,7 @@
 import { dirname, resolve } from 'node:path';
 import { parse as parseYamlValue } from 'yaml';
 import { ConfigError, type SourceLocation } from '../errors.js';
+import { checkOverrideWord } from './overrides.js';
 import { CONFIG_LIMITS, isPlainObject, mergeSourced, readYamlFile, type PlainObject, type Sourced } from './sourced.js';
 
 /** A file and its bases, merged (the file's own keys win); `extends` itself is consumed. */
@@ -38,6 +39,7 @@ function loadBase(file: string, chain: string[], extendsAt: SourceLocation | und
 
 /** Parses one `--set a.b.c=value` flag; the value is read as YAML (numbers, lists, booleans). */
 export function parseOverride(flag: string): Sourced {
+  checkOverrideWord(flag, '--set');
   const eq = flag.indexOf('=');
   const keyPath = eq > 0 ? flag.slice(0, eq).trim() : '';
   const where = { file: '--set', path: keyPath || flag };

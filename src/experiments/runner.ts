@@ -88,7 +88,7 @@ const BIN = fileURLToPath(new URL('../../bin/vdm', import.meta.url));
 
 /** One run in a child `vdm run --only` process, its lines prefixed with the run's label. */
 function runInChild(experiment: Experiment, run: ExperimentRun, options: RunnerOptions, onEpoch: OnEpoch): Promise<RunReport> {
-  const args = [BIN, 'run', experiment.file, '--only', runLabel(run), '--no-compare', '--seeds', String(run.seed)];
+  const args = [BIN, 'run', experiment.file, ...experiment.cliArgs, '--only', runLabel(run), '--no-compare', '--seeds', String(run.seed)];
   if (options.force) args.push('--force');
   return new Promise((resolvePromise) => {
     // Share the cores: each of N children gets cores/N wasm threads unless the user chose a count.

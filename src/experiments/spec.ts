@@ -7,9 +7,11 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { validateSourced, type RunConfig } from '../config/index.js';
 import { describeIssue, issuePath } from '../config/issues.js';
-import { loadWithExtends } from '../config/load.js';
+import { applyOverrides, loadWithExtends } from '../config/load.js';
+import { namesItself, overriddenName } from '../config/overrides.js';
 import { displayPath, isPlainObject, locate, mergeSourced, type ConfigPath, type PlainObject, type Sourced } from '../config/sourced.js';
 import { ConfigError, UsageError } from '../errors.js';
+import { expandVariants, sweepAxes } from './sweep.js';
 import { controlKinds, controlVariants, type VariantSource } from './controls.js';
 
 const variantName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" (it names a folder)');
@@ -28,6 +30,8 @@ const experimentBlock = z
     seeds: seedList.default([1]),
     baseline: z.string().optional(),
     variants: z.record(variantName, z.record(z.string(), z.unknown()).nullable()),
+    /** Key path -> values: each non-baseline variant once per combination (src/experiments/sweep.ts). */
+    sweep: z.record(z.string(), z.array(z.unknown())).optional(),
     /** Extra runs that separate a VDM's effects (src/experiments/controls.ts). */
     controls: z.array(z.enum(controlKinds)).default([]),
     // Settings of `vdm run --evidence` (src/evidence/settings.ts checks them).
@@ -59,6 +63,19 @@ export interface Experiment {
   readonly root: string;
   /** The `evidence:` block, unchecked (src/evidence checks it), and where it is written. */
   readonly evidence?: { readonly values: Record<string, unknown>; readonly path: string };
+  /** The command-line overrides, sweeps and name, as arguments a child or scheduler task repeats. */
+  readonly cliArgs: readonly string[];
+}
+
+/** What `vdm run` adds to the file: overrides of every run, sweeps, and a name for the experiment. */
+export interface ExperimentOptions {
+  readonly seeds?: readonly number[];
+  /** `key=value` words, applied on top of every variant; they rename the experiment (overriddenName). */
+  readonly overrides?: readonly string[];
+  /** `--sweep key=v1,v2` flags. */
+  readonly sweeps?: readonly string[];
+  /** `--name`: the experiment's name instead of the file's or the overrides'. */
+  readonly name?: string;
 }
 
 /** The part of a sourced tree under `prefix`, with its locations re-keyed to paths below it. */
@@ -85,7 +102,7 @@ export function isExperimentFile(sourced: Sourced): boolean {
   return 'experiment' in sourced.value;
 }
 
-export function loadExperiment(file: string, options: { seeds?: readonly number[] } = {}): Experiment {
+export function loadExperiment(file: string, options: ExperimentOptions = {}): Experiment {
   const own = loadWithExtends(file);
   const standalone = typeof own.value.experiment === 'string';
   let base: Sourced;
@@ -125,23 +142,30 @@ export function loadExperiment(file: string, options: { seeds?: readonly number[
   const seeds = options.seeds ?? spec.seeds;
   const twice = seeds.find((seed, i) => seeds.indexOf(seed) !== i);
   if (twice !== undefined) throw new UsageError(`--seeds lists seed ${twice} twice; each seed is one run`);
+  const overrides = options.overrides ?? [];
+  const fromCommandLine = applyOverrides({ value: {}, locations: new Map() }, overrides);
+  const chosen = namesItself(overrides) ? String(fromCommandLine.value.name) : undefined;
+  const named = options.name ?? chosen ?? overriddenName(name, overrides);
+  const axes = sweepAxes(spec.sweep, (key) => locate(own, [...blockPrefix, 'sweep', key], file), options.sweeps ?? []);
+  const swept = axes.find((axis) => overrides.some((o) => o.startsWith(`${axis.key}=`)));
+  if (swept) throw new UsageError(`${swept.key} is both swept and overridden; drop one of them`);
+  const planned = expandVariants(variants.map((v) => ({ name: v, overrides: subtree(own, [...blockPrefix, 'variants', v]) })), baseline, axes);
   const expand = (variant: string, merged: Sourced, overrides: PlainObject): ExperimentRun[] =>
     seeds.map((seed) => {
-      const withSeed = mergeSourced(merged, { value: { seed, name }, locations: new Map() });
+      const withSeed = mergeSourced(merged, { value: { seed, name: named }, locations: new Map() });
       return { variant, seed, overrides, config: validateSourced(withSeed, file) };
     });
-  const sources: (VariantSource & { runs: ExperimentRun[] })[] = variants.map((variant) => {
-    const overrides = subtree(own, [...blockPrefix, 'variants', variant]);
-    const merged = mergeSourced(base, overrides);
-    const runs = expand(variant, merged, overrides.value);
-    return { variant, merged, overrides: overrides.value, config: runs[0].config, runs };
+  const sources: (VariantSource & { runs: ExperimentRun[] })[] = planned.variants.map(({ name: variant, overrides: declared }) => {
+    const merged = mergeSourced(mergeSourced(base, declared), fromCommandLine);
+    const runs = expand(variant, merged, declared.value);
+    return { variant, merged, overrides: declared.value, config: runs[0].config, runs };
   });
   const runs = sources.flatMap((source) => source.runs);
   const experimentName = runs[0].config.name;
   // Controls come after every plain run: task numbers of the plain runs do not depend on them,
   // and a runner going down the list in order meets each control after its source.
   const controls = controlVariants(spec.controls, sources, {
-    file, experiment: experimentName, baseline, own, controlsPath: [...blockPrefix, 'controls'],
+    file, experiment: experimentName, baseline: planned.baseline, own, controlsPath: [...blockPrefix, 'controls'],
   }).flatMap((control) =>
     expand(control.variant, control.merged, control.overrides).map((run) => ({
       ...run,
@@ -151,9 +175,17 @@ export function loadExperiment(file: string, options: { seeds?: readonly number[
   const all = [...runs, ...controls];
   const output = runs[0].config.output;
   const evidence = spec.evidence && { values: spec.evidence, path: [...blockPrefix, 'evidence'].join('.') };
+  const cliArgs = [...overrides.flatMap((o) => ['--set', o]), ...(options.sweeps ?? []).flatMap((s) => ['--sweep', s]), ...(options.name ? ['--name', options.name] : [])];
   return {
-    name: experimentName, file, baseline, variants: [...variants, ...new Set(controls.map((r) => r.variant))], seeds, runs: all,
-    root: resolve(output, experimentName), evidence,
+    name: experimentName,
+    file,
+    baseline: planned.baseline,
+    variants: [...planned.variants.map((v) => v.name), ...new Set(controls.map((r) => r.variant))],
+    seeds,
+    runs: all,
+    root: resolve(output, experimentName),
+    cliArgs,
+    evidence,
   };
 }
 

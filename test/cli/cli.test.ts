@@ -78,7 +78,8 @@ test('train writes the run folder; a completed run is kept unless --force', () =
   assertOneLineError(again.stderr, /already holds a completed run; pass --force/);
   assert.equal(readFileSync(join(runDir, 'metrics.csv'), 'utf8'), metricsBefore, 'earlier results intact');
 
-  const forced = runCli(['train', '-c', join(dir, 'tiny.yaml'), '--force', '--set', 'epochs=1']);
+  // --name keeps the override in this folder (an override alone would give the run its own).
+  const forced = runCli(['train', '-c', join(dir, 'tiny.yaml'), '--force', '--set', 'epochs=1', '--name', 'tiny']);
   assert.equal(forced.code, 0, forced.stderr);
   assert.equal(readFileSync(join(runDir, 'metrics.csv'), 'utf8').trim().split('\n').length, 2);
 });
@@ -86,7 +87,7 @@ test('train writes the run folder; a completed run is kept unless --force', () =
 test('a diverging run exits 1 with status diverged', () => {
   const output = tempDir();
   const dir = writeFiles({ 'tiny.yaml': tinyConfigYaml(output) });
-  const result = runCli(['train', '-c', join(dir, 'tiny.yaml'), '--set', 'optimizer.lr=1e12']);
+  const result = runCli(['train', '-c', join(dir, 'tiny.yaml'), '--set', 'optimizer.lr=1e12', '--name', 'tiny']);
   assert.equal(result.code, 1);
   assert.match(result.stderr, /^vdm: error: training diverged: loss is (NaN|Infinity) at epoch 1/m);
   const run = JSON.parse(readFileSync(join(output, 'tiny', 'seed-7', 'run.json'), 'utf8'));

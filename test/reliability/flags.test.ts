@@ -22,7 +22,7 @@ const cases: HostileCase[] = [
   { title: 'toy --starts 1e300', args: ['toy', '--starts', '1e300'], message: /^--starts '1e\+?300': too large; expected a whole number >= 1 and <= 1000000$/ },
   { title: 'data fetch --format bogus (was two lines from commander)', args: ['data', 'fetch', 'cifar10', '--format', 'bogus'], message: /^option '--format <format>' argument 'bogus' is invalid\. Allowed choices are auto, binary, python\. \(run with --help for usage\)$/ },
   { title: 'an unknown command', args: ['frobnicate'], message: /^unknown command 'frobnicate' \(run with --help for usage\)$/ },
-  { title: 'train without --config', args: ['train'], message: /^required option '-c, --config <file>' not specified/ },
+  { title: 'train without a config', args: ['train'], message: /^vdm train needs a config file: vdm train FILE \[key=value\.\.\.\] \(or -c FILE\)$/ },
   { title: 'train --set without a value', args: ['train', '-c', 'missing.yaml', '--set'], message: /^option '--set <key=value>' argument missing/ },
   { title: 'data info --set size=abc', args: ['data', 'info', 'synthetic', '--set', 'size=abc'], message: /^--set: dataset\.size: expected number, got "abc"$/ },
 ];

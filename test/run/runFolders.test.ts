@@ -181,7 +181,7 @@ describe('vdm train refuses, with one line, exit 2 and nothing changed,', { conc
       const w = workspace();
       refusal.prepare(w);
       const before = snapshot(w.root);
-      const result = await runCliAsync(['train', '-c', w.config, '--set', 'epochs=2', ...(refusal.flags ?? [])]);
+      const result = await runCliAsync(['train', '-c', w.config, '--set', 'epochs=2', '--name', 'tiny', ...(refusal.flags ?? [])]);
       assertOneLineError(result, 2, refusal.message(w));
       assert.deepEqual(snapshot(w.root), before);
     });
@@ -194,7 +194,7 @@ test('vdm train takes over the lock of a process that is gone, with a warning, a
   mkdirSync(w.run, { recursive: true });
   writeFileSync(join(w.run, '.lock'), lockOf({ pid: gone }));
   const outside = snapshot(w.root, w.output);
-  const result = runCli(['train', '-c', w.config, ...SMALL.flatMap((s) => ['--set', s])]);
+  const result = runCli(['train', '-c', w.config, ...SMALL.flatMap((s) => ['--set', s]), '--name', 'tiny']);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, new RegExp(`warning: took over the lock of ${esc(w.run)} from pid ${gone} \\(since 2026-01-01T00:00:00.000Z\\), which is no longer running`));
   assert.equal(JSON.parse(readFileSync(join(w.run, 'run.json'), 'utf8')).status, 'completed');
@@ -206,13 +206,13 @@ test('--force replaces an unreadable run; --resume continues an interrupted one 
   const w = workspace();
   cpSync(completedRun, w.run, { recursive: true });
   writeFileSync(join(w.run, 'run.json'), 'not json');
-  const forced = runCli(['train', '-c', w.config, '--force', ...SMALL.flatMap((s) => ['--set', s])]);
+  const forced = runCli(['train', '-c', w.config, '--force', ...SMALL.flatMap((s) => ['--set', s]), '--name', 'tiny']);
   assert.equal(forced.code, 0, forced.stderr);
   assert.equal(JSON.parse(readFileSync(join(w.run, 'run.json'), 'utf8')).status, 'completed');
 
   const v = workspace();
   cpSync(interruptedRun, v.run, { recursive: true }); // its config.yaml names the output it was made in
-  const resumed = runCli(['train', '-c', v.config, '--resume', ...SMALL.flatMap((s) => ['--set', s])]);
+  const resumed = runCli(['train', '-c', v.config, '--resume', ...SMALL.flatMap((s) => ['--set', s]), '--name', 'tiny']);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stdout, /resuming after epoch 1/);
   for (const dir of [w.run, v.run]) assert.ok(!existsSync(join(dir, '.lock')));
@@ -229,7 +229,7 @@ test('a refused run leaves no folder behind that it created for its lock', () =>
 test('a full disk during a run: one line naming the file and cause, exit 1, run.json failed, checkpoint kept', async () => {
   const w = workspace();
   const outside = snapshot(w.root, w.output);
-  const child = spawn(process.execPath, [BIN, 'train', '-c', w.config, '--set', 'epochs=400', '--set', 'model={name: mlp, hidden: [8]}'], {
+  const child = spawn(process.execPath, [BIN, 'train', '-c', w.config, '--set', 'epochs=400', '--set', 'model={name: mlp, hidden: [8]}', '--name', 'tiny'], {
     env: { ...process.env, CI: 'true' },
   });
   let stdout = '';

@@ -110,7 +110,7 @@ test('Ctrl-C mid-epoch: stops after the current step, saves it, exits 130 saying
 test('a second Ctrl-C quits at once, and run.json says interrupted, never running', async () => {
   const output = tempDir();
   const runDir = join(output, 'sig', 'seed-3');
-  const child = startTrain(configFile, ['--set', `output=${output}`, ...SLOW_STEP.flatMap((s) => ['--set', s])]);
+  const child = startTrain(configFile, ['--set', `output=${output}`, ...SLOW_STEP.flatMap((s) => ['--set', s]), '--name', 'sig']);
   await waitFor('the first step', () => (stepRows(runDir).length >= 1 ? true : undefined));
   child.kill('SIGINT'); // both arrive during the second step, whose end is the first chance to handle them
   await new Promise((resolve) => setTimeout(resolve, 100));

@@ -1,0 +1,109 @@
+// Sweeps: flag parsing, combination order, which variants are swept, their names, and errors;
+// then loadExperiment with a `sweep:` block, --sweep flags and command-line overrides.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { loadExperiment } from '../../src/experiments/spec.js';
+import { combinations, expandVariants, parseSweepFlag, sweepAxes, MAX_COMBINATIONS } from '../../src/experiments/sweep.js';
+import { ConfigError, UsageError } from '../../src/errors.js';
+import { tempDir, writeFiles } from '../helpers/files.js';
+import { tinyConfigYaml } from '../helpers/tinyRun.js';
+
+const at = (key: string) => ({ file: 'exp.yaml', path: `sweep.${key}`, line: 9 });
+const empty = () => ({ value: {}, locations: new Map() });
+
+test('parseSweepFlag reads the values as a YAML list', () => {
+  assert.deepEqual(parseSweepFlag('optimizer.lr=0.01,0.05,0.1').values, [0.01, 0.05, 0.1]);
+  assert.deepEqual(parseSweepFlag('model.hidden=[32],[64, 32]').values, [[32], [64, 32]]);
+  assert.deepEqual(parseSweepFlag('vdm.name=log,none').values, ['log', 'none']);
+});
+
+const BAD_FLAGS: [string, RegExp, typeof UsageError | typeof ConfigError][] = [
+  ['lr', /^--sweep 'lr' is not of the form key\.path=value,value/, UsageError],
+  ['optimizer.lr=', /^--sweep: optimizer\.lr: sweep of 'optimizer\.lr' has no values/, ConfigError],
+  ['optimizer.lr=0.1,0.1', /sweep of 'optimizer\.lr' lists 0\.1 twice; each value is one variant/, ConfigError],
+  ['optimizer.lr=[0.1', /^--sweep: optimizer\.lr: cannot read the values as a YAML list/, ConfigError],
+];
+for (const [flag, message, kind] of BAD_FLAGS) {
+  test(`parseSweepFlag refuses '${flag}'`, () => {
+    assert.throws(() => parseSweepFlag(flag), (e: unknown) => e instanceof kind && message.test(e.message));
+  });
+}
+
+test('sweepAxes: the block in file order, a flag replaces its key in place, new keys go last', () => {
+  const axes = sweepAxes({ 'optimizer.lr': [0.01, 0.05], 'vdm.a': [1, 2] }, at, ['vdm.a=3', 'epochs=1,2']);
+  assert.deepEqual(axes.map((a) => [a.key, a.values]), [['optimizer.lr', [0.01, 0.05]], ['vdm.a', [3]], ['epochs', [1, 2]]]);
+  assert.equal(axes[0].where.file, 'exp.yaml');
+  assert.equal(axes[1].where.file, '--sweep');
+  assert.throws(() => sweepAxes({ 'a..b': [1] }, at, []), /exp\.yaml: sweep\.a\.\.b \(line 9\): 'a\.\.b' is not a key path/);
+  const many = Array.from({ length: 40 }, (_, i) => i).join(',');
+  assert.throws(() => sweepAxes(undefined, at, [`a=${many}`, `b=${many}`]), (e: unknown) => e instanceof UsageError && e.message.includes(`at most ${MAX_COMBINATIONS}`));
+});
+
+test('combinations: the first key varies slowest', () => {
+  const combos = combinations(sweepAxes(undefined, at, ['optimizer.lr=0.01,0.05', 'vdm.a=1,2']));
+  assert.deepEqual(combos.map((c) => c.map((s) => s.value)), [[0.01, 1], [0.01, 2], [0.05, 1], [0.05, 2]]);
+});
+
+test('expandVariants: each non-baseline variant once per combination, the baseline once', () => {
+  const axes = sweepAxes(undefined, at, ['optimizer.lr=0.01,0.05', 'vdm.a=1']);
+  const variants = ['baseline', 'log', 'exp'].map((name) => ({ name, overrides: empty() }));
+  const planned = expandVariants(variants, 'baseline', axes);
+  assert.equal(planned.baseline, 'baseline');
+  assert.deepEqual(planned.variants.map((v) => v.name), ['baseline', 'log,lr=0.01,a=1', 'log,lr=0.05,a=1', 'exp,lr=0.01,a=1', 'exp,lr=0.05,a=1']);
+  assert.deepEqual(planned.variants[2].overrides.value, { optimizer: { lr: 0.05 }, vdm: { a: 1 } });
+});
+
+test('expandVariants: an experiment of one variant sweeps it, and its first combination is the baseline', () => {
+  const planned = expandVariants([{ name: 'sgd', overrides: empty() }], 'sgd', sweepAxes(undefined, at, ['optimizer.lr=0.01,0.05']));
+  assert.deepEqual(planned.variants.map((v) => v.name), ['sgd,lr=0.01', 'sgd,lr=0.05']);
+  assert.equal(planned.baseline, 'sgd,lr=0.01');
+});
+
+test('expandVariants: values that would share a folder are refused', () => {
+  const axes = sweepAxes(undefined, at, ['dataset.root="a b","a_b"']);
+  assert.throws(() => expandVariants([{ name: 'x', overrides: empty() }], 'x', axes), /two sweep variants would share the folder 'x,root=a_b'/);
+});
+
+const EXPERIMENT = `experiment: sw
+base: base.yaml
+seeds: [1, 2]
+baseline: plain
+variants:
+  plain: { vdm: { name: none } }
+  log: { vdm: { name: log, b: 0.5 } }
+sweep:
+  vdm.a: [1, 2]
+`;
+
+function files(text = EXPERIMENT): string {
+  const dir = writeFiles({ 'base.yaml': tinyConfigYaml(join(tempDir(), 'r')), 'exp.yaml': text });
+  return join(dir, 'exp.yaml');
+}
+
+test('loadExperiment: a sweep: block, in stable task order (variants, values, seeds)', () => {
+  const experiment = loadExperiment(files());
+  assert.deepEqual(experiment.variants, ['plain', 'log,a=1', 'log,a=2']);
+  assert.deepEqual(experiment.runs.map((r) => `${r.variant}/${r.seed}`), ['plain/1', 'plain/2', 'log,a=1/1', 'log,a=1/2', 'log,a=2/1', 'log,a=2/2']);
+  assert.deepEqual(experiment.runs[4].config.vdm.params, { a: 2, b: 0.5 });
+  assert.equal(experiment.name, 'sw');
+  assert.deepEqual(experiment.cliArgs, []);
+});
+
+test('loadExperiment: --sweep flags, overrides of every run (renaming the experiment), cliArgs to repeat them', () => {
+  const experiment = loadExperiment(files(), { sweeps: ['optimizer.lr=0.01,0.02'], overrides: ['epochs=1'] });
+  assert.equal(experiment.name, 'sw,epochs=1');
+  assert.ok(experiment.root.endsWith('sw,epochs=1'));
+  assert.equal(experiment.variants.length, 1 + 2 * 2);
+  assert.ok(experiment.runs.every((r) => r.config.epochs === 1));
+  assert.equal(experiment.runs.find((r) => r.variant === 'log,a=2,lr=0.02')?.config.optimizer.lr, 0.02);
+  assert.deepEqual(experiment.cliArgs, ['--set', 'epochs=1', '--sweep', 'optimizer.lr=0.01,0.02']);
+  assert.equal(loadExperiment(files(), { overrides: ['epochs=1'], name: 'short' }).name, 'short');
+});
+
+test('loadExperiment: sweep errors point at the file or the flag', () => {
+  assert.throws(() => loadExperiment(files(EXPERIMENT.replace('vdm.a: [1, 2]', 'vdm.a: [1, 1]'))), /exp\.yaml: sweep\.vdm\.a \(line 9\): sweep of 'vdm\.a' lists 1 twice/);
+  assert.throws(() => loadExperiment(files(EXPERIMENT.replace('vdm.a: [1, 2]', 'vdm.a: 3'))), /exp\.yaml: sweep\.vdm\.a \(line 9\): expected array/);
+  assert.throws(() => loadExperiment(files(), { overrides: ['vdm.a=3'] }), /vdm\.a is both swept and overridden; drop one of them$/);
+  assert.throws(() => loadExperiment(files(), { sweeps: ['vdm.a=-1'] }), /vdm\.a.*must be > 0, got -1/);
+});
