@@ -23,7 +23,8 @@ function colorScale(comparison: Comparison) {
   return { domain: labels, range };
 }
 
-const sharedConfig = {
+/** The look every vdm figure shares (compare's curves, landscapes). */
+export const sharedConfig = {
   font: fontFamily,
   background: 'white',
   view: { stroke: '#dddddd' },

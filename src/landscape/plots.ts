@@ -1,6 +1,7 @@
 // Vega-Lite specs of landscapes: 1-D curves per variant (mean, min-max band over seeds), 2-D maps
 // side by side with shared levels, and the interpolation curve. Rendered by compare/render.ts.
 import type { TopLevelSpec } from 'vega-lite';
+import { sharedConfig } from '../compare/plots.js';
 import { bandOf, isoline } from '../toy/contours.js';
 
 /** One run's table, labelled for the legend. */
@@ -11,14 +12,7 @@ export interface LabelledTable {
   readonly rows: readonly (readonly number[])[];
 }
 
-const config = {
-  font: 'DejaVu Sans, Helvetica, Arial, sans-serif',
-  background: 'white',
-  view: { stroke: '#dddddd' },
-  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', gridColor: '#eeeeee' },
-  legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', labelLimit: 260 },
-  title: { fontSize: 14, subtitleFontSize: 11, subtitleColor: '#666666', anchor: 'start' },
-} as const;
+const config = sharedConfig;
 
 const column = (table: LabelledTable, name: string) => table.columns.indexOf(name);
 
