@@ -63,7 +63,7 @@ export function arrayScript(plan: LaunchPlan, options: SlurmOptions): string {
   ];
   return `#!/bin/bash
 # Written by vdm ${VDM_VERSION}: experiment ${plan.experiment.name}, one array task per run.
-# Task i is run i of \`vdm run ${plan.experimentFile} --dry-run\`. Each task runs exactly that run
+# Task i is run i of \`vdm run ${[plan.experimentFile, ...plan.sharedArgs].map(shellQuote).join(' ')} --dry-run\`. Each task runs exactly that run
 # and is safe to repeat (completed: skipped; unfinished: resumed), so resubmitting is fine.
 ${sbatchLines(flags).join('\n')}
 
