@@ -1,8 +1,9 @@
 // What `vdm doctor` reports for each backend: whether it loads here, why not, and what this
 // machine has or lacks of what it needs (CUDA 11 libraries, a Vulkan loader and driver, threads).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { importBackendPackage, selectBackend, type ModuleLoader } from './resolve.js';
 import { librarySearchHit } from './libraries.js';
+import { vulkanDrivers } from './vulkanDrivers.js';
 import { describeAdapter } from './webgpu.js';
 
 export interface BackendCheck {
@@ -35,13 +36,12 @@ function nvidiaDriver(): string {
   }
 }
 
-const ICD_DIRS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];
-
-function vulkanDrivers(): string {
-  const named = process.env.VK_DRIVER_FILES ?? process.env.VK_ICD_FILENAMES;
-  if (named) return `Vulkan driver: ${named}${named.split(':').every((f) => existsSync(f)) ? '' : ' (missing file)'}`;
-  const found = ICD_DIRS.flatMap((dir) => (existsSync(dir) ? readdirSync(dir).map((f) => `${dir}/${f}`) : []));
-  return `Vulkan driver: ${found.length > 0 ? found.join(', ') : 'no ICD file in the usual folders and none named by VK_DRIVER_FILES'}`;
+function driverLine(): string {
+  const drivers = vulkanDrivers();
+  const named = drivers.namedBy ? ` (named by ${drivers.namedBy})` : '';
+  const missing = drivers.missing.length > 0 ? `; missing: ${drivers.missing.join(', ')}` : '';
+  const files = drivers.files.length > 0 ? drivers.files.join(', ') : "no ICD file in the loader's vulkan/icd.d folders and none named by VK_DRIVER_FILES";
+  return `Vulkan driver: ${files}${named}${missing}`;
 }
 
 function containerCapabilities(): string[] {
@@ -83,7 +83,7 @@ export async function checkBackends(loader: ModuleLoader = importBackendPackage)
       'npm install @tensorflow/tfjs-node-gpu (Linux x64; downloads libtensorflow 2.9.1 at install) and the CUDA 11.2 + ' +
         'cuDNN 8.1 runtime libraries; a CUDA 12/13 driver stack alone does not load it (libcudart.so.11.0 must be there), and ' +
         'TF 2.9 has no Hopper (H100) kernels, so it JIT-compiles PTX at start-up for 30 minutes or more: use webgpu there'),
-    await selectCheck('webgpu', [library('libvulkan.so.1'), vulkanDrivers(), ...containerCapabilities()],
+    await selectCheck('webgpu', [library('libvulkan.so.1'), driverLine(), ...containerCapabilities()],
       'a Vulkan loader (Debian/Ubuntu: libvulkan1) and the GPU vendor\'s Vulkan driver (NVIDIA: the driver\'s nvidia_icd.json, ' +
         'named by VK_DRIVER_FILES if it is not in /usr/share/vulkan/icd.d; in a container NVIDIA_DRIVER_CAPABILITIES must ' +
         'include graphics); without a GPU, SwiftShader (Debian\'s chromium: ' +

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { librarySearchHit } from './libraries.js';
+import { missingVulkanDriver } from './vulkanDrivers.js';
 
 export const WEBGPU_PACKAGE = '@tensorflow/tfjs-backend-webgpu';
 export const DAWN_PACKAGE = 'webgpu';
@@ -77,8 +78,8 @@ async function importDawn(): Promise<DawnModule> {
  */
 export async function installWebgpu(): Promise<{ version: string; adapter: AdapterReport }> {
   if (installed === null) {
-    const noLoader = missingVulkanLoader();
-    if (noLoader !== null) throw new Error(noLoader);
+    const noVulkan = missingVulkanLoader() ?? (process.platform === 'linux' ? missingVulkanDriver() : null);
+    if (noVulkan !== null) throw new Error(noVulkan);
     // Dawn's Vulkan backend wants a per-user runtime folder; services and containers often have none.
     process.env.XDG_RUNTIME_DIR ??= tmpdir();
     const dawn = await importDawn();
