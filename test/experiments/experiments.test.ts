@@ -8,16 +8,9 @@ import { loadExperiment } from '../../src/experiments/spec.js';
 import { ConfigError } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, writeFiles } from '../helpers/files.js';
-import { tinyConfigYaml } from '../helpers/tinyRun.js';
+import { tinyConfigYaml, tinyExperimentYaml } from '../helpers/tinyRun.js';
 
-const STANDALONE = `experiment: tiny-exp
-base: base.yaml
-seeds: [3, 4]
-baseline: plain
-variants:
-  plain: { vdm: { name: none } }
-  log: { vdm: { name: log, b: 0.5 } }
-`;
+const STANDALONE = tinyExperimentYaml('tiny-exp', [3, 4]);
 
 test('a standalone experiment expands to variants x seeds with the overrides applied', () => {
   const dir = writeFiles({ 'base.yaml': tinyConfigYaml(join(tempDir(), 'r')), 'exp.yaml': STANDALONE });

@@ -7,7 +7,7 @@ import { loadExperiment } from '../../src/experiments/spec.js';
 import { combinations, expandVariants, parseSweepFlag, sweepAxes, MAX_COMBINATIONS } from '../../src/experiments/sweep.js';
 import { ConfigError, UsageError } from '../../src/errors.js';
 import { tempDir, writeFiles } from '../helpers/files.js';
-import { tinyConfigYaml } from '../helpers/tinyRun.js';
+import { tinyConfigYaml, tinyExperimentYaml } from '../helpers/tinyRun.js';
 
 const at = (key: string) => ({ file: 'exp.yaml', path: `sweep.${key}`, line: 9 });
 const empty = () => ({ value: {}, locations: new Map() });
@@ -65,16 +65,7 @@ test('expandVariants: values that would share a folder are refused', () => {
   assert.throws(() => expandVariants([{ name: 'x', overrides: empty() }], 'x', axes), /two sweep variants would share the folder 'x,root=a_b'/);
 });
 
-const EXPERIMENT = `experiment: sw
-base: base.yaml
-seeds: [1, 2]
-baseline: plain
-variants:
-  plain: { vdm: { name: none } }
-  log: { vdm: { name: log, b: 0.5 } }
-sweep:
-  vdm.a: [1, 2]
-`;
+const EXPERIMENT = tinyExperimentYaml('sw', [1, 2], 'sweep:\n  vdm.a: [1, 2]\n');
 
 function files(text = EXPERIMENT): string {
   const dir = writeFiles({ 'base.yaml': tinyConfigYaml(join(tempDir(), 'r')), 'exp.yaml': text });

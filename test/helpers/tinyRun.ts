@@ -12,3 +12,18 @@ schedule: { name: cosine }
 vdm: { name: log }
 ${extra}`;
 }
+
+/**
+ * A tiny experiment over tinyConfigYaml (as base.yaml beside it): a plain baseline and a `log`
+ * variant. `extra` lines follow the variants.
+ */
+export function tinyExperimentYaml(name: string, seeds: readonly number[], extra = ''): string {
+  return `experiment: ${name}
+base: base.yaml
+seeds: [${seeds.join(', ')}]
+baseline: plain
+variants:
+  plain: { vdm: { name: none } }
+  log: { vdm: { name: log, b: 0.5 } }
+${extra}`;
+}

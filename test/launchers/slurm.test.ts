@@ -10,17 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, writeFiles } from '../helpers/files.js';
-import { tinyConfigYaml } from '../helpers/tinyRun.js';
+import { tinyConfigYaml, tinyExperimentYaml } from '../helpers/tinyRun.js';
 import { startSlurmCluster, type SlurmCluster } from './slurmCluster.js';
 
-const EXPERIMENT = `experiment: on-slurm
-base: base.yaml
-seeds: [1, 2]
-baseline: plain
-variants:
-  plain: { vdm: { name: none } }
-  log: { vdm: { name: log, b: 0.5 } }
-`;
+const EXPERIMENT = tinyExperimentYaml('on-slurm', [1, 2]);
 
 const BIN = fileURLToPath(new URL('../../bin/vdm', import.meta.url));
 
