@@ -40,7 +40,7 @@ export const controlEntry = z.unknown().transform((value, ctx): StepMatchedSetti
     ctx.addIssue({ code: 'custom', message: `expected step_matched or { step_matched: { smoothing, seeds, ema_steps } }, got ${JSON.stringify(value)}` });
     return z.NEVER;
   }
-  const parsed = stepMatchedSettings.safeParse(settings ?? {});
+  const parsed = stepMatchedSettings.safeParse(settings ?? {}, { reportInput: true });
   if (parsed.success) return parsed.data;
   for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: ['step_matched', ...issue.path] } as never);
   return z.NEVER;

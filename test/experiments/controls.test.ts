@@ -67,7 +67,7 @@ const BAD: [string, (text: string) => string, RegExp][] = [
   [
     'an unknown smoothing',
     (t) => t.replace('[step_matched]', '[{ step_matched: { smoothing: median } }]'),
-    /exp\.yaml: controls\[0\]\.step_matched\.smoothing \(line 5\): .*epoch_mean/,
+    /exp\.yaml: controls\[0\]\.step_matched\.smoothing \(line 5\): expected one of "epoch_mean", "ema", "none", got "median"/,
   ],
   [
     'step_matched twice',
