@@ -40,8 +40,9 @@ function checkValues(key: string, values: readonly unknown[], where: SourceLocat
  * already runs every seed (variants x seeds), and a seed among the overrides would be replaced
  * by the experiment's seeds.
  */
-function unsweptKeyProblem(key: string, values: string): string | undefined {
-  if (key === 'seed') return `seeds are not swept as variants (each variant runs every seed); give them with --seeds ${values} or the file's seeds: [${values}]`;
+function unsweptKeyProblem(key: string, values: readonly unknown[], flag: boolean): string | undefined {
+  const seeds = flag ? `give them with --seeds ${values.join(',')} or the file's seeds: [${values.join(', ')}]` : `list them in seeds: [${values.join(', ')}]`;
+  if (key === 'seed') return `seeds are not swept as variants (each variant runs every seed); ${seeds}`;
   if (key === 'name' || key === 'output') return `${key} places the experiment's results; it is not a setting to compare (sweep a setting such as optimizer.lr)`;
   return undefined;
 }
@@ -56,7 +57,7 @@ export function parseSweepFlag(flag: string): SweepAxis {
     if (isKeyPath(key)) throw new UsageError(`--sweep '${flag}': a sweep sets whole keys, not list items; sweep whole lists instead (e.g. --sweep model.hidden=[16],[32])`);
     throw new UsageError(`--sweep '${flag}' is not of the form key.path=value,value (e.g. optimizer.lr=0.01,0.05)`);
   }
-  const unswept = unsweptKeyProblem(key, raw);
+  const unswept = unsweptKeyProblem(key, raw.split(','), true);
   if (unswept) throw new UsageError(`--sweep ${key}: ${unswept}`);
   const problem = hydraValueProblem(key, raw, true);
   if (problem) throw new ConfigError(problem, where);
@@ -83,7 +84,7 @@ export function sweepAxes(block: Record<string, readonly unknown[]> | undefined,
   const axes: SweepAxis[] = Object.entries(block ?? {}).map(([key, values]) => {
     const where = locateKey(key);
     if (!isKeyPath(key, false)) throw new ConfigError(`'${key}' is not a key path like optimizer.lr (a sweep sets whole keys, not list items)`, where);
-    const unswept = unsweptKeyProblem(key, values.map((v) => JSON.stringify(v)).join(', '));
+    const unswept = unsweptKeyProblem(key, values.map((v) => JSON.stringify(v)), false);
     if (unswept) throw new ConfigError(unswept, where);
     checkValues(key, values, where);
     return { key, values, where };
