@@ -175,7 +175,8 @@ export function loadExperiment(file: string, options: ExperimentOptions = {}): E
   const sources: (VariantSource & { runs: ExperimentRun[] })[] = planned.variants.map(({ name: variant, declared: tree, settings }) => {
     // The sweep's settings and the command line's overrides as one set over base + variant.
     const merged = applyOverrideSet(mergeSourced(base, tree), [...entries, ...settings]);
-    const shown = applyOverrideSet(tree, settings).value;
+    // What the variant declares, as shown and recorded: an unset swept key reads null.
+    const shown = applyOverrideSet(tree, settings.map((s) => (s.unset ? { ...s, unset: false, value: null } : s))).value;
     const runs = expand(variant, merged, shown);
     return { variant, merged, overrides: shown, config: runs[0].config, runs };
   });
