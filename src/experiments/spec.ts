@@ -111,6 +111,16 @@ function checkSweptNotOverridden(axes: readonly SweepAxis[], entries: readonly O
   if (swept) throw new UsageError(`${swept.key} is both swept and overridden; drop one of them`);
 }
 
+/**
+ * The experiment's name under command-line overrides (config/runName.ts), from its declared
+ * variants before any sweep: a sweep adds variants inside the same experiment folder, beside
+ * the baseline it is compared with.
+ */
+function nameUnderOverrides(name: string, variants: readonly Sourced[], entries: readonly OverrideEntry[], file: string): string {
+  if (entries.length === 0) return name;
+  return nameFromOverrides(name, variants.map((before) => ({ before, after: applyOverrideSet(before, entries) })), entries, file);
+}
+
 /** Whether a YAML file is an experiment (standalone, or a run config with an experiment block). */
 export function isExperimentFile(sourced: Sourced): boolean {
   return 'experiment' in sourced.value;
@@ -160,10 +170,7 @@ export function loadExperiment(file: string, options: ExperimentOptions = {}): E
   const entries = overrides.map((word) => parseOverrideWord(word));
   checkSeedOverride(entries);
   const declared = (variant: string) => subtree(own, [...blockPrefix, 'variants', variant]);
-  // Named from the declared variants, before any sweep: a sweep adds variants inside the same
-  // experiment folder, beside the baseline it is compared with.
-  const named = options.name ?? chosenName(entries) ?? (entries.length === 0 ? name
-    : nameFromOverrides(name, variants.map((v) => ({ before: mergeSourced(base, declared(v)), after: applyOverrideSet(mergeSourced(base, declared(v)), entries) })), entries, file));
+  const named = options.name ?? chosenName(entries) ?? nameUnderOverrides(name, variants.map((v) => mergeSourced(base, declared(v))), entries, file);
   const axes = sweepAxes(spec.sweep, (key) => locate(own, [...blockPrefix, 'sweep', key], file), options.sweeps ?? []);
   checkSweptNotOverridden(axes, entries);
   const planned = expandVariants(variants.map((v) => ({ name: v, declared: declared(v) })), baseline, axes);
