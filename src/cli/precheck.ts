@@ -1,7 +1,8 @@
 // Checks the CLI makes before a command loads TensorFlow.js and the registries, so that the
 // commonest mistakes are answered at once: an experiment file given to `vdm train`, a misspelt
 // `vdm list` kind.
-import { loadWithExtends, parseOverride } from '../config/load.js';
+import { loadWithExtends } from '../config/load.js';
+import { parseOverrideWord } from '../config/overrides.js';
 import { parseSweepFlag } from '../experiments/sweep.js';
 import { UsageError } from '../errors.js';
 import { closestName } from '../registry.js';
@@ -35,6 +36,6 @@ export function checkNotExperiment(file: string): void {
  */
 export function checkRunInputs(file: string, overrides: readonly string[], sweeps: readonly string[]): void {
   loadWithExtends(file);
-  overrides.forEach(parseOverride);
+  overrides.forEach((word) => parseOverrideWord(word));
   sweeps.forEach(parseSweepFlag);
 }

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { RunFailedError, UsageError } from '../errors.js';
 import { estimateRuns, estimateSummary, type ExperimentEstimate } from '../experiments/estimate.js';
 import { formatDuration } from '../experiments/progress.js';
-import { folderOf, isDone, runExperiment, runLabel } from '../experiments/runner.js';
+import { folderOf, isDone, otherConfigInFolder, runExperiment, runLabel } from '../experiments/runner.js';
 import { experimentTasks, loadExperiment, runForTask, type Experiment, type ExperimentRun } from '../experiments/spec.js';
 import { launchers, type LaunchOptions } from '../launchers/index.js';
 import { launchPlan } from '../launchers/tasks.js';
@@ -58,7 +58,8 @@ function describePlan(experiment: Experiment, runs: readonly ExperimentRun[], es
   const index = new Map(experimentTasks(experiment).map(({ task, run }) => [run, task]));
   for (const run of runs) {
     const seconds = estimate.seconds.get(run);
-    const state = isDone(experiment, run) ? 'completed, would skip' : seconds === undefined ? 'would run' : `would run, ~${formatDuration(seconds)}`;
+    const other = otherConfigInFolder(experiment, run) === undefined ? undefined : 'another config in folder, would stop (--force replaces it)';
+    const state = other ?? (isDone(experiment, run) ? 'completed, would skip' : seconds === undefined ? 'would run' : `would run, ~${formatDuration(seconds)}`);
     const overrides = Object.keys(run.overrides).length ? stringify(run.overrides, { collectionStyle: 'flow', lineWidth: 0 }).trim() : '{}';
     lines.push(`  task ${String(index.get(run)).padEnd(3)} ${runLabel(run).padEnd(28)} ${state.padEnd(22)} ${folderOf(experiment, run)}  overrides: ${overrides}`);
   }

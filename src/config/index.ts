@@ -1,11 +1,14 @@
-// Loading a run config: read (with extends and --set overrides), validate, and write back.
+// Loading a run config: read (with extends and key=value overrides), validate, and write back.
 import { stringify } from 'yaml';
+import { ConfigError } from '../errors.js';
 import { checkVdmConfig } from './vdmCheck.js';
-import { applyOverrides, loadWithExtends } from './load.js';
-import { namesItself, overriddenName } from './overrides.js';
+import { loadWithExtends } from './load.js';
+import { applyOverrideSet } from './overrideSet.js';
+import { chosenName, parseOverrideWord, type OverrideEntry } from './overrides.js';
+import { overriddenName } from './runName.js';
 import { validateConfig } from './validate.js';
 import type { RunConfig } from './types.js';
-import type { Sourced } from './sourced.js';
+import type { PlainObject, Sourced } from './sourced.js';
 
 export type { RunConfig } from './types.js';
 
@@ -13,7 +16,7 @@ export interface RunConfigOptions {
   /** The run's name, over the file's and the overrides' (`--name`). */
   readonly name?: string;
   /**
-   * Overrides that change what is trained rename the run (overriddenName), so it gets its own
+   * Overrides that change what is trained rename the run (runName.ts), so it gets its own
    * folder: what `vdm train` does with overrides typed on its command line.
    */
   readonly renameByOverrides?: boolean;
@@ -21,10 +24,32 @@ export interface RunConfigOptions {
 
 /** The one entry point for commands: a file plus `--set`/key=value overrides to a validated RunConfig. */
 export function loadRunConfig(file: string, overrides: readonly string[] = [], options: RunConfigOptions = {}): RunConfig {
-  const named = options.name === undefined ? overrides : [...overrides, `name=${JSON.stringify(options.name)}`];
-  const config = validateSourced(applyOverrides(loadWithExtends(file), named), file);
-  if (!options.renameByOverrides || namesItself(named)) return config;
-  return { ...config, name: overriddenName(config.name, overrides) };
+  const words = options.name === undefined ? overrides : [...overrides, `name=${JSON.stringify(options.name)}`];
+  const entries = words.map((word) => parseOverrideWord(word));
+  const own = loadWithExtends(file);
+  const overridden = applyOverrideSet(own, entries);
+  const config = validateSourced(overridden, file);
+  if (!options.renameByOverrides || entries.length === 0 || chosenName(entries) !== undefined) return config;
+  return { ...config, name: nameFromOverrides(config.name, [{ before: own, after: overridden }], entries, file) };
+}
+
+/**
+ * The name for `base` once `entries` turned each `before` into its `after` (one pair per variant
+ * of an experiment): runName.ts's rule, on the resolved configs (defaults filled in), or on the
+ * values as written where one does not validate without the overrides.
+ */
+export function nameFromOverrides(base: string, variants: readonly { before: Sourced; after: Sourced }[], entries: readonly OverrideEntry[], file: string): string {
+  const pairs = variants.map(({ before, after }) => ({ before: resolvedOrRaw(before, file), after: resolvedOrRaw(after, file) }));
+  return overriddenName(base, pairs, entries.map((entry) => entry.path));
+}
+
+function resolvedOrRaw(sourced: Sourced, file: string): PlainObject {
+  try {
+    return toPlainConfig(validateConfig(sourced, file));
+  } catch (error) {
+    if (error instanceof ConfigError) return sourced.value;
+    throw error;
+  }
 }
 
 export function validateSourced(sourced: Sourced, file: string): RunConfig {

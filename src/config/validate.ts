@@ -8,7 +8,7 @@ import type { VdmOptions } from '../vdms/types.js';
 import { describeIssue, issuePath } from './issues.js';
 import { registriesByBlock } from './registries.js';
 import { commonBlockSchemas, topLevelSchema, type BlockKind } from './schema.js';
-import { isPlainObject, locate, type ConfigPath, type PlainObject, type Sourced } from './sourced.js';
+import { displayPath, isPlainObject, locate, type ConfigPath, type PlainObject, type Sourced } from './sourced.js';
 import type { NamedBlock, RunConfig } from './types.js';
 
 const BLOCKS: readonly BlockKind[] = ['model', 'dataset', 'optimizer', 'schedule', 'vdm'];
@@ -39,7 +39,13 @@ class Checker {
     const issues = [...result.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
     const [first, ...others] = issues;
     const more = others.length > 0 ? ` (and ${others.length} more problem${others.length > 1 ? 's' : ''})` : '';
-    return this.fail([...prefix, ...issuePath(first)], describeIssue(first, validKeys) + more);
+    const path = [...prefix, ...issuePath(first)];
+    return this.fail(path, (this.unsetRequired(first, path) ? 'required, so it cannot be unset with null; give it a value' : describeIssue(first, validKeys)) + more);
+  }
+
+  /** A required key missing because an override unset it (key=null): only then is it located at an override. */
+  private unsetRequired(issue: z.core.$ZodIssue, path: ConfigPath): boolean {
+    return issue.code === 'invalid_type' && issue.input === undefined && this.sourced.locations.get(displayPath(path))?.file === '--set';
   }
 }
 

@@ -8,12 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { InterruptedError, RunBusyError } from '../errors.js';
 import { lockHolder } from '../run/lock.js';
 import { recordedStatus, runFolderFor } from '../run/runFolder.js';
+import { resultOfAnotherConfig } from '../run/sameConfig.js';
 import { trainRun } from '../run/trainRun.js';
 import { parseEpochLine } from '../train/hooks/progress.js';
 import { ExperimentProgress, formatDuration } from './progress.js';
 import type { Experiment, ExperimentRun } from './spec.js';
 
-/** skipped: already completed or diverged; busy: another process is writing it now. */
+/** skipped: already completed or diverged; busy: another process is writing it now; failed: it failed, or its folder holds another config's result. */
 export type RunState = 'completed' | 'skipped' | 'busy' | 'failed';
 
 export interface RunReport {
@@ -36,23 +37,41 @@ export function folderOf(experiment: Experiment, run: ExperimentRun): string {
   return runFolderFor({ ...run.config, experiment: experiment.name, variant: run.variant }).dir;
 }
 
-export function isDone(experiment: Experiment, run: ExperimentRun): boolean {
-  return recordedStatus(runFolderFor({ ...run.config, experiment: experiment.name, variant: run.variant })) === 'completed';
+const folderOfRun = (experiment: Experiment, run: ExperimentRun) => runFolderFor({ ...run.config, experiment: experiment.name, variant: run.variant });
+
+/**
+ * Why the run's folder holds a finished run that is not this run's result, if it does: its
+ * config.yaml says another config (a folder named by an older vdm, or an edited file).
+ */
+export function otherConfigInFolder(experiment: Experiment, run: ExperimentRun): string | undefined {
+  const folder = folderOfRun(experiment, run);
+  const status = recordedStatus(folder);
+  if (status !== 'completed' && status !== 'diverged') return undefined;
+  const other = resultOfAnotherConfig(folder, run.config);
+  return other && `${folder.dir} holds a ${status} run of a different config (${other}); --force replaces it`;
 }
 
-/** Why a run is not started now (completed, diverged, written by another process), if it is not. */
+export function isDone(experiment: Experiment, run: ExperimentRun): boolean {
+  return recordedStatus(folderOfRun(experiment, run)) === 'completed' && otherConfigInFolder(experiment, run) === undefined;
+}
+
+/** Why a run is not started now (completed, diverged, written by another process, a different config's result), if it is not. */
 function reasonToSkip(experiment: Experiment, run: ExperimentRun, force: boolean): RunReport | undefined {
   const folder = folderOf(experiment, run);
   const holder = lockHolder(folder);
   if (holder) return { run, folder, state: 'busy', message: `being written by pid ${holder.pid} on host ${holder.host} since ${holder.started_at}` };
   if (force) return undefined;
-  const status = recordedStatus(runFolderFor({ ...run.config, experiment: experiment.name, variant: run.variant }));
+  // Never counted as this run's result, never silently replaced: the user decides (--force).
+  const other = otherConfigInFolder(experiment, run);
+  if (other) return { run, folder, state: 'failed', message: other };
+  const status = recordedStatus(folderOfRun(experiment, run));
   // A diverged run would diverge again from the same seed: it is a result, like a completed one.
   if (status === 'completed' || status === 'diverged') return { run, folder, state: 'skipped', message: status };
   return undefined;
 }
 
 function logSkip(report: RunReport, log: (line: string) => void): void {
+  if (report.state === 'failed') return log(`[${runLabel(report.run)}] not run: ${report.message}`);
   const why = report.state === 'busy' ? `busy: ${report.message}; skipped` : `already ${report.message}; skipped${report.message === 'diverged' ? ' (--force runs it again)' : ''}`;
   log(`[${runLabel(report.run)}] ${why}`);
 }

@@ -5,13 +5,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
-import { validateSourced, type RunConfig } from '../config/index.js';
+import { nameFromOverrides, validateSourced, type RunConfig } from '../config/index.js';
 import { describeIssue, issuePath } from '../config/issues.js';
-import { applyOverrides, loadWithExtends } from '../config/load.js';
-import { namesItself, overriddenName } from '../config/overrides.js';
+import { loadWithExtends } from '../config/load.js';
+import { applyOverrideSet } from '../config/overrideSet.js';
+import { chosenName, parseOverrideWord, type OverrideEntry } from '../config/overrides.js';
 import { displayPath, isPlainObject, locate, mergeSourced, type ConfigPath, type PlainObject, type Sourced } from '../config/sourced.js';
 import { ConfigError, UsageError } from '../errors.js';
-import { expandVariants, sweepAxes } from './sweep.js';
+import { expandVariants, sweepAxes, type SweepAxis } from './sweep.js';
 import { controlEntry, controlVariants, type VariantSource } from './controls.js';
 
 const variantName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" (it names a folder)');
@@ -72,7 +73,7 @@ export interface Experiment {
 /** What `vdm run` adds to the file: overrides of every run, sweeps, and a name for the experiment. */
 export interface ExperimentOptions {
   readonly seeds?: readonly number[];
-  /** `key=value` words, applied on top of every variant; they rename the experiment (overriddenName). */
+  /** `key=value` words, applied on top of every variant; they rename the experiment (config/runName.ts). */
   readonly overrides?: readonly string[];
   /** `--sweep key=v1,v2` flags. */
   readonly sweeps?: readonly string[];
@@ -97,6 +98,29 @@ function parseBlock<T>(schema: z.ZodType<T>, sourced: Sourced, value: unknown, p
   const path = [...prefix, ...issuePath(issue)];
   const keys = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
   throw new ConfigError(describeIssue(issue, keys), locate(sourced, path, file));
+}
+
+/** `seed=N` on `vdm run` would be replaced by the experiment's seeds: refused with what to write. */
+function checkSeedOverride(entries: readonly OverrideEntry[]): void {
+  const seed = entries.find((e) => e.key === 'seed');
+  if (seed) throw new UsageError(`seed=${seed.unset ? 'null' : JSON.stringify(seed.value)}: an experiment runs its seeds (seeds: in the file); choose them with --seeds ${seed.unset ? '1,2,3' : String(seed.value)}`);
+}
+
+/** A key both swept and overridden (or one inside the other) has no one meaning. */
+function checkSweptNotOverridden(axes: readonly SweepAxis[], entries: readonly OverrideEntry[]): void {
+  const overlaps = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
+  const swept = axes.find((axis) => entries.some((e) => overlaps(axis.key, e.key)));
+  if (swept) throw new UsageError(`${swept.key} is both swept and overridden; drop one of them`);
+}
+
+/**
+ * The experiment's name under command-line overrides (config/runName.ts), from its declared
+ * variants before any sweep: a sweep adds variants inside the same experiment folder, beside
+ * the baseline it is compared with.
+ */
+function nameUnderOverrides(name: string, variants: readonly Sourced[], entries: readonly OverrideEntry[], file: string): string {
+  if (entries.length === 0) return name;
+  return nameFromOverrides(name, variants.map((before) => ({ before, after: applyOverrideSet(before, entries) })), entries, file);
 }
 
 /** Whether a YAML file is an experiment (standalone, or a run config with an experiment block). */
@@ -145,22 +169,25 @@ export function loadExperiment(file: string, options: ExperimentOptions = {}): E
   const twice = seeds.find((seed, i) => seeds.indexOf(seed) !== i);
   if (twice !== undefined) throw new UsageError(`--seeds lists seed ${twice} twice; each seed is one run`);
   const overrides = options.overrides ?? [];
-  const fromCommandLine = applyOverrides({ value: {}, locations: new Map() }, overrides);
-  const chosen = namesItself(overrides) ? String(fromCommandLine.value.name) : undefined;
-  const named = options.name ?? chosen ?? overriddenName(name, overrides);
+  const entries = overrides.map((word) => parseOverrideWord(word));
+  checkSeedOverride(entries);
+  const declared = (variant: string) => subtree(own, [...blockPrefix, 'variants', variant]);
+  const named = options.name ?? chosenName(entries) ?? nameUnderOverrides(name, variants.map((v) => mergeSourced(base, declared(v))), entries, file);
   const axes = sweepAxes(spec.sweep, (key) => locate(own, [...blockPrefix, 'sweep', key], file), options.sweeps ?? []);
-  const swept = axes.find((axis) => overrides.some((o) => o.startsWith(`${axis.key}=`)));
-  if (swept) throw new UsageError(`${swept.key} is both swept and overridden; drop one of them`);
-  const planned = expandVariants(variants.map((v) => ({ name: v, overrides: subtree(own, [...blockPrefix, 'variants', v]) })), baseline, axes);
+  checkSweptNotOverridden(axes, entries);
+  const planned = expandVariants(variants.map((v) => ({ name: v, declared: declared(v) })), baseline, axes);
   const expand = (variant: string, merged: Sourced, overrides: PlainObject, perSeed = (_seed: number): PlainObject => ({})): ExperimentRun[] =>
     seeds.map((seed) => {
       const withSeed = mergeSourced(merged, { value: { ...perSeed(seed), seed, name: named }, locations: new Map() });
       return { variant, seed, overrides, config: validateSourced(withSeed, file) };
     });
-  const sources: (VariantSource & { runs: ExperimentRun[] })[] = planned.variants.map(({ name: variant, overrides: declared }) => {
-    const merged = mergeSourced(mergeSourced(base, declared), fromCommandLine);
-    const runs = expand(variant, merged, declared.value);
-    return { variant, merged, overrides: declared.value, config: runs[0].config, runs };
+  const sources: (VariantSource & { runs: ExperimentRun[] })[] = planned.variants.map(({ name: variant, declared: tree, settings }) => {
+    // The sweep's settings and the command line's overrides as one set over base + variant.
+    const merged = applyOverrideSet(mergeSourced(base, tree), [...entries, ...settings]);
+    // What the variant declares, as shown and recorded: an unset swept key reads null.
+    const shown = applyOverrideSet(tree, settings.map((s) => (s.unset ? { ...s, unset: false, value: null } : s))).value;
+    const runs = expand(variant, merged, shown);
+    return { variant, merged, overrides: shown, config: runs[0].config, runs };
   });
   const runs = sources.flatMap((source) => source.runs);
   const experimentName = runs[0].config.name;

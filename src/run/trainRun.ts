@@ -20,7 +20,8 @@ import { consoleLog } from './consoleLog.js';
 import { acquireRunLock } from './lock.js';
 import { runRecordHook } from './runRecord.js';
 import { assertSameConfig, canResume } from './resume.js';
-import { assertStartable, claimRunFolder, readRunState, runFolderFor, type RunFolder } from './runFolder.js';
+import { assertStartable, claimRunFolder, readRunState, runFolderFor, type RunFolder, type RunState } from './runFolder.js';
+import { resultOfAnotherConfig } from './sameConfig.js';
 
 export interface TrainRequest {
   readonly config: RunConfig;
@@ -78,6 +79,13 @@ function reportingFileErrors(hook: TrainingHook, path: string, log: (line: strin
   return wrapped;
 }
 
+/** A finished run of another config is not "already completed": say so, and leave it to --force. */
+function assertSameResult(folder: RunFolder, state: RunState, config: RunConfig, force: boolean): void {
+  if (force || state.kind !== 'run' || (state.status !== 'completed' && state.status !== 'diverged')) return;
+  const other = resultOfAnotherConfig(folder, config);
+  if (other) throw new UsageError(`${folder.dir} already holds a ${state.status} run of a different config (${other}); pass --force to replace it, or choose another --name`);
+}
+
 export async function trainRun(request: TrainRequest): Promise<TrainResult> {
   const { config, log } = request;
   const force = request.force ?? false;
@@ -90,7 +98,10 @@ export async function trainRun(request: TrainRequest): Promise<TrainResult> {
     }
     const resuming = request.resume === true && !force && canResume(folder, state);
     if (resuming) assertSameConfig(folder, config);
-    else assertStartable(folder, state, force, canResume(folder, state));
+    else {
+      assertSameResult(folder, state, config, force);
+      assertStartable(folder, state, force, canResume(folder, state));
+    }
     return await trainInFolder(request, folder, resuming);
   } finally {
     lock.release();

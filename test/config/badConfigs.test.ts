@@ -81,7 +81,7 @@ const cases: BadCase[] = [
     title: 'bad --set flag',
     files: { 'c.yaml': BASE },
     set: ['optimizer.lr'],
-    message: "--set: optimizer.lr: 'optimizer.lr' is not of the form key.path=value (e.g. optimizer.lr=0.05)",
+    message: "--set: optimizer.lr: 'optimizer.lr' is not of the form key.path=value (e.g. optimizer.lr=0.05, or model.hidden.0=16 for a list item)",
   },
   {
     title: 'bad --set value is located at the flag',

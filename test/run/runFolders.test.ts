@@ -78,9 +78,10 @@ const esc = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const REFUSED: RefusalCase[] = [
   {
-    title: 'a completed run without --force',
+    // Made with SMALL's settings, so its config.yaml is not the command line's config.
+    title: 'a completed run of another config without --force',
     prepare: (w) => cpSync(completedRun, w.run, { recursive: true }),
-    message: (w) => new RegExp(`${esc(w.run)} already holds a completed run; pass --force`),
+    message: (w) => new RegExp(`${esc(w.run)} already holds a completed run of a different config \\(its config\\.yaml differs at 'dataset\\.size': .*\\); pass --force to replace it`),
   },
   {
     title: 'an interrupted run without --resume',
