@@ -54,7 +54,8 @@ function combinedState({ recorded, slurm, failedExit, sourcePending }: TaskFacts
 
 function describeSlurm(task: string, s: SlurmTaskState | undefined, failedExit: number | undefined): string {
   if (s) return `${task} ${s.state}${s.reason ? ` (${s.reason})` : ''}`;
-  return failedExit === undefined ? '' : `${task} exited ${failedExit}`;
+  // Neither queued nor accounted (accounting off, or purged): the job id still says where to look.
+  return failedExit === undefined ? task : `${task} exited ${failedExit}`;
 }
 
 /** The dependent comparison: queued or running per squeue, else whether its report exists. */
