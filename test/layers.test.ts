@@ -23,7 +23,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['config'],
   ['models', 'datasets', 'optimizers', 'schedules', 'vdms'],
   ['backend'],
-  ['registry', 'random'],
+  ['registry', 'random', 'records'],
   ['errors', 'shutdown'],
 ];
 

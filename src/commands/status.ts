@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { folderOf, runLabel } from '../experiments/runner.js';
 import { experimentTasks, loadExperiment, type Experiment, type ExperimentOptions, type ExperimentRun } from '../experiments/spec.js';
 import { FAILED_STATES, latestJobs, readSubmissions, slurmJobState, taskExit, taskStatesOf, type SlurmTaskState } from '../launchers/slurmState.js';
-import { logNameOf } from '../launchers/tasks.js';
+import { logNameOf, runsReadBy } from '../launchers/tasks.js';
 import { recordedStatus, runFolderFor } from '../run/runFolder.js';
 
-/** `waiting for source`: a control whose source run has not completed yet. */
+/** `waiting for source`: a control some of whose source runs have not completed yet. */
 export type RunState = 'pending' | 'waiting for source' | 'running' | 'completed' | 'failed' | 'interrupted' | 'diverged';
 
 export interface RunStatusRow {
@@ -34,7 +34,7 @@ interface TaskFacts {
   readonly slurm?: SlurmTaskState;
   /** The exit code job.sh recorded for the task's latest job, when not 0. */
   readonly failedExit?: number;
-  /** A control whose source run has not completed. */
+  /** A control some of whose source runs (the runs it reads) have not completed. */
   readonly sourcePending: boolean;
 }
 
@@ -78,7 +78,7 @@ export function experimentStatus(file: string, options: ExperimentOptions = {}):
     const job = jobs.get(task);
     const exit = job === undefined ? undefined : taskExit(experiment.root, logNameOf(run));
     const failedExit = exit && exit.task === `${job}_${task}` && exit.code !== 0 ? exit.code : undefined;
-    const facts = { recorded: recordedStatus(folder), slurm: slurm.get(task), failedExit, sourcePending: run.source !== undefined && recordOf(experiment, run.source) !== 'completed' };
+    const facts = { recorded: recordedStatus(folder), slurm: slurm.get(task), failedExit, sourcePending: runsReadBy(run).some((read) => recordOf(experiment, read) !== 'completed') };
     return {
       task,
       run: runLabel(run),

@@ -89,6 +89,7 @@ function csvTable(comparison: Comparison): string {
     ] as const;
     for (const [name, stat, delta] of figures) Object.assign(cells, accuracyCells(name, stat, delta ?? null));
     if (hasControls) Object.assign(cells, controlCells(v));
+    if (hasControls) cells.scale_loss_correlation_mean = v.scaleLossCorrelation.mean;
     cells.epoch_seconds_mean = v.epochSeconds.mean;
     cells.epoch_seconds_std = v.epochSeconds.std;
     cells.epoch_time_ratio = v.epochTimeRatio;
@@ -124,12 +125,13 @@ function accuracyCells(name: string, stat: Stat | null, delta: Delta | null): Re
   };
 }
 
-/** Final top-1 against the variant's lr-matched control `V~lr` (empty where it has none). */
+/** Final top-1 against the variant's step-size control `V~step` (or a retired `V~lr`; empty where it has none). */
 function controlCells(v: VariantSummary): Record<string, unknown> {
   const delta = v.vsControl?.finalTop1 ?? null;
   const pct = (fraction: number | null | undefined) => (fraction === null || fraction === undefined ? null : fraction * 100);
   return {
     control: v.vsControl?.label ?? null,
+    control_smoothing: v.vsControl?.smoothing ?? null,
     final_top1_vs_control_delta_pp: pct(delta?.delta),
     final_top1_vs_control_ci_low_pp: pct(delta?.ciLow),
     final_top1_vs_control_ci_high_pp: pct(delta?.ciHigh),
@@ -150,6 +152,7 @@ function jsonDocument(comparison: Comparison): string {
       accuracy: 'fraction in [0,1], as in metrics.csv (tables show percent)',
       delta: 'variant minus baseline, same units as the figure; CI is Welch 95%, p two-sided; pHolm corrected over the variants tested on that figure',
       epochSeconds: 'seconds',
+      scaleLossCorrelation: "per run, the Pearson correlation of steps.csv's grad_scale with the batch loss within each epoch (pooled over epochs); 0 for a control whose scale does not follow the loss",
     },
     ...comparison,
   };

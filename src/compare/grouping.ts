@@ -4,8 +4,11 @@ import { UsageError } from '../errors.js';
 import { formatConfigValue, sameValue } from './flatten.js';
 import type { RunRecord } from './types.js';
 
-/** Config keys that vary between seeds or machines of one variant, so never split a group. */
-const perRunKeys = ['seed', 'output', 'name', 'backend'];
+/**
+ * Config keys that vary between seeds or machines of one variant, so never split a group.
+ * `vdm.seeds`: which source seeds a step-size control reads, its own or the next one per seed.
+ */
+const perRunKeys = ['seed', 'output', 'name', 'backend', 'vdm.seeds'];
 
 export interface RunGroup {
   label: string;

@@ -1,10 +1,11 @@
-// Reads one run folder (run.json, config.yaml, metrics.csv, optional flatness.json) into a RunRecord.
+// Reads one run folder (run.json, config.yaml, metrics.csv, optional flatness.json and steps.csv) into a RunRecord.
 // Only reads: compare never writes into a run folder.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { DataError, asFileSystemError } from '../errors.js';
+import { scaleLossCorrelationOfCsv } from '../records/scaleLossCorrelation.js';
 import { flattenObject } from './flatten.js';
 import { parseMetricsCsv } from './metricsCsv.js';
 import { runStatuses, type RunInfo, type RunRecord } from './types.js';
@@ -26,8 +27,13 @@ export function readRunFolder(dir: string): RunRecord {
   const metrics = parseMetricsCsv(readText(metricsFile), metricsFile);
   const flatnessFile = join(dir, 'flatness.json');
   const flatnessJson = existsSync(flatnessFile) ? readFlatness(flatnessFile) : null;
+  const stepsFile = join(dir, 'steps.csv');
+  const scaleLossCorrelation = existsSync(stepsFile) ? scaleLossCorrelationOfCsv(readText(stepsFile)) : null;
   if (info.seed === null && typeof config.seed === 'number') info.seed = config.seed;
-  return { dir, info, config, metrics: metrics.rows, hasTop5: metrics.hasTop5, flatness: flatnessJson?.figures ?? null, flatnessSettings: flatnessJson?.settings ?? null };
+  return {
+    dir, info, config, metrics: metrics.rows, hasTop5: metrics.hasTop5,
+    flatness: flatnessJson?.figures ?? null, flatnessSettings: flatnessJson?.settings ?? null, scaleLossCorrelation,
+  };
 }
 
 function readRunInfo(file: string): RunInfo {

@@ -1,7 +1,7 @@
 // Per-variant figures: accuracies, epoch time, flatness and per-epoch curves, and deltas vs the baseline.
 import { variantSettings } from './settings.js';
 import { describe, holmAdjust, mean, welchDelta } from './statistics.js';
-import type { AccuracyFigures, Band, CurvePoint, Delta, EpochMetrics, RunRecord, RunRef, Stat, VariantSummary } from './types.js';
+import type { AccuracyFigures, Band, ControlKind, CurvePoint, Delta, EpochMetrics, RunRecord, RunRef, Stat, VariantSummary } from './types.js';
 
 /** Figures of one run, the unit that the statistics average over. */
 interface RunFigures {
@@ -50,8 +50,11 @@ interface VariantInput {
   runs: readonly RunRecord[];
 }
 
-/** How `vdm run` names a variant's lr_matched control (src/experiments/controls.ts): `log` -> `log~lr`. */
-export const LR_MATCHED_SUFFIX = '~lr';
+/**
+ * How `vdm run` names a variant's control (src/experiments/controls.ts): `log` -> `log~step`;
+ * `~lr` is the retired lr_matched control, still read so that earlier folders compare.
+ */
+export const CONTROL_SUFFIXES: Readonly<Record<ControlKind, string>> = { step: '~step', lr: '~lr' };
 
 /** Summaries of every variant; `baseline` (if any) is one of `variants`. */
 export function summarizeVariants(variants: readonly VariantInput[], baseline: VariantInput | null): VariantSummary[] {
@@ -73,6 +76,7 @@ export function summarizeVariants(variants: readonly VariantInput[], baseline: V
       accuracy: own,
       vsBaseline: baseAccuracy === null || isBaseline ? null : deltas(own, baseAccuracy),
       vsControl: controlDeltas(variant, variants, accuracy),
+      scaleLossCorrelation: describePresent(variant.runs.map((run) => run.scaleLossCorrelation)),
       epochSeconds,
       epochTimeRatio:
         baseSeconds !== null && epochSeconds.mean !== null && baseSeconds > 0 ? epochSeconds.mean / baseSeconds : null,
@@ -131,12 +135,32 @@ function deltas(own: AccuracyFigures, base: AccuracyFigures): NonNullable<Varian
   };
 }
 
-/** This variant minus its `~lr` control, when there is one. */
+/** How a control smooths, as its runs' config says: `epoch_mean over seeds 1, 2, 3`. */
+function smoothingOf(control: VariantInput): string | null {
+  const config = control.runs[0]?.config;
+  if (config === undefined || typeof config['vdm.smoothing'] !== 'string') return null;
+  const seeds = new Set(control.runs.map((run) => JSON.stringify(run.config['vdm.seeds'])));
+  const pooled = seeds.size === 1 ? (JSON.parse([...seeds][0]) as number[] | undefined) : undefined;
+  const ema = config['vdm.smoothing'] === 'ema' ? ` (${config['vdm.ema_steps']} steps)` : '';
+  const source = pooled && pooled.length > 1 ? ` over seeds ${pooled.join(', ')}` : ' of one source seed a run';
+  return `${config['vdm.smoothing']}${ema}${source}`;
+}
+
+/** This variant minus its control (`~step`, else a retired `~lr`), when there is one. */
 function controlDeltas(variant: VariantInput, all: readonly VariantInput[], accuracy: Map<VariantInput, AccuracyFigures>): VariantSummary['vsControl'] {
-  const control = all.find((other) => other.label === `${variant.label}${LR_MATCHED_SUFFIX}`);
-  if (control === undefined) return null;
-  const [own, base] = [accuracy.get(variant)!, accuracy.get(control)!];
-  return { label: control.label, finalTop1: welchDelta(own.finalTop1.values, base.finalTop1.values), bestTop1: welchDelta(own.bestTop1.values, base.bestTop1.values) };
+  for (const kind of ['step', 'lr'] as const) {
+    const control = all.find((other) => other.label === `${variant.label}${CONTROL_SUFFIXES[kind]}`);
+    if (control === undefined) continue;
+    const [own, base] = [accuracy.get(variant)!, accuracy.get(control)!];
+    return {
+      label: control.label,
+      kind,
+      smoothing: kind === 'step' ? smoothingOf(control) : null,
+      finalTop1: welchDelta(own.finalTop1.values, base.finalTop1.values),
+      bestTop1: welchDelta(own.bestTop1.values, base.bestTop1.values),
+    };
+  }
+  return null;
 }
 
 /** Every numeric field any run's flatness.json has, summarised over the runs that have it. */

@@ -2,6 +2,7 @@
 // markdown and HTML renderers so they always show the same figures.
 import { deltaWithInterval, missing, percentStat, plain, plainStat, pValue, ratio, seconds } from './numbers.js';
 import { settingsRows, settingsTitles } from './settings.js';
+import { CONTROL_SUFFIXES } from './summarize.js';
 import type { Comparison, Delta, VariantSummary } from './types.js';
 
 /** A plain table of display strings. */
@@ -45,6 +46,7 @@ function variantName(variant: VariantSummary): string {
 function columns(comparison: Comparison): Column[] {
   const hasTop5 = comparison.variants.some((v) => v.accuracy.finalTop5 !== null);
   const hasControls = comparison.variants.some((v) => v.vsControl !== null);
+  const controlSuffix = controlSuffixOf(comparison);
   const excludedCount = (label: string) => comparison.excluded.filter((run) => run.variant === label).length;
   const all: (Column | false)[] = [
     { title: 'Variant', numeric: false, cell: variantName },
@@ -68,12 +70,18 @@ function columns(comparison: Comparison): Column[] {
       numeric: true,
       cell: (v) => (v.isBaseline ? '' : holmP(v.vsBaseline?.finalTop1 ?? null)),
     },
-    hasControls && { title: 'Δ vs ~lr pp [95% CI]', numeric: true, cell: (v) => (v.vsControl ? deltaWithInterval(v.vsControl.finalTop1) : '') },
-    hasControls && { title: 'p (~lr)', numeric: true, cell: (v) => (v.vsControl ? pValue(v.vsControl.finalTop1) : '') },
+    hasControls && { title: `Δ vs ${controlSuffix} pp [95% CI]`, numeric: true, cell: (v) => (v.vsControl ? deltaWithInterval(v.vsControl.finalTop1) : '') },
+    hasControls && { title: `p (${controlSuffix})`, numeric: true, cell: (v) => (v.vsControl ? pValue(v.vsControl.finalTop1) : '') },
     { title: 'Epoch s', numeric: true, cell: (v) => seconds(v.epochSeconds.mean) },
     comparison.baseline !== null && { title: 'Time ×', numeric: true, cell: (v) => ratio(v.epochTimeRatio) },
   ];
   return all.filter((column): column is Column => column !== false);
+}
+
+/** `~step`, or `~lr` when every control is a retired lr-matched one; `~step/~lr` for a mix of old and new folders. */
+function controlSuffixOf(comparison: Comparison): string {
+  const kinds = new Set(comparison.variants.flatMap((v) => (v.vsControl ? [v.vsControl.kind] : [])));
+  return [...kinds].sort().reverse().map((kind) => CONTROL_SUFFIXES[kind]).join('/');
 }
 
 function holmP(delta: Delta | null): string {
@@ -124,13 +132,30 @@ function legend(comparison: Comparison): string[] {
         'so read differences below ~20% as noise; time runs on an idle machine (or npm run bench) before claiming a cost.',
     );
   }
-  if (comparison.variants.some((v) => v.vsControl !== null)) {
-    lines.push(
-      "Δ vs ~lr: final top-1 of the variant minus that of its learning-rate-matched control 'V~lr' (no VDM, V's per-step lr × φ′), Welch 95% CI and p: " +
-        'the effect of the loss-dependence of φ′ beyond its step sizes; V~lr vs the baseline is the step-size effect (README: the learning-rate-matched control).',
-    );
+  for (const variant of comparison.variants) {
+    if (variant.vsControl !== null) lines.push(controlReading(variant, variant.vsControl, comparison.baseline));
   }
   return lines;
+}
+
+/**
+ * The decomposition V − baseline = (V~step − baseline) + (V − V~step), in two sentences naming
+ * the control's smoothing. A retired ~lr control replays V, so its line says that instead.
+ */
+function controlReading(variant: VariantSummary, control: NonNullable<VariantSummary['vsControl']>, baseline: string | null): string {
+  const V = variant.label;
+  if (control.kind === 'lr') {
+    return (
+      `Δ vs ~lr (${V}): against '${control.label}', the retired learning-rate-matched control; with the same seed it replays ${V} ` +
+      '(identical with momentum 0), so this delta measures only how momentum and weight decay treat a recorded lr, not the loss-dependence of φ′. Rerun with controls: [step_matched].'
+    );
+  }
+  const against = baseline === null ? 'the baseline' : `'${baseline}'`;
+  return (
+    `Δ vs ~step (${V}): ${V} − ${against} = (${control.label} − ${against}) + (${V} − ${control.label}); ` +
+    `the first term is the effect of ${V}'s step sizes alone, the second (this column, Welch 95% CI and p) that of φ′ following each batch's loss. ` +
+    `${control.label} trains with φ_t(L) = c_t·L, c_t being ${V}'s recorded φ′ smoothed by ${control.smoothing ?? 'an unknown smoothing'} (README: The step-size control).`
+  );
 }
 
 /** Shared settings as lines, the differing ones (and seeds) as a table with a row per variant. */

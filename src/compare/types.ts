@@ -48,6 +48,8 @@ export interface RunRecord {
   flatness: Record<string, number> | null;
   /** flatness.json's `settings` (how the figures were measured), flattened; null when absent. */
   flatnessSettings: Record<string, unknown> | null;
+  /** Within-epoch correlation of the per-step gradient scale with the batch loss (steps.csv); null without one. */
+  scaleLossCorrelation: number | null;
 }
 
 /** Mean and sample standard deviation of one figure over a variant's runs. */
@@ -109,6 +111,9 @@ export interface AccuracyFigures {
   bestTop5: Stat | null;
 }
 
+/** `step`: the step-size control V~step; `lr`: the retired lr-matched control V~lr (a replay of V). */
+export type ControlKind = 'step' | 'lr';
+
 export interface VariantSummary {
   label: string;
   isBaseline: boolean;
@@ -124,10 +129,20 @@ export interface VariantSummary {
     bestTop5: Delta | null;
   } | null;
   /**
-   * Against this variant's learning-rate-matched control, the variant labelled `<label>~lr`
-   * (same step sizes, no loss-dependence); null when the comparison has none.
+   * Against this variant's step-size control, the variant labelled `<label>~step` (V's step
+   * sizes, smoothed, without their loss-dependence), or, in folders from before it, the retired
+   * lr-matched `<label>~lr`; null when the comparison has none.
    */
-  vsControl: { label: string; finalTop1: Delta | null; bestTop1: Delta | null } | null;
+  vsControl: {
+    label: string;
+    kind: ControlKind;
+    /** The control's smoothing (vdm.smoothing and vdm.seeds of its config), for the report; null for ~lr. */
+    smoothing: string | null;
+    finalTop1: Delta | null;
+    bestTop1: Delta | null;
+  } | null;
+  /** Per run: the within-epoch correlation of the gradient scale with the batch loss (steps.csv). */
+  scaleLossCorrelation: Stat;
   /** Per-run mean of epoch_seconds, summarised over runs. */
   epochSeconds: Stat;
   /** This variant's mean epoch time over the baseline's. */

@@ -186,7 +186,7 @@ export async function runExperiment(experiment: Experiment, runs: readonly Exper
     }
     return reports;
   }
-  // Two waves: a control run (lr_matched) reads its source run's record, so it starts only once
+  // Two waves: a control run (step_matched) reads its source runs' records, so it starts only once
   // every plain run has ended.
   for (const wave of [pending.filter((run) => !run.source), pending.filter((run) => run.source)]) {
     const queue = [...wave];

@@ -12,7 +12,7 @@ import { namesItself, overriddenName } from '../config/overrides.js';
 import { displayPath, isPlainObject, locate, mergeSourced, type ConfigPath, type PlainObject, type Sourced } from '../config/sourced.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { expandVariants, sweepAxes } from './sweep.js';
-import { controlKinds, controlVariants, type VariantSource } from './controls.js';
+import { controlEntry, controlVariants, type VariantSource } from './controls.js';
 
 const variantName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" (it names a folder)');
 
@@ -33,7 +33,7 @@ const experimentBlock = z
     /** Key path -> values: each non-baseline variant once per combination (src/experiments/sweep.ts). */
     sweep: z.record(z.string(), z.array(z.unknown())).optional(),
     /** Extra runs that separate a VDM's effects (src/experiments/controls.ts). */
-    controls: z.array(z.enum(controlKinds)).default([]),
+    controls: z.array(controlEntry).default([]),
     // Settings of `vdm run --evidence` (src/evidence/settings.ts checks them).
     evidence: z.record(z.string(), z.unknown()).optional(),
   })
@@ -47,8 +47,10 @@ export interface ExperimentRun {
   /** What the variant declares on top of the base config ({} for the baseline). */
   readonly overrides: PlainObject;
   readonly config: RunConfig;
-  /** A control's source run (same seed): it must have completed before this run starts. */
+  /** A control's source run (same seed): the run it is the control of. */
   readonly source?: ExperimentRun;
+  /** A control's every run whose record it reads (its source's other seeds too): all must have completed before it starts. */
+  readonly reads?: readonly ExperimentRun[];
 }
 
 export interface Experiment {
@@ -150,9 +152,9 @@ export function loadExperiment(file: string, options: ExperimentOptions = {}): E
   const swept = axes.find((axis) => overrides.some((o) => o.startsWith(`${axis.key}=`)));
   if (swept) throw new UsageError(`${swept.key} is both swept and overridden; drop one of them`);
   const planned = expandVariants(variants.map((v) => ({ name: v, overrides: subtree(own, [...blockPrefix, 'variants', v]) })), baseline, axes);
-  const expand = (variant: string, merged: Sourced, overrides: PlainObject): ExperimentRun[] =>
+  const expand = (variant: string, merged: Sourced, overrides: PlainObject, perSeed = (_seed: number): PlainObject => ({})): ExperimentRun[] =>
     seeds.map((seed) => {
-      const withSeed = mergeSourced(merged, { value: { seed, name: named }, locations: new Map() });
+      const withSeed = mergeSourced(merged, { value: { ...perSeed(seed), seed, name: named }, locations: new Map() });
       return { variant, seed, overrides, config: validateSourced(withSeed, file) };
     });
   const sources: (VariantSource & { runs: ExperimentRun[] })[] = planned.variants.map(({ name: variant, overrides: declared }) => {
@@ -165,12 +167,16 @@ export function loadExperiment(file: string, options: ExperimentOptions = {}): E
   // Controls come after every plain run: task numbers of the plain runs do not depend on them,
   // and a runner going down the list in order meets each control after its source.
   const controls = controlVariants(spec.controls, sources, {
-    file, experiment: experimentName, baseline: planned.baseline, own, controlsPath: [...blockPrefix, 'controls'],
+    file, experiment: experimentName, baseline: planned.baseline, seeds, own, controlsPath: [...blockPrefix, 'controls'],
   }).flatMap((control) =>
-    expand(control.variant, control.merged, control.overrides).map((run) => ({
-      ...run,
-      source: runs.find((r) => r.variant === control.source && r.seed === run.seed),
-    })),
+    expand(control.variant, control.merged, control.overrides, control.perSeed).map((run) => {
+      const read = new Set((run.config.vdm.params as { seeds: number[] }).seeds);
+      return {
+        ...run,
+        source: runs.find((r) => r.variant === control.source && r.seed === run.seed),
+        reads: runs.filter((r) => r.variant === control.source && read.has(r.seed)),
+      };
+    }),
   );
   const all = [...runs, ...controls];
   const output = runs[0].config.output;

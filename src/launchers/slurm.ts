@@ -11,7 +11,7 @@ import { isDone } from '../experiments/runner.js';
 import { writeFileAtomic } from '../run/files.js';
 import { arrayScript, compareScript, slurmDir, type SlurmOptions } from './slurmScripts.js';
 import { appendSubmission, latestJobs, readSubmissions, slurmTaskStates, type SlurmSubmission } from './slurmState.js';
-import type { LaunchPlan, LaunchTask } from './tasks.js';
+import { runsReadBy, type LaunchPlan, type LaunchTask } from './tasks.js';
 
 export type { SlurmOptions } from './slurmScripts.js';
 
@@ -23,7 +23,7 @@ export interface SlurmFiles {
   readonly compareScript: string;
 }
 
-/** Where a control's source stands: launched with it (its index), queued earlier (`job_index`), or done. */
+/** What the controls wait for: the runs they read launched with them, or still queued from before. */
 export interface ControlOrder {
   /** Source task indices in this submission's plain array. */
   readonly inThisSubmission: readonly number[];
@@ -34,8 +34,9 @@ export interface ControlOrder {
 const LIVE = new Set(['PENDING', 'RUNNING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'SUSPENDED', 'CONFIGURING', 'COMPLETING', 'RESIZING']);
 
 /**
- * What the controls of this submission must wait for. A source that is neither completed, nor in
- * this submission, nor still queued from an earlier one would make its control fail: refused.
+ * What the controls of this submission must wait for: every run they read (run.reads). One that is
+ * neither completed, nor in this submission, nor still queued from an earlier one would make its
+ * control fail: refused.
  */
 export function controlOrder(plan: LaunchPlan): ControlOrder {
   const launched = new Set(plan.tasks.map((t) => t.run));
@@ -44,14 +45,16 @@ export function controlOrder(plan: LaunchPlan): ControlOrder {
   const inThisSubmission = new Set<number>();
   const queuedEarlier = new Set<string>();
   for (const control of plan.tasks.filter((t) => t.run.source)) {
-    const source = control.run.source!;
-    const index = indexOf.get(source)!;
-    if (launched.has(source)) inThisSubmission.add(index);
-    else if (isDone(plan.experiment, source)) continue;
-    else if (earlier.has(index) && LIVE.has(slurmTaskStates(earlier.get(index)!).get(index)?.state ?? '')) queuedEarlier.add(`${earlier.get(index)}_${index}`);
-    else {
-      const sourceLabel = plan.allTasks[index].label;
-      throw new UsageError(`${control.label} reads ${sourceLabel}'s steps.csv, but ${sourceLabel} has not completed and is not queued: add --only ${sourceLabel}, or launch it first`);
+    for (const source of runsReadBy(control.run)) {
+      const index = indexOf.get(source)!;
+      const job = earlier.get(index);
+      if (launched.has(source)) inThisSubmission.add(index);
+      else if (isDone(plan.experiment, source)) continue;
+      else if (job !== undefined && LIVE.has(slurmTaskStates(job).get(index)?.state ?? '')) queuedEarlier.add(`${job}_${index}`);
+      else {
+        const sourceLabel = plan.allTasks[index].label;
+        throw new UsageError(`${control.label} reads ${sourceLabel}'s steps.csv, but ${sourceLabel} has not completed and is not queued: add --only ${sourceLabel}, or launch it first`);
+      }
     }
   }
   return { inThisSubmission: [...inThisSubmission].sort((a, b) => a - b), queuedEarlier: [...queuedEarlier] };

@@ -40,6 +40,9 @@ export interface LaunchPlan {
  */
 export const VDM_BIN = fileURLToPath(new URL('../../bin/vdm', import.meta.url));
 
+/** The runs whose records a control reads (each must have completed first); none for a plain run. */
+export const runsReadBy = (run: ExperimentRun): readonly ExperimentRun[] => run.reads ?? (run.source ? [run.source] : []);
+
 /** `variant-seed-N`: the run's log files (and exit record) under slurm/logs. */
 export const logNameOf = (run: ExperimentRun) => runLabel(run).replace('/', '-');
 

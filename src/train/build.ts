@@ -28,6 +28,18 @@ function locateModelError(config: RunConfig, error: unknown): never {
 
 /** Model, optimizer, schedule and deformation for a data set (tensors: call after the backend is set). */
 export function buildTrainingParts(config: RunConfig, dataset: Dataset): TrainingParts {
+  const run = {
+    epochs: config.epochs,
+    stepsPerEpoch: Math.ceil(dataset.size('train') / config.dataset.batch_size), // as the trainer batches
+    seed: config.seed,
+  };
+  // What reads other runs' records (a control's source) comes first: a missing one fails before any tensor exists.
+  const schedule = withWarmup(
+    schedules.get(config.schedule.name).create(config.schedule.params, { ...run, baseLr: config.optimizer.lr }),
+    config.schedule.warmup_epochs,
+  );
+  const entry = vdms.get(config.vdm.name);
+  const deformation = new LossDeformation({ entry, params: config.vdm.params, options: config.vdm.options }, entry.stepSlopes?.(config.vdm.params, run) ?? null);
   let model;
   try {
     model = models.get(config.model.name).create(config.model.params, {
@@ -39,15 +51,5 @@ export function buildTrainingParts(config: RunConfig, dataset: Dataset): Trainin
     locateModelError(config, error);
   }
   const optimizer = optimizers.get(config.optimizer.name).create(config.optimizer.params, config.optimizer);
-  const schedule = withWarmup(
-    schedules.get(config.schedule.name).create(config.schedule.params, {
-      baseLr: config.optimizer.lr,
-      epochs: config.epochs,
-      stepsPerEpoch: Math.ceil(dataset.size('train') / config.dataset.batch_size), // as the trainer batches
-      seed: config.seed,
-    }),
-    config.schedule.warmup_epochs,
-  );
-  const deformation = new LossDeformation({ entry: vdms.get(config.vdm.name), params: config.vdm.params, options: config.vdm.options });
   return { model, dataset, optimizer, schedule, deformation, seed: config.seed, epochs: config.epochs, batchSize: config.dataset.batch_size };
 }

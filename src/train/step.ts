@@ -46,14 +46,15 @@ function countTop5(logits: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number)
   return tf.sum(tf.cast(tf.less(higher, 5), 'float32')) as tf.Scalar;
 }
 
-export async function trainStep(input: StepInput, batch: Batch, lr: number, epoch: number): Promise<StepResult> {
+/** One step at global step `step` (0-based; a step-dependent deformation reads its slope there). */
+export async function trainStep(input: StepInput, batch: Batch, lr: number, epoch: number, step = 0): Promise<StepResult> {
   const { model, optimizer, deformation, numClasses } = input;
   const batchNormUpdates: BatchNormUpdate[] = [];
   let stats: tf.Tensor | null = null;
   const { value, grads } = tf.variableGrads(() => {
     const { x, labels } = batchTensors(batch, input);
     const logits = model.forward(x, { training: true, batchNormUpdates });
-    const deformed = deformation.apply(crossEntropyPerSample(logits, labels, numClasses), epoch);
+    const deformed = deformation.apply(crossEntropyPerSample(logits, labels, numClasses), epoch, step);
     stats = tf.keep(tf.stack([deformed.loss, countCorrect(logits, labels), deformed.deformed, deformed.scale]));
     return deformed.objective;
   }, model.params);

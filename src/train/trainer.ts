@@ -105,7 +105,7 @@ async function runEpoch({ parts, input, plan, hooks, signal, history }: EpochCon
   for await (const data of parts.dataset.batches('train', { batchSize: parts.batchSize, rng, skip: p.batch })) {
     const globalStep = (epoch - 1) * plan.batchesPerEpoch + p.batch;
     const lr = parts.schedule(globalStep / plan.batchesPerEpoch);
-    const result = await trainStep(input, data, lr, epoch);
+    const result = await trainStep(input, data, lr, epoch, globalStep);
     p.batch++;
     p.lr = lr;
     p.images += data.size;

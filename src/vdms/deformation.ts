@@ -30,7 +30,14 @@ export interface DeformationState {
 export class LossDeformation {
   private initialLoss: tf.Scalar | null = null;
 
-  constructor(readonly spec: VdmSpec) {}
+  /**
+   * `slopes`: c_t by global step for a step-dependent deformation (VdmEntry.stepSlopes); then
+   * phi_t(L) = c_t*L and the gradient is scaled by c_t where any other VDM's phi'(L) sits.
+   */
+  constructor(
+    readonly spec: VdmSpec,
+    private readonly slopes: Float64Array | null = null,
+  ) {}
 
   /** Whether phi is applied in this epoch (1-based); outside the window training is plain. */
   activeIn(epoch: number): boolean {
@@ -39,8 +46,8 @@ export class LossDeformation {
     return epoch >= options.start_epoch && (options.end_epoch === undefined || epoch <= options.end_epoch);
   }
 
-  /** Call inside the gradient tape with the per-sample cross-entropies of a batch. */
-  apply(perSample: tf.Tensor1D, epoch: number): DeformedLoss {
+  /** Call inside the gradient tape with the per-sample cross-entropies of a batch at global step `step` (0-based). */
+  apply(perSample: tf.Tensor1D, epoch: number, step = 0): DeformedLoss {
     const loss = tf.mean(perSample) as tf.Scalar;
     if (!this.activeIn(epoch)) {
       return { objective: loss, loss, deformed: loss, scale: tf.scalar(1) };
@@ -48,9 +55,16 @@ export class LossDeformation {
     const { options } = this.spec;
     const losses = options.apply === 'batch' ? loss : perSample;
     const detached = stopGradient(losses);
-    const l0 = this.normalizer(loss);
-    const phiValue = l0 ? tf.mul(l0, this.phi(tf.div(detached, l0))) : this.phi(detached);
-    let weights = this.dphi(l0 ? tf.div(detached, l0) : detached);
+    let phiValue: tf.Tensor;
+    let weights: tf.Tensor;
+    if (this.slopes !== null) {
+      weights = tf.scalar(this.slopes[Math.min(step, this.slopes.length - 1)]);
+      phiValue = tf.mul(weights, detached);
+    } else {
+      const l0 = this.normalizer(loss);
+      phiValue = l0 ? tf.mul(l0, this.phi(tf.div(detached, l0))) : this.phi(detached);
+      weights = this.dphi(l0 ? tf.div(detached, l0) : detached);
+    }
     if (options.max_scale !== undefined) weights = tf.minimum(weights, options.max_scale);
     const objective = tf.mean(tf.mul(stopGradient(weights), losses)) as tf.Scalar;
     return {

@@ -6,6 +6,7 @@ import { noneVdm } from './identity.js';
 import { atanVdm, linearBandVdm, logexpVdm, sechVdm } from './llr.js';
 import { logVdm } from './log.js';
 import { powerVdm } from './power.js';
+import { recordedScaleVdm } from './recordedScale.js';
 import { scaleVdm } from './scale.js';
 import type { VdmEntry } from './types.js';
 
@@ -20,4 +21,5 @@ export const vdms = new Registry<VdmEntry>('vdm', [
   sechVdm,
   linearBandVdm,
   exprVdm,
+  recordedScaleVdm,
 ]);

@@ -29,6 +29,19 @@ export interface VdmEntry<P = any> extends NamedEntry {
    * gradient's tape; tests check it against autodiff and finite differences.
    */
   dphi(loss: tf.Tensor, params: P): tf.Tensor;
+  /**
+   * Only for a deformation whose slope depends on the training step alone, phi_t(L) = c_t*L
+   * (recorded_scale): c_t for every global step (0-based), made when the run is built. Training
+   * then scales the gradient by c_t; phi and dphi describe c = 1 for the load-time check.
+   */
+  stepSlopes?(params: P, run: StepSlopeContext): Float64Array;
+}
+
+/** What a step-dependent deformation needs to know of the run it is built for. */
+export interface StepSlopeContext {
+  readonly seed: number;
+  readonly epochs: number;
+  readonly stepsPerEpoch: number;
 }
 
 /** How a VDM is applied, whatever its phi: the options every VDM takes. */

@@ -86,7 +86,7 @@ test('Kubernetes quantities as the API parses them', () => {
 
 const grid = () => {
   const output = tempDir();
-  const dir = writeFiles({ 'base.yaml': tinyConfigYaml(output), 'exp.yaml': tinyExperimentYaml('grid', [1, 2], 'controls: [lr_matched]\n') });
+  const dir = writeFiles({ 'base.yaml': tinyConfigYaml(output), 'exp.yaml': tinyExperimentYaml('grid', [1, 2], 'controls: [step_matched]\n') });
   return { output, exp: join(dir, 'exp.yaml') };
 };
 

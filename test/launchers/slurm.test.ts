@@ -14,7 +14,7 @@ import { tempDir, writeFiles } from '../helpers/files.js';
 import { tinyConfigYaml, tinyExperimentYaml } from '../helpers/tinyRun.js';
 import { startSlurmCluster, type SlurmCluster } from './slurmCluster.js';
 
-const EXPERIMENT = tinyExperimentYaml('on-slurm', [1, 2], 'controls: [lr_matched]\n');
+const EXPERIMENT = tinyExperimentYaml('on-slurm', [1, 2], 'controls: [step_matched]\n');
 
 const BIN = fileURLToPath(new URL('../../bin/vdm', import.meta.url));
 
@@ -82,7 +82,7 @@ test('an experiment as Slurm arrays: every run, a USR1 interrupt that requeues a
   assert.equal(runJson(folder).status, 'interrupted');
   const pending = runCli(['status', exp], { cwd: dir });
   assert.match(pending.stdout, new RegExp(`^3\\s+log/seed-2\\s+pending\\s+\\d/8\\s+${task} PENDING`, 'm'));
-  assert.match(pending.stdout, new RegExp(`^5\\s+log~lr/seed-2\\s+waiting for source\\s+0/8\\s+${controlsJobId}_5 PENDING \\(Dependency\\)`, 'm'));
+  assert.match(pending.stdout, new RegExp(`^5\\s+log~step/seed-2\\s+waiting for source\\s+0/8\\s+${controlsJobId}_5 PENDING \\(Dependency\\)`, 'm'));
   t.diagnostic('vdm status while task 3 waits to resume:');
   for (const line of pending.stdout.trim().split('\n')) t.diagnostic(line);
   assert.match(pending.stdout, new RegExp(`^comparison: job ${compareJobId} PENDING \\(Dependency\\)$`, 'm'));
@@ -92,7 +92,7 @@ test('an experiment as Slurm arrays: every run, a USR1 interrupt that requeues a
 
   await until('the array and the comparison to end', queueEmpty, 90_000);
   mark('array and comparison ended');
-  for (const variant of ['plain', 'log', 'log~lr']) {
+  for (const variant of ['plain', 'log', 'log~step']) {
     for (const seed of [1, 2]) {
       const logs = join(root, 'slurm', 'logs', `${variant}-seed-${seed}`);
       assert.equal(runJson(join(root, variant, `seed-${seed}`)).status, 'completed', `${variant}/seed-${seed}: ${readFileSync(`${logs}.err`, 'utf8')}`);
@@ -101,12 +101,12 @@ test('an experiment as Slurm arrays: every run, a USR1 interrupt that requeues a
   }
   assert.ok(existsSync(join(root, 'report.html')), `no report: ${readFileSync(join(root, 'slurm', 'logs', 'compare.out'), 'utf8')}`);
   assert.match(readFileSync(join(root, 'slurm', 'logs', 'compare.out'), 'utf8'), /log\s+2\/2/);
-  assert.match(readFileSync(join(root, 'slurm', 'logs', 'compare.out'), 'utf8'), /log~lr\s+2\/2/);
-  // Each control started (wrote its config) only after its source had completed (its summary).
+  assert.match(readFileSync(join(root, 'slurm', 'logs', 'compare.out'), 'utf8'), /log~step\s+2\/2/);
+  // Each control started (wrote its config) only after every run it reads (both seeds of log) had completed (its summary).
+  const sourcesDone = Math.max(...[1, 2].map((seed) => statSync(join(root, 'log', `seed-${seed}`, 'summary.json')).mtimeMs));
   for (const seed of [1, 2]) {
-    const source = statSync(join(root, 'log', `seed-${seed}`, 'summary.json')).mtimeMs;
-    const control = statSync(join(root, 'log~lr', `seed-${seed}`, 'config.yaml')).mtimeMs;
-    assert.ok(control >= source, `log~lr/seed-${seed} started ${(source - control).toFixed(0)} ms before its source completed`);
+    const control = statSync(join(root, 'log~step', `seed-${seed}`, 'config.yaml')).mtimeMs;
+    assert.ok(control >= sourcesDone, `log~step/seed-${seed} started ${(sourcesDone - control).toFixed(0)} ms before its sources completed`);
   }
   const status = runCli(['status', exp], { cwd: dir });
   assert.equal(status.code, 0, status.stderr);

@@ -20,10 +20,10 @@ beforeEach(() => {
 });
 afterEach(() => restore());
 
-/** Tasks: 0 plain/seed-1, 1 plain/seed-2, 2 log/seed-1, 3 log/seed-2, 4 log~lr/seed-1, 5 log~lr/seed-2. */
+/** Tasks: 0 plain/seed-1, 1 plain/seed-2, 2 log/seed-1, 3 log/seed-2, 4 log~step/seed-1, 5 log~step/seed-2. */
 function grid() {
   const output = tempDir();
-  const dir = writeFiles({ 'base.yaml': tinyConfigYaml(output), 'exp.yaml': tinyExperimentYaml('grid', [1, 2], 'controls: [lr_matched]\n') });
+  const dir = writeFiles({ 'base.yaml': tinyConfigYaml(output), 'exp.yaml': tinyExperimentYaml('grid', [1, 2], 'controls: [step_matched]\n') });
   const root = join(output, 'grid');
   const record = (label: string, status: string) => {
     const folder = join(root, ...label.split('/'));
@@ -66,7 +66,7 @@ test('the controls are a second array that starts after each of its source tasks
   assert.match(table, /^1\s+plain\/seed-2\s+pending\s+0\/3\s+101_1\s/m);
   assert.match(table, /^2\s+log\/seed-1\s+running\s+0\/3\s+101_2 RUNNING\s/m);
   assert.match(table, /^3\s+log\/seed-2\s+failed\s+0\/3\s+101_3 exited 2\s/m);
-  assert.match(table, /^4\s+log~lr\/seed-1\s+waiting for source\s+0\/3\s+102_4 PENDING \(Dependency\)\s/m);
+  assert.match(table, /^4\s+log~step\/seed-1\s+waiting for source\s+0\/3\s+102_4 PENDING \(Dependency\)\s/m);
   assert.match(table, /6 runs: 2 pending, 1 running, 1 failed, 2 waiting for source\ncomparison: job 103 PENDING \(Dependency\)$/);
 });
 
@@ -75,7 +75,7 @@ test('a resubmission appends to job.json; --only a control waits on its source s
   await submit(exp, { only: ['plain', 'log'] });
   assert.equal(slurm.sbatchCalls().length, 2, 'runs and comparison: no controls array');
   slurm.queue('101', ['2|RUNNING|None', '3|PENDING|Priority']);
-  const lines = await submit(exp, { only: ['log~lr'] });
+  const lines = await submit(exp, { only: ['log~step'] });
   const calls = slurm.sbatchCalls();
   assert.equal(calls.length, 3, 'the controls only: no comparison');
   assert.equal(calls[2][1], '--dependency=afterany:101_2:101_3');
@@ -89,14 +89,14 @@ test('a resubmission appends to job.json; --only a control waits on its source s
 test('--only a control whose source neither completed nor is queued is refused before anything is submitted', async () => {
   const { exp, root, record } = grid();
   record('log/seed-1', 'completed');
-  await assert.rejects(submit(exp, { only: ['log~lr'] }), (e: unknown) =>
-    e instanceof UsageError && /^log~lr\/seed-2 reads log\/seed-2's steps\.csv, but log\/seed-2 has not completed and is not queued: add --only log\/seed-2, or launch it first$/.test(e.message));
+  await assert.rejects(submit(exp, { only: ['log~step'] }), (e: unknown) =>
+    e instanceof UsageError && /^log~step\/seed-1 reads log\/seed-2's steps\.csv, but log\/seed-2 has not completed and is not queued: add --only log\/seed-2, or launch it first$/.test(e.message));
   assert.equal(slurm.sbatchCalls().length, 0);
   assert.ok(!existsSync(join(root, 'slurm')), 'no scripts written');
   // With both sources completed the controls need no dependency at all.
   record('log/seed-2', 'completed');
   record('plain/seed-1', 'completed');
-  await submit(exp, { only: ['log~lr'] });
+  await submit(exp, { only: ['log~step'] });
   assert.deepEqual(slurm.sbatchCalls()[0], ['--parsable', join(root, 'slurm', 'controls.sh')]);
   assert.equal(slurm.sbatchCalls()[1][1], '--dependency=afterany:101', 'a completed baseline: the comparison is scheduled');
 });

@@ -43,7 +43,7 @@ const BAD: [string, string, number, RegExp][] = [
   ['a source still running (too few steps)', stepsCsv(1, 5), 2, /records 5 of the 10 steps this run needs: source run not completed/],
   ['a record of every 2nd step', `${HEADER}\n2,1,2,0.1,2,2,1,0,x\n`, 1, /row 2 is step 2, expected 1 \(the source run must write every step: logging\.steps_every 1\)/],
   ['not a steps.csv', 'epoch,lr\n1,0.1\n', 1, /not a steps\.csv \(no 'step' column/],
-  ['a NaN step (a diverged source)', `${HEADER}\n1,1,1,0.1,NaN,NaN,NaN,0,x\n2,1,2,0.1,2,2,1,0,x\n`, 1, /step 1 gives learning rate NaN/],
+  ['a NaN step (a diverged source)', `${HEADER}\n1,1,1,0.1,NaN,NaN,NaN,0,x\n2,1,2,0.1,2,2,1,0,x\n`, 1, /step 1 has loss NaN, not a finite value >= 0/],
 ];
 for (const [title, text, epochs, message] of BAD) {
   test(`recorded refuses ${title}`, () => {

@@ -171,6 +171,23 @@ test("max_scale caps phi' and the reported scale", () => {
   model.dispose();
 });
 
+test('a step-slope deformation (recorded_scale) gives c_t times the plain gradient at step t, whatever the loss', () => {
+  const model = tinyModel();
+  const slopes = Float64Array.from([0.5, 1.25, 0.8]);
+  const entry = vdms.get('recorded_scale');
+  const d = new LossDeformation({ entry, params: sampleParams(entry), options: vdmOptionsSchema.parse({}) }, slopes);
+  for (const rows of [[0, 1, 2], [3, 4, 5]]) {
+    const plain = gradients(model, () => tf.mean(model.perSample(rows)) as tf.Scalar);
+    slopes.forEach((c, step) => {
+      const got = gradients(model, () => d.apply(model.perSample(rows), 1, step).objective);
+      // c enters before the backward pass (c/n per sample, not c times the result): float32 rounding differs.
+      assertClose(got, plain.map((g) => c * g), 1e-6, `step ${step}`);
+      tf.tidy(() => assert.equal(scalar(d.apply(model.perSample(rows), 1, step).scale), Math.fround(c)));
+    });
+  }
+  model.dispose();
+});
+
 test('apply leaks no tensors besides the ones it returns and L0', () => {
   const model = tinyModel();
   const d = deformation('sech', { normalize: 'initial', apply: 'sample', max_scale: 3 });

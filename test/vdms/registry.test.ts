@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { vdms } from '../../src/vdms/index.js';
 import { vdmOptionsSchema } from '../../src/vdms/options.js';
 import { checkDeformation } from '../../src/vdms/validate.js';
-import { sampleParams } from './sampleParams.js';
+import { REQUIRED_PARAMS, sampleParams } from './sampleParams.js';
 
 /** Losses from near zero to well past a CIFAR-100 start (ln 100 = 4.6). */
 const GRID = Array.from({ length: 60 }, (_, i) => 0.05 + (i * 12) / 59);
@@ -21,7 +21,7 @@ function close(got: number, want: number, tolerance: number): boolean {
 }
 
 test('the registry holds every deformation the issue lists, none first', () => {
-  assert.deepEqual(vdms.names(), ['none', 'scale', 'log', 'power', 'exp', 'atan', 'logexp', 'sech', 'linear_band', 'expr']);
+  assert.deepEqual(vdms.names(), ['none', 'scale', 'log', 'power', 'exp', 'atan', 'logexp', 'sech', 'linear_band', 'expr', 'recorded_scale']);
 });
 
 for (const entry of vdms.entries()) {
@@ -34,13 +34,15 @@ for (const entry of vdms.entries()) {
     assert.ok(!entry.description.includes('\n'), 'description must fit on one line of `vdm list`');
   });
 
-  test(`${entry.name}: every parameter has a default (or is the formula) and a description`, () => {
+  test(`${entry.name}: every parameter has a default (or is in REQUIRED_PARAMS) and a description`, () => {
     const shape = (entry.params as any).shape ?? (entry.params as any).def?.schema?.shape ?? {};
     for (const [key, schema] of Object.entries<any>(shape)) {
       assert.ok(schema.description, `${entry.name}.${key} has no description`);
     }
-    if (entry.name !== 'expr') assert.doesNotThrow(() => entry.params.parse({}));
-    assert.equal(entry.params.safeParse({ no_such_key: 1, ...(entry.name === 'expr' ? { phi: 'L' } : {}) }).success, false);
+    const required = REQUIRED_PARAMS[entry.name];
+    if (required === undefined) assert.doesNotThrow(() => entry.params.parse({}));
+    else for (const key of Object.keys(required)) assert.equal(entry.params.safeParse({ ...required, [key]: undefined }).success, false, `${key} is required`);
+    assert.equal(entry.params.safeParse({ no_such_key: 1, ...required }).success, false);
   });
 
   test(`${entry.name}: dphi matches autodiff of phi within 1e-3 relative`, () => {
