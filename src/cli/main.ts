@@ -123,11 +123,15 @@ export function buildProgram(): Command {
     .option('--evidence [settings]', 'after training: flatness, 1-D/2-D landscapes, interpolations and the full HTML report; optional key=value,... overrides (steps, grid, samples, ...; see README)')
     .option('--no-compare', 'skip the comparison at the end')
     .option('--task <n>', 'run only task N (its index in --dry-run), as a scheduler task does', parseInteger)
+    .option('--task-offset <n>', 'with --task: run task N + this (a second Indexed Job counts from 0)', numberFlag('--task-offset', { integer: true, min: 0 }))
     .option('--on <scheduler>', 'hand the runs to a scheduler instead of running them here: slurm or k8s')
     .option('--emit', 'with --on: write the job files without submitting them')
     .option('--max-parallel <k>', 'with --on: at most K runs at once', parseInteger)
     .option('--partition <name>', 'slurm: partition')
     .option('--time <limit>', 'slurm: time limit per run, e.g. 12:00:00')
+    .option('--compare-time <limit>', 'slurm: time limit of the comparison job (default 1:00:00)')
+    .option('--setup <command>', "slurm: a shell line run before vdm in every job, e.g. --setup 'module load nodejs' (repeatable)", collect, [])
+    .option('--max-requeues <n>', 'slurm: times a task requeues itself after USR1 / the time-limit signal (default 10)', numberFlag('--max-requeues', { integer: true, min: 0 }))
     .option('--gpus <n>', 'slurm/k8s: GPUs per run', parseInteger)
     .option('--cpus <n>', 'slurm/k8s: CPUs per run', parseInteger)
     .option('--memory <size>', 'slurm/k8s: memory per run (slurm: 16G, k8s: 16Gi)')
@@ -136,7 +140,7 @@ export function buildProgram(): Command {
     .option('--pvc <claim>', 'k8s: PersistentVolumeClaim for the results, mounted at the output folder')
     .option('--namespace <name>', 'k8s: namespace of the job')
     .option('--workdir <dir>', 'k8s: folder in the container relative paths resolve against (default /work)')
-    .option('--retries <n>', 'k8s: failed pods tolerated per run (backoffLimitPerIndex, default 3)', parseInteger)
+    .option('--retries <n>', 'k8s: failed pods tolerated per run (backoffLimitPerIndex, default 3)', numberFlag('--retries', { integer: true, min: 0 }))
     .action(async (file: string, words: string[], opts) => {
       const { files, overrides } = splitPositionals(words, 'run');
       if (files.length > 0) throw new UsageError(`vdm run takes one experiment file; '${files[0]}' is neither it nor a key=value override`);

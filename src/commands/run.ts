@@ -7,7 +7,7 @@ import { estimateRuns, estimateSummary, type ExperimentEstimate } from '../exper
 import { formatDuration } from '../experiments/progress.js';
 import { folderOf, isDone, otherConfigInFolder, runExperiment, runLabel } from '../experiments/runner.js';
 import { experimentTasks, loadExperiment, runForTask, type Experiment, type ExperimentRun } from '../experiments/spec.js';
-import { launchers, type LaunchOptions } from '../launchers/index.js';
+import { launchers, type Launcher, type LaunchOptions } from '../launchers/index.js';
 import { launchPlan } from '../launchers/tasks.js';
 import { runCompare } from './compare.js';
 import { flatnessCommand } from './flatness.js';
@@ -26,6 +26,8 @@ export interface RunCommandOptions {
   readonly flatness?: boolean;
   /** Run only task N (its index in --dry-run): what each scheduler task runs. */
   readonly task?: number;
+  /** Added to --task: a second Indexed Job (the controls) counts its completion indices from 0. */
+  readonly taskOffset?: number;
   /** Hand the runs to a scheduler instead of running them here: slurm or k8s. */
   readonly on?: string;
   /** At most this many runs at once on the scheduler. */
@@ -68,6 +70,9 @@ function describePlan(experiment: Experiment, runs: readonly ExperimentRun[], es
   return lines.join('\n');
 }
 
+/** What a flag is called on the command line: `sbatchArgs` -> `--sbatch-arg`. */
+const flagName = (key: string) => (key === 'sbatchArgs' ? '--sbatch-arg' : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+
 function checkSchedulerFlags(options: RunCommandFlags): void {
   const positive = (name: string, value: number | undefined) => {
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new UsageError(`${name} must be a positive integer, got ${value}`);
@@ -78,10 +83,27 @@ function checkSchedulerFlags(options: RunCommandFlags): void {
   if (options.task !== undefined && (options.on || (options.only ?? []).length > 0)) {
     throw new UsageError('--task runs one scheduler task here; it cannot be combined with --on or --only');
   }
+  if (options.taskOffset !== undefined && (options.task === undefined || !Number.isInteger(options.taskOffset) || options.taskOffset < 0)) {
+    throw new UsageError('--task-offset takes a whole number >= 0 and goes with --task');
+  }
   if (options.on && options.force) {
     throw new UsageError('--force with --on would restart every requeued task from scratch; delete the run folders to start over instead');
   }
   if (!options.on && (options.emit || options.maxParallel !== undefined)) throw new UsageError('--emit and --max-parallel go with --on slurm|k8s');
+}
+
+function launchOptions(options: RunCommandFlags): LaunchOptions {
+  return { ...options, sbatchArgs: options.sbatchArg, compare: options.compare };
+}
+
+/** The scheduler's own checks, and flags of the other scheduler refused, before the experiment loads. */
+function checkLauncherFlags(launcher: Launcher, options: LaunchOptions): void {
+  const given = (key: keyof LaunchOptions) => options[key] !== undefined && !(Array.isArray(options[key]) && (options[key] as unknown[]).length === 0);
+  for (const other of launchers.entries()) {
+    const foreign = other === launcher ? undefined : other.ownFlags.find((key) => !launcher.ownFlags.includes(key) && given(key));
+    if (foreign) throw new UsageError(`${flagName(foreign)} goes with --on ${other.name}, not --on ${launcher.name}`);
+  }
+  launcher.check(options);
 }
 
 /** `--on NAME`: write (and submit) the scheduler's job files instead of training here. */
@@ -96,7 +118,7 @@ function launchOnScheduler(experiment: Experiment, runs: readonly ExperimentRun[
   }
   const sharedArgs = [...experiment.cliArgs, ...(options.seeds ? ['--seeds', options.seeds.join(',')] : [])];
   const plan = launchPlan(experiment, todo, { maxParallel: options.maxParallel, sharedArgs });
-  for (const line of launcher.launch(plan, { ...options, sbatchArgs: options.sbatchArg, compare: options.compare })) log(line);
+  for (const line of launcher.launch(plan, launchOptions(options))) log(line);
 }
 
 export async function runCommand(file: string, options: RunCommandFlags, log: (line: string) => void, signal?: AbortSignal): Promise<void> {
@@ -104,9 +126,10 @@ export async function runCommand(file: string, options: RunCommandFlags, log: (l
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`--parallel must be a positive integer, got ${options.parallel}`);
   if (options.seeds?.some((s) => !Number.isInteger(s) || s < 0)) throw new UsageError('--seeds takes non-negative integers, e.g. --seeds 1,2,3');
   checkSchedulerFlags(options);
-  if (options.on) launchers.get(options.on); // a misspelt scheduler fails before the experiment loads
+  // A misspelt scheduler or a bad flag fails before the experiment loads.
+  if (options.on) checkLauncherFlags(launchers.get(options.on), launchOptions(options));
   const experiment = loadExperiment(file, { seeds: options.seeds, overrides: options.set, sweeps: options.sweep, name: options.name });
-  const runs = options.task === undefined ? selectRuns(experiment, options.only ?? []) : [runForTask(experiment, options.task)];
+  const runs = options.task === undefined ? selectRuns(experiment, options.only ?? []) : [runForTask(experiment, options.task + (options.taskOffset ?? 0))];
   const evidence = options.evidence ? resolveEvidenceSettings(experiment.evidence?.values ?? {}, parseEvidenceFlag(options.evidence), { file: `${experiment.file}: ${experiment.evidence?.path ?? 'evidence'}`, flag: '--evidence' }) : null;
   if (options.dryRun) {
     log(describePlan(experiment, runs, await estimateRuns(runs, (run) => isDone(experiment, run))));
@@ -119,7 +142,7 @@ export async function runCommand(file: string, options: RunCommandFlags, log: (l
   if (options.task !== undefined) {
     // One scheduler task: that run only (skipped when completed, resumed when unfinished); the
     // comparison is the dependent job's.
-    log(`experiment ${experiment.name}: task ${options.task} is ${runLabel(runs[0])}`);
+    log(`experiment ${experiment.name}: task ${options.task + (options.taskOffset ?? 0)} is ${runLabel(runs[0])}`);
     const [report] = await runExperiment(experiment, runs, { parallel: 1, force: options.force ?? false, log, signal });
     if (report.state === 'failed') throw new RunFailedError(`${runLabel(report.run)} failed: ${report.message}`);
     return;

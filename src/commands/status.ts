@@ -3,11 +3,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { folderOf, runLabel } from '../experiments/runner.js';
-import { experimentTasks, loadExperiment, type ExperimentOptions } from '../experiments/spec.js';
-import { readSubmission, slurmJobState, slurmTaskStates, type SlurmTaskState } from '../launchers/slurm.js';
+import { experimentTasks, loadExperiment, type Experiment, type ExperimentOptions, type ExperimentRun } from '../experiments/spec.js';
+import { FAILED_STATES, latestJobs, readSubmissions, slurmJobState, taskExit, taskStatesOf, type SlurmTaskState } from '../launchers/slurmState.js';
+import { logNameOf, runsReadBy } from '../launchers/tasks.js';
 import { recordedStatus, runFolderFor } from '../run/runFolder.js';
 
-export type RunState = 'pending' | 'running' | 'completed' | 'failed' | 'interrupted' | 'diverged';
+/** `waiting for source`: a control some of whose source runs have not completed yet. */
+export type RunState = 'pending' | 'waiting for source' | 'running' | 'completed' | 'failed' | 'interrupted' | 'diverged';
 
 export interface RunStatusRow {
   readonly task: number;
@@ -26,18 +28,35 @@ function epochsDone(metricsCsv: string): number {
   }
 }
 
-/**
- * The folder says what training did; the scheduler says whether a task is queued or on a node.
- * A queued task whose folder says interrupted is a requeued run waiting to resume: pending.
- */
-function combinedState(recorded: RunState | undefined, slurm: SlurmTaskState | undefined): RunState {
-  if (slurm?.state === 'PENDING' && recorded !== 'completed') return 'pending';
-  if (slurm?.state === 'RUNNING') return recorded === 'completed' ? 'completed' : 'running';
-  return recorded ?? 'pending';
+interface TaskFacts {
+  /** What the run folder's run.json says, if it has one. */
+  readonly recorded?: RunState;
+  readonly slurm?: SlurmTaskState;
+  /** The exit code job.sh recorded for the task's latest job, when not 0. */
+  readonly failedExit?: number;
+  /** A control some of whose source runs (the runs it reads) have not completed. */
+  readonly sourcePending: boolean;
 }
 
-const describeSlurm = (arrayJobId: string, task: number, s: SlurmTaskState | undefined) =>
-  s ? `${arrayJobId}_${task} ${s.state}${s.reason ? ` (${s.reason})` : ''}` : '';
+/**
+ * The folder says what training did; the scheduler says whether a task is queued or on a node.
+ * A queued task whose folder says interrupted is a requeued run waiting to resume: pending. A
+ * task that ended without writing anything (no node, a control started too early) is failed.
+ */
+function combinedState({ recorded, slurm, failedExit, sourcePending }: TaskFacts): RunState {
+  const waiting = sourcePending ? 'waiting for source' : 'pending';
+  if (slurm?.state === 'PENDING' && recorded !== 'completed') return recorded === undefined ? waiting : 'pending';
+  if (slurm?.state === 'RUNNING') return recorded === 'completed' ? 'completed' : 'running';
+  if (recorded !== undefined) return recorded;
+  if ((slurm && FAILED_STATES.has(slurm.state)) || failedExit !== undefined) return 'failed';
+  return waiting;
+}
+
+function describeSlurm(task: string, s: SlurmTaskState | undefined, failedExit: number | undefined): string {
+  if (s) return `${task} ${s.state}${s.reason ? ` (${s.reason})` : ''}`;
+  // Neither queued nor accounted (accounting off, or purged): the job id still says where to look.
+  return failedExit === undefined ? task : `${task} exited ${failedExit}`;
+}
 
 /** The dependent comparison: queued or running per squeue, else whether its report exists. */
 function comparisonLine(root: string, jobId: string): string {
@@ -47,31 +66,37 @@ function comparisonLine(root: string, jobId: string): string {
   return existsSync(report) ? `comparison: ${report}` : `comparison: job ${jobId} has ended without a report (see ${join(root, 'slurm', 'logs', 'compare.out')})`;
 }
 
-export function experimentStatus(file: string, options: ExperimentOptions = {}): { rows: RunStatusRow[]; arrayJobId?: string; comparison?: string } {
+const recordOf = (experiment: Experiment, run: ExperimentRun) => recordedStatus(runFolderFor({ ...run.config, experiment: experiment.name, variant: run.variant }));
+
+export function experimentStatus(file: string, options: ExperimentOptions = {}): { rows: RunStatusRow[]; submitted: boolean; comparison?: string } {
   const experiment = loadExperiment(file, options);
-  const submission = readSubmission(experiment.root);
-  const slurm = submission ? slurmTaskStates(submission.arrayJobId) : new Map<number, SlurmTaskState>();
+  const submissions = readSubmissions(experiment.root);
+  const jobs = latestJobs(submissions);
+  const slurm = taskStatesOf(jobs);
   const rows = experimentTasks(experiment).map(({ task, run }) => {
     const folder = runFolderFor({ ...run.config, experiment: experiment.name, variant: run.variant });
-    const queued = slurm.get(task);
+    const job = jobs.get(task);
+    const exit = job === undefined ? undefined : taskExit(experiment.root, logNameOf(run));
+    const failedExit = exit && exit.task === `${job}_${task}` && exit.code !== 0 ? exit.code : undefined;
+    const facts = { recorded: recordedStatus(folder), slurm: slurm.get(task), failedExit, sourcePending: runsReadBy(run).some((read) => recordOf(experiment, read) !== 'completed') };
     return {
       task,
       run: runLabel(run),
-      state: combinedState(recordedStatus(folder), queued),
+      state: combinedState(facts),
       epochs: `${epochsDone(folder.metricsCsv)}/${run.config.epochs}`,
-      scheduler: submission ? describeSlurm(submission.arrayJobId, task, queued) : undefined,
+      scheduler: job === undefined ? undefined : describeSlurm(`${job}_${task}`, facts.slurm, failedExit),
       folder: folderOf(experiment, run),
     };
   });
-  const comparison = submission?.compareJobId ? comparisonLine(experiment.root, submission.compareJobId) : undefined;
-  return { rows, arrayJobId: submission?.arrayJobId, comparison };
+  const compareJobId = [...submissions].reverse().find((s) => s.compareJobId)?.compareJobId;
+  return { rows, submitted: submissions.length > 0, comparison: compareJobId ? comparisonLine(experiment.root, compareJobId) : undefined };
 }
 
 /** `options`: the overrides, sweeps and name the experiment was run with (they decide its runs). */
 export function statusCommand(file: string, options: ExperimentOptions = {}): string {
-  const { rows, arrayJobId, comparison } = experimentStatus(file, options);
-  const header = ['task', 'run', 'state', 'epochs', ...(arrayJobId ? ['slurm'] : []), 'folder'];
-  const cells = rows.map((r) => [String(r.task), r.run, r.state, r.epochs, ...(arrayJobId ? [r.scheduler || '-'] : []), r.folder]);
+  const { rows, submitted, comparison } = experimentStatus(file, options);
+  const header = ['task', 'run', 'state', 'epochs', ...(submitted ? ['slurm'] : []), 'folder'];
+  const cells = rows.map((r) => [String(r.task), r.run, r.state, r.epochs, ...(submitted ? [r.scheduler || '-'] : []), r.folder]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]) => c.map((cell, i) => (i === c.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ');
   const counts = new Map<string, number>();

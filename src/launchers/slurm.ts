@@ -1,139 +1,85 @@
-// Slurm: an experiment as one job array (task i = run i) plus a dependent job that compares the
-// runs when the array ends. Writes <results>/<experiment>/slurm/{job.sh,compare.sh}, submits
-// them with sbatch, and reads task states back from squeue/sacct for `vdm status`.
+// Slurm: an experiment as job arrays (task i = run i) plus a dependent job that compares the runs
+// when they have ended. The plain runs are one array; controls that read other runs (run.source)
+// are a second array that starts only once each of its source tasks has ended. Writes
+// <results>/<experiment>/slurm/{job.sh,controls.sh,compare.sh}, submits them with sbatch and
+// appends the job ids to slurm/job.json.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { LaunchError } from '../errors.js';
-import { writeFileAtomic, writeJsonAtomic, readJsonIfPresent } from '../run/files.js';
-import { VDM_VERSION } from '../run/provenance.js';
-import { indexRanges, shellQuote, thisVdm, type LaunchPlan } from './tasks.js';
+import { LaunchError, UsageError } from '../errors.js';
+import { isDone } from '../experiments/runner.js';
+import { writeFileAtomic } from '../run/files.js';
+import { arrayScript, compareScript, slurmDir, type SlurmOptions } from './slurmScripts.js';
+import { appendSubmission, latestJobs, readSubmissions, slurmTaskStates, type SlurmSubmission } from './slurmState.js';
+import { runsReadBy, type LaunchPlan, type LaunchTask } from './tasks.js';
 
-export interface SlurmOptions {
-  readonly partition?: string;
-  readonly gpus?: number;
-  /** Slurm time limit, e.g. 12:00:00 or 2-00:00:00. */
-  readonly time?: string;
-  readonly cpus?: number;
-  readonly memory?: string;
-  /** Extra `#SBATCH` lines, e.g. --account=abc or --qos=high. */
-  readonly sbatchArgs?: readonly string[];
-  /** Seconds before the time limit at which a task checkpoints and requeues itself. */
-  readonly signalSeconds?: number;
-}
-
-/** What `vdm run --on slurm` leaves next to the scripts, so `vdm status` finds the jobs. */
-export interface SlurmSubmission {
-  readonly arrayJobId: string;
-  readonly compareJobId?: string;
-  readonly submittedAt: string;
-  readonly tasks: readonly { readonly index: number; readonly run: string }[];
-}
-
-export const slurmDir = (plan: LaunchPlan) => join(plan.experiment.root, 'slurm');
-const submissionFile = (root: string) => join(root, 'slurm', 'job.json');
-
-function resourceLines(options: SlurmOptions): string[] {
-  const lines: string[] = [];
-  if (options.partition) lines.push(`--partition=${options.partition}`);
-  if (options.gpus) lines.push(`--gpus=${options.gpus}`);
-  if (options.cpus) lines.push(`--cpus-per-task=${options.cpus}`);
-  if (options.memory) lines.push(`--mem=${options.memory}`);
-  return lines;
-}
-
-const sbatchLines = (flags: readonly string[]) => flags.map((f) => `#SBATCH ${f}`);
-
-export function arrayScript(plan: LaunchPlan, options: SlurmOptions): string {
-  const dir = slurmDir(plan);
-  const logs = join(dir, 'logs');
-  const throttle = plan.maxParallel ? `%${plan.maxParallel}` : '';
-  const vdm = [...thisVdm(), 'run', plan.experimentFile, ...plan.sharedArgs].map(shellQuote).join(' ');
-  const flags = [
-    `--job-name=vdm-${plan.experiment.name}`,
-    `--array=${indexRanges(plan.tasks.map((t) => t.index))}${throttle}`,
-    `--chdir=${shellQuote(plan.workdir)}`,
-    `--output=${shellQuote(join(logs, 'slurm-%A_%a.out'))}`,
-    '--open-mode=append',
-    '--requeue',
-    `--signal=B:USR1@${options.signalSeconds ?? 120}`,
-    ...(options.time ? [`--time=${options.time}`] : []),
-    ...resourceLines(options),
-    ...(options.sbatchArgs ?? []),
-  ];
-  return `#!/bin/bash
-# Written by vdm ${VDM_VERSION}: experiment ${plan.experiment.name}, one array task per run.
-# Task i is run i of \`vdm run ${[plan.experimentFile, ...plan.sharedArgs].map(shellQuote).join(' ')} --dry-run\`. Each task runs exactly that run
-# and is safe to repeat (completed: skipped; unfinished: resumed), so resubmitting is fine.
-${sbatchLines(flags).join('\n')}
-
-# Logs named after the run, appended across requeues.
-runs=(${plan.allTasks.map((t) => t.logName).join(' ')})
-log=${shellQuote(logs)}/\${runs[$SLURM_ARRAY_TASK_ID]}
-exec >>"$log.out" 2>>"$log.err"
-echo "vdm: slurm task \${SLURM_ARRAY_JOB_ID}_\${SLURM_ARRAY_TASK_ID} (restart \${SLURM_RESTART_COUNT:-0}) on $(hostname) at $(date -u +%FT%TZ)"
-
-# USR1 comes to this shell only (B:), ahead of the time limit or from \`scancel --signal=USR1
-# --batch\`: vdm checkpoints and exits, and the task goes back into the queue to resume.
-# TERM (scancel, preemption) already reaches vdm itself; wait for its checkpoint and stop.
-requeue() {
-  trap '' USR1 TERM
-  kill -TERM "$vdm_pid" 2>/dev/null
-  wait "$vdm_pid"
-  local code=$?
-  # The task by array index: a bare job id can name the whole array and would requeue every task.
-  local task="\${SLURM_ARRAY_JOB_ID}_\${SLURM_ARRAY_TASK_ID}"
-  echo "vdm: interrupted (exit $code); requeueing $task"
-  scontrol requeue "$task" || exit 130
-  exit 0
-}
-finish() {
-  trap '' USR1 TERM
-  wait "$vdm_pid"
-  exit $?
-}
-trap requeue USR1
-trap finish TERM
-${vdm} --task "$SLURM_ARRAY_TASK_ID" &
-vdm_pid=$!
-wait "$vdm_pid"
-exit $?
-`;
-}
-
-export function compareScript(plan: LaunchPlan, options: SlurmOptions): string {
-  const root = plan.experiment.root;
-  const compare = [...thisVdm(), 'compare', root, '--out', join(root, 'comparison'), '--report', join(root, 'report.html')];
-  compare.push('--baseline', plan.experiment.baseline);
-  const flags = [
-    `--job-name=vdm-${plan.experiment.name}-compare`,
-    `--chdir=${shellQuote(plan.workdir)}`,
-    `--output=${shellQuote(join(slurmDir(plan), 'logs', 'compare.out'))}`,
-    '--open-mode=append',
-    ...(options.partition ? [`--partition=${options.partition}`] : []),
-    ...(options.sbatchArgs ?? []),
-  ];
-  return `#!/bin/bash
-# Written by vdm ${VDM_VERSION}: compares the runs of ${plan.experiment.name} once its array has
-# ended (afterany: failed runs are left out of the statistics, not fatal).
-${sbatchLines(flags).join('\n')}
-
-${compare.map(shellQuote).join(' ')}
-`;
-}
+export type { SlurmOptions } from './slurmScripts.js';
 
 export interface SlurmFiles {
-  readonly jobScript: string;
+  /** The plain runs' array, when this submission has plain runs. */
+  readonly jobScript?: string;
+  /** The controls' array, when it has controls. */
+  readonly controlsScript?: string;
   readonly compareScript: string;
 }
+
+/** What the controls wait for: the runs they read launched with them, or still queued from before. */
+export interface ControlOrder {
+  /** Source task indices in this submission's plain array. */
+  readonly inThisSubmission: readonly number[];
+  /** `<job>_<index>` of source tasks still queued or running from an earlier submission. */
+  readonly queuedEarlier: readonly string[];
+}
+
+const LIVE = new Set(['PENDING', 'RUNNING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'SUSPENDED', 'CONFIGURING', 'COMPLETING', 'RESIZING']);
+
+/**
+ * What the controls of this submission must wait for: every run they read (run.reads). One that is
+ * neither completed, nor in this submission, nor still queued from an earlier one would make its
+ * control fail: refused.
+ */
+export function controlOrder(plan: LaunchPlan): ControlOrder {
+  const launched = new Set(plan.tasks.map((t) => t.run));
+  const indexOf = new Map(plan.allTasks.map((t) => [t.run, t.index]));
+  const earlier = latestJobs(readSubmissions(plan.experiment.root));
+  const inThisSubmission = new Set<number>();
+  const queuedEarlier = new Set<string>();
+  for (const control of plan.tasks.filter((t) => t.run.source)) {
+    for (const source of runsReadBy(control.run)) {
+      const index = indexOf.get(source)!;
+      const job = earlier.get(index);
+      if (launched.has(source)) inThisSubmission.add(index);
+      else if (isDone(plan.experiment, source)) continue;
+      else if (job !== undefined && LIVE.has(slurmTaskStates(job).get(index)?.state ?? '')) queuedEarlier.add(`${job}_${index}`);
+      else {
+        const sourceLabel = plan.allTasks[index].label;
+        throw new UsageError(`${control.label} reads ${sourceLabel}'s steps.csv, but ${sourceLabel} has not completed and is not queued: add --only ${sourceLabel}, or launch it first`);
+      }
+    }
+  }
+  return { inThisSubmission: [...inThisSubmission].sort((a, b) => a - b), queuedEarlier: [...queuedEarlier] };
+}
+
+const plainTasks = (plan: LaunchPlan) => plan.tasks.filter((t) => !t.run.source);
+const controlTasks = (plan: LaunchPlan) => plan.tasks.filter((t) => t.run.source);
 
 export function writeSlurmScripts(plan: LaunchPlan, options: SlurmOptions): SlurmFiles {
   const dir = slurmDir(plan);
   mkdirSync(join(dir, 'logs'), { recursive: true });
-  const files = { jobScript: join(dir, 'job.sh'), compareScript: join(dir, 'compare.sh') };
-  writeFileAtomic(files.jobScript, arrayScript(plan, options));
-  writeFileAtomic(files.compareScript, compareScript(plan, options));
-  return files;
+  const write = (name: string, tasks: LaunchTask[], jobName: string) => {
+    const file = join(dir, name);
+    // A script of an earlier submission would look like part of this one.
+    if (tasks.length === 0) rmSync(file, { force: true });
+    else writeFileAtomic(file, arrayScript(plan, tasks, options, jobName));
+    return tasks.length > 0 ? file : undefined;
+  };
+  const compare = join(dir, 'compare.sh');
+  writeFileAtomic(compare, compareScript(plan, options));
+  return {
+    jobScript: write('job.sh', plainTasks(plan), `vdm-${plan.experiment.name}`),
+    controlsScript: write('controls.sh', controlTasks(plan), `vdm-${plan.experiment.name}-controls`),
+    compareScript: compare,
+  };
 }
 
 function sbatch(args: string[]): string {
@@ -148,60 +94,30 @@ function sbatch(args: string[]): string {
   }
 }
 
-/** Submits the array, then the comparison after it; records both ids for `vdm status`. */
-export function submitSlurm(plan: LaunchPlan, files: SlurmFiles, compare: boolean): SlurmSubmission {
-  const arrayJobId = sbatch([files.jobScript]);
-  const compareJobId = compare ? sbatch([`--dependency=afterany:${arrayJobId}`, files.compareScript]) : undefined;
+/**
+ * The controls' dependency: afterany on each source task, not afterok on the array. afterok
+ * would hold every control forever (and the comparison after it) once one source failed; with
+ * afterany a control whose source failed starts, fails at once saying so, and the rest go on.
+ */
+export function controlsDependency(order: ControlOrder, arrayJobId: string | undefined): string | undefined {
+  const tasks = [...order.inThisSubmission.map((index) => `${arrayJobId}_${index}`), ...order.queuedEarlier];
+  return tasks.length > 0 ? `--dependency=afterany:${tasks.join(':')}` : undefined;
+}
+
+/** Submits the arrays, then the comparison after them; appends the ids to slurm/job.json. */
+export function submitSlurm(plan: LaunchPlan, files: SlurmFiles, order: ControlOrder, compare: boolean): SlurmSubmission {
+  const arrayJobId = files.jobScript ? sbatch([files.jobScript]) : undefined;
+  const dependency = controlsDependency(order, arrayJobId);
+  const controlsJobId = files.controlsScript ? sbatch([...(dependency ? [dependency] : []), files.controlsScript]) : undefined;
+  const arrays = [arrayJobId, controlsJobId].filter((id): id is string => id !== undefined);
+  const compareJobId = compare ? sbatch([`--dependency=afterany:${arrays.join(':')}`, files.compareScript]) : undefined;
   const submission: SlurmSubmission = {
-    arrayJobId,
-    compareJobId,
     submittedAt: new Date().toISOString(),
-    tasks: plan.tasks.map((t) => ({ index: t.index, run: t.label })),
+    arrayJobId,
+    controlsJobId,
+    compareJobId,
+    tasks: plan.tasks.map((t) => ({ index: t.index, run: t.label, jobId: (t.run.source ? controlsJobId : arrayJobId)! })),
   };
-  writeJsonAtomic(submissionFile(plan.experiment.root), submission);
+  appendSubmission(plan.experiment.root, submission);
   return submission;
-}
-
-export function readSubmission(experimentRoot: string): SlurmSubmission | undefined {
-  return readJsonIfPresent<SlurmSubmission>(submissionFile(experimentRoot));
-}
-
-export interface SlurmTaskState {
-  /** PENDING, RUNNING, COMPLETED, FAILED, ... as Slurm spells it. */
-  readonly state: string;
-  /** Why a pending task waits (squeue's reason), if it does. */
-  readonly reason?: string;
-}
-
-/** Runs a Slurm client; undefined when it is missing or answers with an error (old job, no accounting). */
-function slurmQuery(command: string, args: string[]): string | undefined {
-  try {
-    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
-  } catch {
-    return undefined;
-  }
-}
-
-/** What squeue says of one plain job (the comparison), if it is still queued or running. */
-export function slurmJobState(jobId: string): SlurmTaskState | undefined {
-  const [state, reason] = (slurmQuery('squeue', ['-h', '-j', jobId, '-o', '%T|%r']) ?? '').trim().split('|');
-  return state ? { state, reason: reason && reason !== 'None' ? reason : undefined } : undefined;
-}
-
-/** Per array index, what Slurm says of the task: squeue for live tasks, sacct for ended ones. */
-export function slurmTaskStates(arrayJobId: string): Map<number, SlurmTaskState> {
-  const states = new Map<number, SlurmTaskState>();
-  const accounted = slurmQuery('sacct', ['-n', '-P', '-X', '-j', arrayJobId, '-o', 'JobID,State']) ?? '';
-  for (const line of accounted.split('\n')) {
-    const match = /^\d+_(\d+)\|(\S+)/.exec(line.trim());
-    if (match) states.set(Number(match[1]), { state: match[2] });
-  }
-  // -r: one line per array task, pending ones included.
-  const queued = slurmQuery('squeue', ['-h', '-r', '-j', arrayJobId, '-o', '%K|%T|%r']) ?? '';
-  for (const line of queued.split('\n')) {
-    const [index, state, reason] = line.trim().split('|');
-    if (!/^\d+$/.test(index ?? '') || !state) continue;
-    states.set(Number(index), { state, reason: reason && reason !== 'None' ? reason : undefined });
-  }
-  return states;
 }

@@ -3,7 +3,7 @@
 // spec, and the vdm command line each task runs.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runLabel } from '../experiments/runner.js';
+import { isDone, runLabel } from '../experiments/runner.js';
 import { experimentTasks, type Experiment, type ExperimentRun } from '../experiments/spec.js';
 
 export interface LaunchTask {
@@ -30,16 +30,24 @@ export interface LaunchPlan {
   readonly workdir: string;
   /** Arguments after `vdm run <file>` that every task repeats (e.g. --seeds). */
   readonly sharedArgs: readonly string[];
+  /** No baseline run is launched or completed: a comparison would have nothing to compare against. */
+  readonly withoutBaseline: boolean;
 }
 
-const BIN = fileURLToPath(new URL('../../bin/vdm', import.meta.url));
+/**
+ * This checkout's bin/vdm, for nodes that share the file system. The node that runs it is found
+ * on the node at run time: the submit host's node binary may not exist there.
+ */
+export const VDM_BIN = fileURLToPath(new URL('../../bin/vdm', import.meta.url));
 
-/** This vdm, runnable on a node that shares the file system: the node binary and bin/vdm. */
-export const thisVdm = (): string[] => [process.execPath, BIN];
+/** The runs whose records a control reads (each must have completed first); none for a plain run. */
+export const runsReadBy = (run: ExperimentRun): readonly ExperimentRun[] => run.reads ?? (run.source ? [run.source] : []);
+
+/** `variant-seed-N`: the run's log files (and exit record) under slurm/logs. */
+export const logNameOf = (run: ExperimentRun) => runLabel(run).replace('/', '-');
 
 function toTask(index: number, run: ExperimentRun): LaunchTask {
-  const label = runLabel(run);
-  return { index, run, label, logName: label.replace('/', '-') };
+  return { index, run, label: runLabel(run), logName: logNameOf(run) };
 }
 
 export function launchPlan(
@@ -49,9 +57,12 @@ export function launchPlan(
 ): LaunchPlan {
   const allTasks = experimentTasks(experiment).map(({ task, run }) => toTask(task, run));
   const chosen = new Set(runs);
+  const tasks = allTasks.filter((t) => chosen.has(t.run));
+  const baseline = (run: ExperimentRun) => run.variant === experiment.baseline;
   return {
     experiment,
-    tasks: allTasks.filter((t) => chosen.has(t.run)),
+    tasks,
+    withoutBaseline: !tasks.some((t) => baseline(t.run)) && !experiment.runs.some((run) => baseline(run) && isDone(experiment, run)),
     allTasks,
     maxParallel: options.maxParallel,
     experimentFile: resolve(experiment.file),

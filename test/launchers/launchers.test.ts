@@ -1,23 +1,20 @@
-// Launchers without a scheduler: the task numbering, the Slurm scripts (checked by bash -n),
-// the Kubernetes manifest against the batch/v1 Job schema, the flags' errors, and vdm status
-// from run folders alone.
+// Launchers without a scheduler: the task numbering, the Slurm scripts (checked by bash -n), the
+// flags' errors, and vdm status from run folders alone. Kubernetes: kubernetes.test.ts; the
+// scripts run by bash: slurmScript.test.ts; a real Slurm: slurm.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { runCommand, type RunCommandFlags } from '../../src/commands/run.js';
 import { statusCommand } from '../../src/commands/status.js';
 import { UsageError, VdmError } from '../../src/errors.js';
 import { experimentTasks, loadExperiment, runForTask } from '../../src/experiments/spec.js';
 import { launchers } from '../../src/launchers/index.js';
-import { indexedJobManifest } from '../../src/launchers/kubernetes.js';
-import { arrayScript, compareScript } from '../../src/launchers/slurm.js';
+import { arrayScript, compareScript } from '../../src/launchers/slurmScripts.js';
 import { indexRanges, launchPlan } from '../../src/launchers/tasks.js';
 import { tempDir, writeFiles } from '../helpers/files.js';
 import { tinyConfigYaml } from '../helpers/tinyRun.js';
-import { validate } from './jsonSchema.js';
 
 const EXPERIMENT = `experiment: grid
 base: base.yaml
@@ -60,56 +57,30 @@ test('the Slurm array script: throttle, requeue on USR1, resources, named logs, 
   const { exp } = fixture();
   const experiment = loadExperiment(exp);
   const plan = launchPlan(experiment, experiment.runs, { maxParallel: 3, sharedArgs: ['--seeds', '5,2,9'] });
-  const script = arrayScript(plan, { partition: 'gpu', gpus: 1, time: '12:00:00', memory: '16G', sbatchArgs: ['--account=lab', '--qos=high'] });
+  const script = arrayScript(plan, plan.tasks, { partition: 'gpu', gpus: 1, time: '12:00:00', memory: '16G', sbatchArgs: ['--account=lab', '--qos=high'] }, 'vdm-grid');
   assert.equal(bashSyntaxOk(script), '');
   for (const line of ['--array=0-8%3', '--requeue', '--signal=B:USR1@120', '--open-mode=append', '--partition=gpu', '--gpus=1', '--time=12:00:00', '--mem=16G', '--account=lab', '--qos=high']) {
     assert.match(script, new RegExp(`^#SBATCH ${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'), line);
   }
   assert.match(script, /^runs=\(plain-seed-5 plain-seed-2 plain-seed-9 log-seed-5 log-seed-2 log-seed-9 scale-seed-5 scale-seed-2 scale-seed-9\)$/m);
-  assert.match(script, new RegExp(`bin/vdm run ${exp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --seeds 5,2,9 --task "\\$SLURM_ARRAY_TASK_ID" &$`, 'm'));
+  assert.match(script, new RegExp(`^"\\$node" \\S+bin/vdm run ${exp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --seeds 5,2,9 --task "\\$SLURM_ARRAY_TASK_ID" &$`, 'm'));
+  assert.ok(!script.includes(process.execPath), "the submit host's node path is not written in");
+  assert.match(script, /^node=\$\{VDM_NODE:-\$\(command -v node\)\}$/m);
+  assert.match(script, /-ge 10 \]; then/, 'self-requeue capped at --max-requeues (default 10)');
   assert.match(script, /scontrol requeue "\$task"/);
   // --only: the same indices, only fewer of them; no throttle without --max-parallel.
   const some = launchPlan(experiment, experiment.runs.filter((r) => r.variant === 'log' || (r.variant === 'scale' && r.seed === 9)), {});
-  assert.match(arrayScript(some, {}), /^#SBATCH --array=3-5,8$/m);
+  assert.match(arrayScript(some, some.tasks, {}, 'x'), /^#SBATCH --array=3-5,8$/m);
   const compare = compareScript(plan, { partition: 'gpu' });
   assert.equal(bashSyntaxOk(compare), '');
   assert.match(compare, /bin\/vdm compare \S+\/grid --out \S+\/grid\/comparison --report \S+\/grid\/report\.html --baseline plain$/m);
-});
-
-const schema = JSON.parse(readFileSync(new URL('../fixtures/k8s/job-batch-v1.schema.json', import.meta.url), 'utf8'));
-
-test('the Kubernetes Indexed Job manifest is a valid batch/v1 Job and maps the completion index to --task', () => {
-  const { exp, dir } = fixture('results'); // relative, as configs usually say: mounted under the workdir
-  const experiment = loadExperiment(exp);
-  const plan = launchPlan(experiment, experiment.runs, { maxParallel: 4, workdir: dir });
-  const manifest = indexedJobManifest(plan, { image: 'ghcr.io/lab/vdm:1', cpus: 4, memory: '16Gi', gpus: 1, pvc: 'vdm-results', namespace: 'ml' });
-  assert.deepEqual(validate(schema, manifest), []);
-  const spec = manifest.spec as Record<string, any>;
-  assert.equal(spec.completionMode, 'Indexed');
-  assert.equal(spec.completions, 9);
-  assert.equal(spec.parallelism, 4);
-  assert.equal(spec.backoffLimitPerIndex, 3);
-  const pod = spec.template.spec;
-  assert.equal(pod.restartPolicy, 'Never', 'backoffLimitPerIndex needs restartPolicy Never');
-  const [container] = pod.containers;
-  assert.equal(container.workingDir, '/work');
-  assert.equal(container.args[1], '/work/exp.yaml', 'the experiment file as the container sees it');
-  assert.deepEqual(container.args.slice(-2), ['--task', '$(VDM_TASK)']);
-  assert.equal(container.env[0].valueFrom.fieldRef.fieldPath, "metadata.annotations['batch.kubernetes.io/job-completion-index']");
-  assert.deepEqual(container.resources.limits, { cpu: '4', memory: '16Gi', 'nvidia.com/gpu': '1' });
-  assert.equal(pod.volumes[0].persistentVolumeClaim.claimName, 'vdm-results');
-  assert.equal(container.volumeMounts[0].mountPath, '/work/results', 'the results volume sits where the config writes');
-
-  // The validator really checks: a misspelt field, a wrong enum and a bad quantity all fail.
-  const broken = structuredClone(manifest) as Record<string, any>;
-  broken.spec.completionMode = 'indexed';
-  broken.spec.template.spec.containers[0].imagePullPolicyy = 'Always';
-  broken.spec.template.spec.containers[0].resources.limits.cpu = 4;
-  assert.deepEqual(validate(schema, broken).sort(), [
-    '$.spec.completionMode: "indexed" is not one of ["NonIndexed","Indexed"]',
-    '$.spec.template.spec.containers[0].resources.limits.cpu: expected string, got integer',
-    "$.spec.template.spec.containers[0]: unknown field 'imagePullPolicyy'",
-  ]);
+  assert.match(compare, /^#SBATCH --time=1:00:00$/m, 'the comparison has a time limit of its own');
+  assert.match(compareScript(plan, { compareTime: '10:00' }), /^#SBATCH --time=10:00$/m);
+  const setup = arrayScript(plan, plan.tasks, { setup: ['module load nodejs/20', 'source ~/venv/bin/activate'], maxRequeues: 3 }, 'x');
+  assert.equal(bashSyntaxOk(setup), '');
+  assert.match(setup, /^\{ module load nodejs\/20\n\} \|\| fail 2 "setup failed/m);
+  assert.ok(setup.indexOf('module load') < setup.indexOf('node=${VDM_NODE'), 'setup before node is looked up');
+  assert.match(setup, /-ge 3 \]; then/);
 });
 
 const collect = () => {
@@ -117,15 +88,8 @@ const collect = () => {
   return { lines, log: (line: string) => lines.push(line) };
 };
 
-test('vdm run --on k8s --emit writes the manifest; --on slurm --emit writes the scripts and submits nothing', async () => {
+test('vdm run --on slurm --emit writes the scripts and submits nothing', async () => {
   const { exp, output } = fixture();
-  const k8s = collect();
-  await runCommand(exp, { on: 'k8s', emit: true, image: 'vdm:latest' }, k8s.log);
-  const text = readFileSync(join(output, 'grid', 'k8s', 'job.yaml'), 'utf8');
-  assert.doesNotMatch(text, /[&*]a\d/, 'plain YAML, no anchors');
-  const written = parse(text);
-  assert.deepEqual(validate(schema, written), []);
-  assert.match(k8s.lines.join('\n'), /kubectl apply -f .*grid\/k8s\/job\.yaml/);
   // A completed run (as run.json records it) is left out of the array; the indices stay.
   mkdirSync(join(output, 'grid', 'plain', 'seed-2'), { recursive: true });
   writeFileSync(join(output, 'grid', 'plain', 'seed-2', 'run.json'), JSON.stringify({ status: 'completed' }));
@@ -141,6 +105,14 @@ const BAD_FLAGS: [string, RunCommandFlags, RegExp][] = [
   ['unknown scheduler', { on: 'slurmm' }, /unknown launcher 'slurmm'; did you mean 'slurm'\? \(valid: slurm, k8s\)/],
   ['k8s is never submitted', { on: 'k8s' }, /vdm does not submit to Kubernetes: pass --emit/],
   ['k8s needs an image', { on: 'k8s', emit: true }, /--on k8s needs --image/],
+  ['a Slurm time limit of hours', { on: 'slurm', time: '12h' }, /--time '12h' is not a Slurm time limit/],
+  ['a bad comparison time', { on: 'slurm', compareTime: '1:00:00:00' }, /--compare-time '1:00:00:00' is not a Slurm time limit/],
+  ['Slurm memory in GB', { on: 'slurm', memory: '16GB' }, /--memory '16GB' is not a Slurm memory size/],
+  ['negative requeue cap', { on: 'slurm', maxRequeues: -1 }, /--max-requeues must be a whole number >= 0, got -1/],
+  ['an empty setup line', { on: 'slurm', setup: [' '] }, /--setup takes a shell command/],
+  ['a bare sbatch word', { on: 'slurm', sbatchArg: ['account=lab'] }, /--sbatch-arg 'account=lab' is not an sbatch option/],
+  ['a Kubernetes flag', { on: 'slurm', pvc: 'claim' }, /--pvc goes with --on k8s, not --on slurm/],
+  ['an offset without --task', { taskOffset: 2 }, /--task-offset takes a whole number >= 0 and goes with --task/],
   ['k8s runs every task', { on: 'k8s', emit: true, image: 'x', only: ['log'] }, /drop --only/],
   ['task out of range', { task: 9 }, /--task 9: experiment grid has tasks 0-8/],
   ['task not a number', { task: Number.NaN }, /--task takes a whole number: experiment grid has tasks 0-8/],

@@ -1,9 +1,10 @@
 // `vdm run --on slurm` against a real single-node Slurm started here: the whole array, one task
-// interrupted with USR1, requeued and resumed to the numbers of an uninterrupted run, and the
-// dependent comparison once every task has ended.
+// interrupted with USR1, requeued and resumed to the numbers of an uninterrupted run, the
+// step-size controls in a second array that starts each control only after its source (the
+// interrupted one included), and the dependent comparison once every task has ended.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +14,7 @@ import { tempDir, writeFiles } from '../helpers/files.js';
 import { tinyConfigYaml, tinyExperimentYaml } from '../helpers/tinyRun.js';
 import { startSlurmCluster, type SlurmCluster } from './slurmCluster.js';
 
-const EXPERIMENT = tinyExperimentYaml('on-slurm', [1, 2]);
+const EXPERIMENT = tinyExperimentYaml('on-slurm', [1, 2], 'controls: [step_matched]\n');
 
 const BIN = fileURLToPath(new URL('../../bin/vdm', import.meta.url));
 
@@ -44,7 +45,7 @@ function runTaskHere(exp: string, task: number, cwd: string): Promise<number | n
   return new Promise((resolve) => child.once('exit', resolve));
 }
 
-test('an experiment as a Slurm array: every run, a USR1 interrupt that requeues and resumes to the same numbers, the comparison', async (t) => {
+test('an experiment as Slurm arrays: every run, a USR1 interrupt that requeues and resumes to the same numbers, controls after their sources, the comparison', async (t) => {
   const t0 = Date.now();
   const mark = (what: string) => t.diagnostic(`${what} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const output = tempDir();
@@ -62,30 +63,37 @@ test('an experiment as a Slurm array: every run, a USR1 interrupt that requeues 
   const referenceRun = runTaskHere(join(dir, 'ref.yaml'), 3, dir);
   const script = readFileSync(join(root, 'slurm', 'job.sh'), 'utf8');
   assert.match(script, /^#SBATCH --array=0-3%2$/m);
-  const { arrayJobId, compareJobId } = JSON.parse(readFileSync(join(root, 'slurm', 'job.json'), 'utf8'));
+  assert.match(readFileSync(join(root, 'slurm', 'controls.sh'), 'utf8'), /^#SBATCH --array=4-5%2$/m);
+  const [{ arrayJobId, controlsJobId, compareJobId }] = JSON.parse(readFileSync(join(root, 'slurm', 'job.json'), 'utf8')).submissions;
   assert.match(submit.stdout, new RegExp(`submitted job array ${arrayJobId}\\b`));
-  assert.match(cluster.client('scontrol', ['show', 'job', compareJobId]).stdout, new RegExp(`Dependency=afterany:${arrayJobId}`));
+  // Slurm's own record: the controls wait on their source tasks (log/seed-1, log/seed-2), the comparison on both arrays.
+  assert.match(cluster.client('scontrol', ['show', 'job', `${controlsJobId}_4`]).stdout, new RegExp(`Dependency=afterany:${arrayJobId}_2\\S*:${arrayJobId}_3`));
+  assert.match(cluster.client('scontrol', ['show', 'job', compareJobId]).stdout, new RegExp(`Dependency=afterany:${arrayJobId}\\S*:${controlsJobId}`));
 
   // USR1 task 3 after its first epoch, as Slurm does ahead of a time limit: it must checkpoint,
   // requeue itself and later finish with the numbers of an uninterrupted run.
   const folder = join(root, 'log', 'seed-2');
   const task = `${arrayJobId}_3`;
-  await until('the first epoch of task 3', () => existsSync(join(folder, 'metrics.csv')) && numbers(folder).length >= 2);
+  await until('the first epoch of task 3', () => existsSync(join(folder, 'metrics.csv')) && numbers(folder).length >= 2, 180_000);
   mark('task 3 past its first epoch');
   const signalled = cluster.client('scancel', ['--signal=USR1', '--batch', task]);
   assert.equal(signalled.code, 0, signalled.stderr);
-  await until('task 3 to be requeued', () => /\bPENDING\b/.test(cluster.client('squeue', ['-h', '-r', '-j', task, '-o', '%T']).stdout), 30_000);
+  await until('task 3 to be requeued', () => /\bPENDING\b/.test(cluster.client('squeue', ['-h', '-r', '-j', task, '-o', '%T']).stdout), 60_000);
   assert.equal(runJson(folder).status, 'interrupted');
   const pending = runCli(['status', exp], { cwd: dir });
   assert.match(pending.stdout, new RegExp(`^3\\s+log/seed-2\\s+pending\\s+\\d/8\\s+${task} PENDING`, 'm'));
+  assert.match(pending.stdout, new RegExp(`^5\\s+log~step/seed-2\\s+waiting for source\\s+0/8\\s+${controlsJobId}_5 PENDING \\(Dependency\\)`, 'm'));
+  t.diagnostic('vdm status while task 3 waits to resume:');
+  for (const line of pending.stdout.trim().split('\n')) t.diagnostic(line);
   assert.match(pending.stdout, new RegExp(`^comparison: job ${compareJobId} PENDING \\(Dependency\\)$`, 'm'));
   // A requeued batch job waits for a begin time about two minutes out; let it start now.
   cluster.client('scontrol', ['update', `JobId=${task}`, 'StartTime=now']);
   mark('task 3 requeued');
 
-  await until('the array and the comparison to end', queueEmpty, 90_000);
+  // Six runs of which two wait for others, on 2 CPUs that a loaded machine shares.
+  await until('the array and the comparison to end', queueEmpty, 300_000);
   mark('array and comparison ended');
-  for (const variant of ['plain', 'log']) {
+  for (const variant of ['plain', 'log', 'log~step']) {
     for (const seed of [1, 2]) {
       const logs = join(root, 'slurm', 'logs', `${variant}-seed-${seed}`);
       assert.equal(runJson(join(root, variant, `seed-${seed}`)).status, 'completed', `${variant}/seed-${seed}: ${readFileSync(`${logs}.err`, 'utf8')}`);
@@ -94,10 +102,19 @@ test('an experiment as a Slurm array: every run, a USR1 interrupt that requeues 
   }
   assert.ok(existsSync(join(root, 'report.html')), `no report: ${readFileSync(join(root, 'slurm', 'logs', 'compare.out'), 'utf8')}`);
   assert.match(readFileSync(join(root, 'slurm', 'logs', 'compare.out'), 'utf8'), /log\s+2\/2/);
+  assert.match(readFileSync(join(root, 'slurm', 'logs', 'compare.out'), 'utf8'), /log~step\s+2\/2/);
+  // Each control started (wrote its config) only after every run it reads (both seeds of log) had completed (its summary).
+  const sourcesDone = Math.max(...[1, 2].map((seed) => statSync(join(root, 'log', `seed-${seed}`, 'summary.json')).mtimeMs));
+  for (const seed of [1, 2]) {
+    const control = statSync(join(root, 'log~step', `seed-${seed}`, 'config.yaml')).mtimeMs;
+    assert.ok(control >= sourcesDone, `log~step/seed-${seed} started ${(sourcesDone - control).toFixed(0)} ms before its sources completed`);
+  }
   const status = runCli(['status', exp], { cwd: dir });
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /^3\s+log\/seed-2\s+completed\s+8\/8/m);
-  assert.match(status.stdout, /4 runs: 4 completed\ncomparison: \S+report\.html\n$/);
+  assert.match(status.stdout, /6 runs: 6 completed\ncomparison: \S+report\.html\n$/);
+  t.diagnostic('vdm status at the end:');
+  for (const line of status.stdout.trim().split('\n')) t.diagnostic(line);
 
   const log = readFileSync(join(root, 'slurm', 'logs', 'log-seed-2.out'), 'utf8');
   assert.match(log, /requeueing/);
