@@ -13,11 +13,11 @@ import { tempDir, writeFiles } from '../helpers/files.js';
 import { tinyConfigYaml, tinyExperimentYaml } from '../helpers/tinyRun.js';
 import { fakeSlurm } from './fakeSlurm.js';
 
-/** A node that says what it was asked to run, then trains until TERM (exit 130, as vdm does). */
+/** A node that says what it was asked to run, then trains until TERM (exit 130, as vdm does); the trap is set before it says it started. */
 const FAKE_NODE = `#!/bin/bash
+trap 'exit 130' TERM
 echo "fake node: $*"
 touch "$FAKE_SLURM/started"
-trap 'exit 130' TERM
 while :; do sleep 0.05; done
 `;
 
