@@ -11,7 +11,7 @@ import { trainRun } from '../../src/run/trainRun.js';
 import { compareRuns } from '../../src/compare/compareRuns.js';
 import { loadRunConfig } from '../../src/config/index.js';
 import { DataError, UsageError } from '../../src/errors.js';
-import { METHOD } from '../../src/flatness/measure.js';
+import { METHODS } from '../../src/flatness/measure.js';
 import { tempDir, writeFiles } from '../helpers/files.js';
 import { tinyConfigYaml } from '../helpers/tinyRun.js';
 
@@ -73,10 +73,11 @@ test('flatness writes flatness.json into completed runs only, and compare report
   const { settings } = figures;
   assert.deepEqual(
     { samples: settings.samples, probes: settings.probes, seed: settings.seed, method: settings.method },
-    { samples: 48, probes: 3, seed: 0, method: METHOD },
+    { samples: 48, probes: 3, seed: 0, method: METHODS.exact },
   );
   assert.ok(settings.iterations_run >= 1 && settings.iterations_run <= 8);
-  assert.equal(settings.hvp_relative_step, 1e-3);
+  assert.equal(settings.hvp_method, 'exact');
+  assert.equal(settings.hvp_relative_step, null);
   assert.deepEqual(Object.keys(figures).sort(), [
     'adaptive_sharpness_average',
     'adaptive_sharpness_average_stderr',
