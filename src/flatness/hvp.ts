@@ -4,6 +4,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { exactHvp } from './exactHvp.js';
 import { DEFAULT_RELATIVE_STEP, finiteDifferenceHvp } from './finiteDifferenceHvp.js';
+import type { HvpMethod } from './hvpMethods.js';
 import type { ParamVector } from './vectors.js';
 
 /** A scalar loss of some variables: a sum of terms (one per batch), its value and its gradient. */
@@ -19,8 +20,7 @@ export interface DifferentiableLoss {
 /** v -> H v at the point the variables held when the product was made; returns new tensors. */
 export type HessianVectorProduct = (v: ParamVector) => Promise<tf.Tensor[]>;
 
-export const HVP_METHODS = ['exact', 'finite-difference'] as const;
-export type HvpMethod = (typeof HVP_METHODS)[number];
+export { HVP_METHODS, type HvpMethod } from './hvpMethods.js';
 
 export interface HvpOperator {
   readonly hvp: HessianVectorProduct;
