@@ -1,5 +1,5 @@
 // `npm run bench [-- part...]`: runs the benchmark parts in order and prints their figures.
-// Parts: data, backend, training, cli (default: all of these), gpu (only when named: it needs a GPU). Figures, not pass/fail: see each part's header.
+// Parts: data, backend, training, cli (default: all of these), landscape, flatness, gpu (only when named: it needs a GPU). Figures, not pass/fail: see each part's header.
 import { bench as backendBench } from './backend.js';
 import { bench as cliBench } from './cli.js';
 import { bench as dataBench } from './data.js';
@@ -12,6 +12,7 @@ const PARTS: Record<string, () => Promise<void>> = {
   training: trainingBench,
   cli: cliBench,
   landscape: async () => (await import('./landscape.js')).bench(),
+  flatness: async () => (await import('./flatness.js')).bench(),
   gpu: gpuBench,
 };
 /** Parts run when none is named. */

@@ -3,6 +3,7 @@
 // ~25% of a wasm ResNet-20 step (FusedBatchNorm alone runs 20x slower there than a broadcast
 // multiply, and reducing over the outer axes transposes first). Same maths on every backend.
 import * as tf from '@tensorflow/tfjs';
+import { recordingGradientOps } from './nestedGradients.js';
 
 export interface BatchNormTrainingResult {
   readonly y: tf.Tensor;
@@ -34,23 +35,35 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
   const count = x.size / channels;
   let mean: tf.Tensor1D | null = null;
   let variance: tf.Tensor1D | null = null;
-  const op = tf.customGrad((...args) => {
-    const [input, scaleParam, offsetParam] = args as tf.Tensor[];
-    const save = args[3] as tf.GradSaveFunc;
-    const rows = tf.reshape(input!, [count, channels]) as tf.Tensor2D;
+  /** Per-channel mean, centred rows, variance, 1/sigma and gamma/sigma of rows [count, channels]. */
+  const normalise = (rows: tf.Tensor2D, gammaParam: tf.Tensor) => {
     const mean2d = tf.div(channelSums(rows), count);
     const centered = tf.sub(rows, mean2d);
     const variance2d = tf.div(channelSums(tf.square(centered) as tf.Tensor2D), count);
     const invStd = tf.rsqrt(tf.add(variance2d, epsilon));
-    const scale = tf.mul(invStd, scaleParam!);
+    return { mean2d, centered, variance2d, invStd, scale: tf.mul(invStd, gammaParam) };
+  };
+  const recomputed = (input: tf.Tensor, gammaParam: tf.Tensor): tf.Tensor2D[] => {
+    const { centered, invStd, scale } = normalise(tf.reshape(input, [count, channels]) as tf.Tensor2D, gammaParam);
+    return [centered, invStd, scale] as tf.Tensor2D[];
+  };
+  const op = tf.customGrad((...args) => {
+    const [input, scaleParam, offsetParam] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const rows = tf.reshape(input!, [count, channels]) as tf.Tensor2D;
+    const { mean2d, centered, variance2d, invStd, scale } = normalise(rows, scaleParam!);
     mean = tf.keep(tf.reshape(mean2d, [channels]) as tf.Tensor1D);
     variance = tf.keep(tf.reshape(variance2d, [channels]) as tf.Tensor1D);
-    save([centered, invStd, scale]);
+    // x and gamma too: engine clones of the inputs stay on the tape (the tensors made here do not),
+    // so a nested gradient can recompute the rest from them. Clones share the inputs' buffers.
+    save([centered, invStd, scale, input!, scaleParam!]);
     const y = tf.reshape(tf.add(tf.mul(centered, scale), offsetParam!), x.shape);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [savedCentered, savedInvStd, savedScale] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        // Inside a nested gradient the tensors made in the forward pass are constants to the outer
+        // one: recompute them from the saved x and gamma, so this gradient is differentiable.
+        const [savedCentered, savedInvStd, savedScale] = recordingGradientOps() ? recomputed(saved[3]!, saved[4]!) : (saved as tf.Tensor2D[]);
         const dyRows = tf.reshape(dy as tf.Tensor, [count, channels]) as tf.Tensor2D;
         const sumDy = channelSums(dyRows);
         const sumDyCentered = channelSums(tf.mul(dyRows, savedCentered) as tf.Tensor2D);

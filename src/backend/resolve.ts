@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../errors.js';
 import { registerBroadcastingGradients } from './broadcastingGradients.js';
+import { registerSecondOrderGradients } from './secondOrderGradients.js';
 import { registerWasmGradientKernels } from './wasmGradientKernels.js';
 import { registerWebgpuAddN } from './webgpuAddN.js';
 import { defaultWasmThreads, startWasmBackend } from './wasmThreads.js';
@@ -159,7 +160,7 @@ async function activate(candidate: Candidate, loader: ModuleLoader, options: Sel
  * Activates the requested backend (tf.setBackend + tf.ready). `auto` falls back through native
  * TensorFlow on the GPU, webgpu on a GPU adapter, native TensorFlow on the CPU, wasm and cpu; a backend asked for by name that cannot load is a BackendError.
  * Also installs the faster gradients of this folder (wasm conv kernels, Tile-free BatchNorm and Mean
- * gradients) and starts wasm multi-threaded (see wasmThreads.ts).
+ * gradients), the gradients that make gradients differentiable (exact Hessian-vector products) and starts wasm multi-threaded (see wasmThreads.ts).
  */
 export async function selectBackend(
   requested: BackendChoice,
@@ -168,6 +169,7 @@ export async function selectBackend(
 ): Promise<BackendReport> {
   silenceCpuBanner();
   registerBroadcastingGradients();
+  registerSecondOrderGradients();
   const skipped: BackendReport['skipped'] = [];
   for (const candidate of candidatesFor[requested]) {
     try {

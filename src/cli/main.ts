@@ -7,6 +7,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { splitPositionals } from '../config/overrides.js';
 import { BACKEND_CHOICES } from '../backend/choices.js';
+import { HVP_METHODS } from '../flatness/hvpMethods.js';
 import { integerListFlag, numberFlag } from './numberFlags.js';
 import { checkNotExperiment, checkRunInputs, listKind } from './precheck.js';
 import { allCommands, rewordUsageError } from './usage.js';
@@ -225,7 +226,8 @@ export function buildProgram(): Command {
     .option('--batch-size <n>', "evaluation batch size (default: the run's)", numberFlag('--batch-size', { integer: true, min: 1, max: 65_536 }))
     .addOption(new Option('--backend <name>', "backend (default: the run's)").choices([...BACKEND_CHOICES]))
     .option('--seed <n>', 'seed of the subset, start vector and probes (default 0: the same for every run)', numberFlag('--seed', { integer: true, min: 0, max: SEED_MAX }))
-    .option('--relative-step <x>', 'finite-difference step as a fraction of the weight norm (default 1e-3)', numberFlag('--relative-step', { min: 0, exclusiveMin: true, max: 1 }))
+    .addOption(new Option('--hvp <method>', 'Hessian-vector products: exact (nested gradients) or finite-difference (the old fallback, biased on ReLU nets) (default exact)').choices([...HVP_METHODS]))
+    .option('--relative-step <x>', 'finite-difference step as a fraction of the weight norm (default 1e-3; --hvp finite-difference only)', numberFlag('--relative-step', { min: 0, exclusiveMin: true, max: 1 }))
     .option('--top-k <k>', 'also the k largest Hessian eigenvalues, by deflation (default 1: lambda_max only)', numberFlag('--top-k', { integer: true, min: 1, max: 100 }))
     .option('--epsilon <x>', 'epsilon-sharpness box |delta_i| <= x (|w_i| + 1) (default 1e-3)', numberFlag('--epsilon', { min: 0, exclusiveMin: true, max: 1 }))
     .option('--rho <x>', 'adaptive worst-case radius ||delta / |w| ||_2 <= x (default 0.05)', numberFlag('--rho', { min: 0, exclusiveMin: true, max: 10 }))

@@ -4,6 +4,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../backend/resolve.js';
 import { findRunFolders } from '../compare/discover.js';
 import { DataError, UsageError } from '../errors.js';
 import { resultFolderOf } from '../experiments/spec.js';
+import { HVP_METHODS, type HvpMethod } from '../flatness/hvp.js';
 import { measureRunFolder, unusableReason } from '../flatness/runFolder.js';
 import { describeBackend } from '../run/trainRun.js';
 
@@ -15,7 +16,9 @@ export interface FlatnessCommandOptions {
   seed?: number;
   /** Default: each run's dataset.batch_size. */
   batchSize?: number;
-  /** Finite-difference step as a fraction of ||w|| (default 1e-3; see src/flatness/hvp.ts). */
+  /** Hessian-vector products: exact (default) or finite-difference (the fallback; see src/flatness/hvp.ts). */
+  hvp?: string;
+  /** Finite-difference step as a fraction of ||w|| (default 1e-3; finite differences only). */
   relativeStep?: number;
   topK?: number;
   epsilon?: number;
@@ -41,8 +44,15 @@ function parseBackend(backend: string | undefined): BackendChoice | undefined {
   throw new UsageError(`--backend '${backend}' is not a backend; valid: ${backendChoices.join(', ')}`);
 }
 
-function parseRelativeStep(step: number | undefined): number | undefined {
-  if (step === undefined || (Number.isFinite(step) && step > 0 && step < 1)) return step;
+function parseHvp(method: string | undefined): HvpMethod | undefined {
+  if (method === undefined || (HVP_METHODS as readonly string[]).includes(method)) return method as HvpMethod | undefined;
+  throw new UsageError(`--hvp '${method}' is not a method; valid: ${HVP_METHODS.join(', ')}`);
+}
+
+function parseRelativeStep(step: number | undefined, hvp: HvpMethod | undefined): number | undefined {
+  if (step === undefined) return step;
+  if (hvp !== 'finite-difference') throw new UsageError(`--relative-step applies only to --hvp finite-difference (exact products take no step)`);
+  if (Number.isFinite(step) && step > 0 && step < 1) return step;
   throw new UsageError(`--relative-step must be a number between 0 and 1 (a fraction of the weights' norm), got ${step}`);
 }
 
@@ -60,7 +70,8 @@ export async function flatnessCommand(inputs: string[], opts: FlatnessCommandOpt
     seed: wholeNumber('--seed', opts.seed, flatnessDefaults.seed, 0),
     batchSize: opts.batchSize === undefined ? undefined : wholeNumber('--batch-size', opts.batchSize, 0, 1),
     backend: parseBackend(opts.backend),
-    relativeStep: parseRelativeStep(opts.relativeStep),
+    hvp: parseHvp(opts.hvp),
+    relativeStep: parseRelativeStep(opts.relativeStep, parseHvp(opts.hvp)),
     topK: opts.topK === undefined ? undefined : wholeNumber('--top-k', opts.topK, 1, 1),
     epsilon: positive('--epsilon', opts.epsilon),
     rho: positive('--rho', opts.rho),

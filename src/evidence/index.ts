@@ -72,7 +72,9 @@ function measuredAlready(dir: string, settings: EvidenceSettings): boolean {
     recorded.iterations === settings.iterations &&
     recorded.probes === settings.probes &&
     recorded.seed === settings.seed &&
-    recorded.samples === settings.samples
+    recorded.samples === settings.samples &&
+    // Files from before exact products record no method: they were finite differences.
+    (recorded.hvp_method ?? 'finite-difference') === 'exact'
   );
 }
 

@@ -4,7 +4,8 @@
 import type { Dataset } from '../datasets/types.js';
 import type { Model } from '../models/types.js';
 import { RandomStream } from '../random.js';
-import { DEFAULT_RELATIVE_STEP, finiteDifferenceHvp } from './hvp.js';
+import { DEFAULT_RELATIVE_STEP } from './finiteDifferenceHvp.js';
+import { hessianVectorProduct, type HvpMethod } from './hvp.js';
 import { modelLoss } from './modelLoss.js';
 import { adaptiveAverageCase, adaptiveWorstCase, epsilonSharpness } from './sharpness.js';
 import { hutchinsonTrace, largestEigenvalue, topEigenvalues } from './spectrum.js';
@@ -23,6 +24,9 @@ export interface FlatnessOptions {
   readonly batchSize: number;
   /** Relative change of the eigenvalue estimate that stops the power iteration. */
   readonly tolerance?: number;
+  /** How Hessian-vector products are taken (default exact; see hvp.ts). */
+  readonly hvp?: HvpMethod;
+  /** Finite-difference step as a fraction of ||w|| (finite differences only). */
   readonly relativeStep?: number;
   /** Eigenvalues by deflation (1: lambda_max alone, no extra cost). */
   readonly topK?: number;
@@ -62,8 +66,10 @@ export interface FlatnessFigures {
   converged: boolean;
   probes: number;
   method: string;
-  /** The finite-difference step as a fraction of ||w||: the figures are curvature at that scale. */
-  hvp_relative_step: number;
+  /** 'exact' (nested gradients) or 'finite-difference' (the fallback, biased on ReLU networks). */
+  hvp_method: HvpMethod;
+  /** The finite-difference step as a fraction of ||w|| (the figures are curvature at that scale); null for exact products. */
+  hvp_relative_step: number | null;
   /** What was differentiated: flatness is a property of L, not of the deformed phi(L) trained on. */
   loss: string;
   seed: number;
@@ -75,27 +81,30 @@ export interface FlatnessFigures {
   noise_samples: number;
 }
 
-export const METHOD = 'finite-difference HVP, power iteration (deflation for top-k), Hutchinson; projected gradient ascent for worst-case sharpness';
+const ESTIMATORS = 'power iteration (deflation for top-k), Hutchinson; projected gradient ascent for worst-case sharpness';
+export const METHODS: Record<HvpMethod, string> = {
+  exact: `exact HVP (nested reverse-mode gradients), ${ESTIMATORS}`,
+  'finite-difference': `finite-difference HVP, ${ESTIMATORS}`,
+};
 export const LOSS_DESCRIPTION = 'mean cross-entropy L (undeformed, no weight decay) on a class-balanced training subset, BatchNorm in inference mode';
 
 export async function measureFlatness(model: Model, dataset: Dataset, options: FlatnessOptions): Promise<FlatnessFigures> {
   const batches = await balancedTrainingSubset(dataset, options.samples, options.batchSize, options.seed);
   const loss = modelLoss(model, batches, dataset);
-  const relativeStep = options.relativeStep ?? DEFAULT_RELATIVE_STEP;
-  const fd = await finiteDifferenceHvp(loss, relativeStep);
+  const hessian = await hessianVectorProduct(loss, options.hvp ?? 'exact', options.relativeStep ?? DEFAULT_RELATIVE_STEP);
   const shapes = model.params.map((p) => p.shape);
   const start = normalVector(shapes, RandomStream.derive(options.seed, 'flatness', 'start'));
   const sharp = { ...sharpnessDefaults, ...definedOnly(options) };
   try {
-    const top = await largestEigenvalue(fd.hvp, start, { maxIterations: options.iterations, tolerance: options.tolerance ?? 1e-3 });
+    const top = await largestEigenvalue(hessian.hvp, start, { maxIterations: options.iterations, tolerance: options.tolerance ?? 1e-3 });
     // The shift m must bound every |lambda|; the dominant magnitude from power iteration is a lower
     // bound until it converges (within --iterations it may not), so twice it leaves a margin.
     const topK =
       sharp.topK > 1
-        ? (await topEigenvalues(fd.hvp, start, sharp.topK, { maxIterations: options.iterations, tolerance: options.tolerance ?? 1e-3 }, 2 * top.dominantMagnitude)).eigenvalues
+        ? (await topEigenvalues(hessian.hvp, start, sharp.topK, { maxIterations: options.iterations, tolerance: options.tolerance ?? 1e-3 }, 2 * top.dominantMagnitude)).eigenvalues
         : [top.eigenvalue];
     const probeRng = RandomStream.derive(options.seed, 'flatness', 'probes');
-    const trace = await hutchinsonTrace(fd.hvp, () => rademacherVector(shapes, probeRng), options.probes);
+    const trace = await hutchinsonTrace(hessian.hvp, () => rademacherVector(shapes, probeRng), options.probes);
     const ascent = { steps: sharp.ascentSteps, seed: options.seed };
     const epsilon = await epsilonSharpness(loss, sharp.epsilon, ascent);
     const worst = await adaptiveWorstCase(loss, sharp.rho, ascent);
@@ -115,8 +124,9 @@ export async function measureFlatness(model: Model, dataset: Dataset, options: F
       iterations: options.iterations,
       converged: top.converged,
       probes: options.probes,
-      method: METHOD,
-      hvp_relative_step: relativeStep,
+      method: METHODS[hessian.method],
+      hvp_method: hessian.method,
+      hvp_relative_step: hessian.relativeStep,
       loss: LOSS_DESCRIPTION,
       seed: options.seed,
       top_k: sharp.topK,
@@ -128,7 +138,7 @@ export async function measureFlatness(model: Model, dataset: Dataset, options: F
     };
   } finally {
     disposeVector(start);
-    fd.dispose();
+    hessian.dispose();
     loss.dispose();
   }
 }
@@ -138,10 +148,10 @@ export async function measureFlatness(model: Model, dataset: Dataset, options: F
  * were measured under `settings`, so the comparison table shows measurements only.
  */
 export function flatnessFileContents(figures: FlatnessFigures): Record<string, unknown> {
-  const { samples, iterations_run, iterations, converged, probes, seed, hvp_relative_step, method, loss, top_k, epsilon, rho, sigma, ascent_steps, noise_samples, ...measured } = figures;
+  const { samples, iterations_run, iterations, converged, probes, seed, hvp_method, hvp_relative_step, method, loss, top_k, epsilon, rho, sigma, ascent_steps, noise_samples, ...measured } = figures;
   return {
     ...measured,
-    settings: { samples, iterations_run, iterations, converged, probes, seed, hvp_relative_step, method, loss, top_k, epsilon, rho, sigma, ascent_steps, noise_samples },
+    settings: { samples, iterations_run, iterations, converged, probes, seed, hvp_method, hvp_relative_step, method, loss, top_k, epsilon, rho, sigma, ascent_steps, noise_samples },
   };
 }
 

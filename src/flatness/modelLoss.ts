@@ -31,6 +31,7 @@ export function modelLoss(model: Model, batches: readonly Batch[], { inputShape,
 
   return {
     params: model.params,
+    terms: held.map((b) => () => batchLoss(b)),
     async gradient() {
       let sum: tf.Tensor[] | null = null;
       for (const b of held) {

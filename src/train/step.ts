@@ -2,6 +2,7 @@
 // single small tensor of statistics (one device-to-host transfer), so a GPU is not stalled.
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../datasets/types.js';
+import { logSoftmax } from '../backend/logSoftmax.js';
 import { InterruptedError } from '../errors.js';
 import { applyBatchNormUpdates, type BatchNormUpdate } from '../models/nn.js';
 import type { Model } from '../models/types.js';
@@ -30,9 +31,9 @@ function batchTensors(batch: Batch, input: StepInput): { x: tf.Tensor4D; labels:
   };
 }
 
-/** Per-example cross-entropy of logits against integer labels. */
+/** Per-example cross-entropy of logits against integer labels (twice differentiable: see logSoftmax). */
 export function crossEntropyPerSample(logits: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number): tf.Tensor1D {
-  return tf.tidy(() => tf.neg(tf.sum(tf.mul(tf.oneHot(labels, numClasses), tf.logSoftmax(logits)), 1)) as tf.Tensor1D);
+  return tf.tidy(() => tf.neg(tf.sum(tf.mul(tf.oneHot(labels, numClasses), logSoftmax(logits)), 1)) as tf.Tensor1D);
 }
 
 function countCorrect(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {

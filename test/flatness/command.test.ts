@@ -11,7 +11,7 @@ import { trainRun } from '../../src/run/trainRun.js';
 import { compareRuns } from '../../src/compare/compareRuns.js';
 import { loadRunConfig } from '../../src/config/index.js';
 import { DataError, UsageError } from '../../src/errors.js';
-import { METHOD } from '../../src/flatness/measure.js';
+import { METHODS } from '../../src/flatness/measure.js';
 import { tempDir, writeFiles } from '../helpers/files.js';
 import { tinyConfigYaml } from '../helpers/tinyRun.js';
 
@@ -73,10 +73,11 @@ test('flatness writes flatness.json into completed runs only, and compare report
   const { settings } = figures;
   assert.deepEqual(
     { samples: settings.samples, probes: settings.probes, seed: settings.seed, method: settings.method },
-    { samples: 48, probes: 3, seed: 0, method: METHOD },
+    { samples: 48, probes: 3, seed: 0, method: METHODS.exact },
   );
   assert.ok(settings.iterations_run >= 1 && settings.iterations_run <= 8);
-  assert.equal(settings.hvp_relative_step, 1e-3);
+  assert.equal(settings.hvp_method, 'exact');
+  assert.equal(settings.hvp_relative_step, null);
   assert.deepEqual(Object.keys(figures).sort(), [
     'adaptive_sharpness_average',
     'adaptive_sharpness_average_stderr',
@@ -116,6 +117,11 @@ test('flatness writes flatness.json into completed runs only, and compare report
   // Measuring again gives the same figures: the loss is a deterministic function of the weights.
   await flatnessCommand([completed], FAST, quiet);
   assert.deepEqual(JSON.parse(readFileSync(join(completed, 'flatness.json'), 'utf8')), figures);
+
+  // The fallback says so in the settings, with its step.
+  await flatnessCommand([completed], { ...FAST, hvp: 'finite-difference' }, quiet);
+  const fallback = JSON.parse(readFileSync(join(completed, 'flatness.json'), 'utf8')).settings;
+  assert.deepEqual([fallback.hvp_method, fallback.hvp_relative_step, fallback.method], ['finite-difference', 1e-3, METHODS['finite-difference']]);
 });
 
 test('with no usable run it is a data error; bad flags are usage errors', async () => {
@@ -133,7 +139,9 @@ test('with no usable run it is a data error; bad flags are usage errors', async 
     ['zero iterations', { iterations: 0 }, /--iterations must be a whole number >= 1/],
     ['negative seed', { seed: -1 }, /--seed must be a whole number >= 0/],
     ['zero batch', { batchSize: 0 }, /--batch-size must be a whole number >= 1/],
-    ['zero step', { relativeStep: 0 }, /--relative-step must be a number between 0 and 1/],
+    ['zero step', { hvp: 'finite-difference', relativeStep: 0 }, /--relative-step must be a number between 0 and 1/],
+    ['a step for exact products', { relativeStep: 1e-3 }, /--relative-step applies only to --hvp finite-difference/],
+    ['unknown hvp method', { hvp: 'forward' }, /--hvp 'forward' is not a method; valid: exact, finite-difference/],
     ['unknown backend', { backend: 'gpu' }, /--backend 'gpu' is not a backend; valid: auto, tensorflow, webgpu, wasm, cpu/],
     ['zero top-k', { topK: 0 }, /--top-k must be a whole number >= 1, got 0/],
     ['negative epsilon', { epsilon: -1 }, /--epsilon must be a number > 0, got -1/],

@@ -15,6 +15,7 @@ export function variableOf(values: number[] | number[][]): tf.Variable {
 export function scalarLoss(params: tf.Variable[], fn: () => tf.Scalar): DifferentiableLoss {
   return {
     params,
+    terms: [fn],
     async gradient() {
       const { value, grads } = tf.variableGrads(fn, params);
       value.dispose();

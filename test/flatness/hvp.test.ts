@@ -1,10 +1,12 @@
-// Finite-difference Hessian-vector products against the exact Hessian of softmax regression
-// (not quadratic, so the truncation error is exercised), computed in float64 in plain JS.
+// Finite-difference and exact Hessian-vector products against the exact Hessian of softmax
+// regression (not quadratic, so the truncation error is exercised), computed in float64 in plain JS.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { logSoftmax } from '../../src/backend/logSoftmax.js';
 import { selectBackend } from '../../src/backend/resolve.js';
-import { finiteDifferenceHvp } from '../../src/flatness/hvp.js';
+import { finiteDifferenceHvp } from '../../src/flatness/finiteDifferenceHvp.js';
+import { hessianVectorProduct } from '../../src/flatness/hvp.js';
 import { RandomStream } from '../../src/random.js';
 import { scalarLoss, variableOf, type Matrix } from './helpers.js';
 
@@ -51,7 +53,7 @@ function softmaxRegression() {
   const x = tf.tensor2d(X);
   const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(LABELS, 'int32'), CLASSES));
   const loss = scalarLoss([w, b], () =>
-    tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(tf.add(tf.matMul(x, w), b))), 1)))) as tf.Scalar,
+    tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(labels, logSoftmax(tf.add(tf.matMul(x, w), b))), 1)))) as tf.Scalar,
   );
   return { loss, dispose: () => tf.dispose([w, b, x, labels]) };
 }
@@ -114,4 +116,34 @@ test('the HVP-built Hessian is symmetric: u^T H v = v^T H u', async () => {
   const uHv = u.reduce((s, x, i) => s + x * hv[i], 0);
   const vHu = v.reduce((s, x, i) => s + x * hu[i], 0);
   assert.ok(Math.abs(uHv - vHu) < 1e-3 * Math.max(Math.abs(uHv), 1e-3), `u^T H v ${uHv} vs v^T H u ${vHu}`);
+});
+
+async function exactProducts(vectors: number[][]): Promise<number[][]> {
+  const { loss, dispose } = softmaxRegression();
+  const exactHessian = await hessianVectorProduct(loss, 'exact');
+  const products: number[][] = [];
+  for (const flat of vectors) {
+    const v = asParamVector(flat);
+    const product = await exactHessian.hvp(v);
+    products.push(await flatten(product));
+    tf.dispose([...v, ...product]);
+  }
+  exactHessian.dispose();
+  dispose();
+  return products;
+}
+
+test('the exact HVP (nested gradients) matches the exact Hessian of softmax regression to float32 rounding', async () => {
+  const before = tf.memory().numTensors;
+  const products = await exactProducts(randomDirections);
+  products.forEach((product, i) => {
+    const error = relativeError(product, times(exact, randomDirections[i]));
+    assert.ok(error < 1e-5, `direction ${i}: relative error ${error}`);
+  });
+  assert.equal(tf.memory().numTensors, before);
+  const [u, v] = randomDirections;
+  const [hu, hv] = products;
+  const uHv = u.reduce((s, x, i) => s + x * hv[i], 0);
+  const vHu = v.reduce((s, x, i) => s + x * hu[i], 0);
+  assert.ok(Math.abs(uHv - vHu) < 1e-5 * Math.abs(uHv), `u^T H v ${uHv} vs v^T H u ${vHu}`);
 });

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend/resolve.js';
 import { datasets } from '../../src/datasets/index.js';
 import type { Dataset } from '../../src/datasets/types.js';
-import { finiteDifferenceHvp } from '../../src/flatness/hvp.js';
+import { hessianVectorProduct } from '../../src/flatness/hvp.js';
 import { measureFlatness } from '../../src/flatness/measure.js';
 import { modelLoss } from '../../src/flatness/modelLoss.js';
 import { balancedTrainingSubset } from '../../src/flatness/subset.js';
@@ -21,13 +21,6 @@ before(async () => {
 
 const SAMPLES = 30;
 const BATCH = 16; // two batches, the second partial
-/**
- * With 30 examples and 4 ReLUs, a move of 1e-3 ||w|| along one weight makes some example's
- * pre-activation change sign, and that one kink (1/30 of the loss) skews a whole column of the
- * difference quotient (measured asymmetry: 1.0 of 2.2 at 1e-3, 9e-5 at 1e-4). A smaller step
- * keeps this tiny problem on one linear piece, so the test checks the estimators, not kinks.
- */
-const STEP = 1e-4;
 
 async function tinyProblem(): Promise<{ model: Model; dataset: Dataset }> {
   const dataset = await datasets.get('synthetic').create(
@@ -42,7 +35,7 @@ async function tinyProblem(): Promise<{ model: Model; dataset: Dataset }> {
 async function hessianByColumns(model: Model, dataset: Dataset): Promise<Matrix> {
   const batches = await balancedTrainingSubset(dataset, SAMPLES, BATCH, 0);
   const loss = modelLoss(model, batches, dataset);
-  const fd = await finiteDifferenceHvp(loss, STEP);
+  const hessian = await hessianVectorProduct(loss, 'exact');
   const sizes = model.params.map((p) => p.size);
   const total = sizes.reduce((a, b) => a + b, 0);
   const columns: number[][] = [];
@@ -54,11 +47,11 @@ async function hessianByColumns(model: Model, dataset: Dataset): Promise<Matrix>
       offset += sizes[i];
       return tf.tensor(values, p.shape);
     });
-    const product = await fd.hvp(unit);
+    const product = await hessian.hvp(unit);
     columns.push((await Promise.all(product.map((t) => t.data()))).flatMap((d) => [...d]));
     tf.dispose([...unit, ...product]);
   }
-  fd.dispose();
+  hessian.dispose();
   loss.dispose();
   return columns[0].map((_, i) => columns.map((column) => column[i]));
 }
@@ -68,17 +61,17 @@ test('lambda_max and the trace of a tiny MLP agree with the full Hessian eigen-d
   const before = tf.memory().numTensors;
   const hessian = await hessianByColumns(model, dataset);
   assert.equal(hessian.length, 35);
-  // Symmetric consistency: e_i^T H e_j = e_j^T H e_i up to the finite-difference error.
+  // Symmetric consistency: e_i^T H e_j = e_j^T H e_i up to float32 rounding (exact products).
   const largest = Math.max(...hessian.flat().map(Math.abs));
   const asymmetry = Math.max(...hessian.flatMap((row, i) => row.map((x, j) => Math.abs(x - hessian[j][i]))));
-  assert.ok(asymmetry < 1e-3 * largest, `asymmetry ${asymmetry} of ${largest}`);
+  assert.ok(asymmetry < 1e-5 * largest, `asymmetry ${asymmetry} of ${largest}`);
 
   const symmetric = hessian.map((row, i) => row.map((x, j) => (x + hessian[j][i]) / 2));
   const eigenvalues = jacobiEigenvalues(symmetric);
   const exactTop = eigenvalues.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a));
   const exactTrace = eigenvalues.reduce((a, b) => a + b, 0);
 
-  const figures = await measureFlatness(model, dataset, { samples: SAMPLES, iterations: 100, probes: 40, seed: 0, batchSize: BATCH, tolerance: 1e-5, relativeStep: STEP });
+  const figures = await measureFlatness(model, dataset, { samples: SAMPLES, iterations: 100, probes: 40, seed: 0, batchSize: BATCH, tolerance: 1e-5 });
   assert.equal(tf.memory().numTensors, before, 'tensors leaked');
   assert.equal(figures.samples, SAMPLES);
   assert.ok(figures.iterations_run < 100, `power iteration did not converge in ${figures.iterations_run}`);
@@ -125,7 +118,7 @@ test('a sharper minimum reads sharper: rescaling ReLU layers keeps the loss, sha
       b1.assign(tf.mul(b1, a));
       w2.assign(tf.div(w2, a));
     });
-    const figures = await measureFlatness(model, dataset, { samples: SAMPLES, iterations: 100, probes: 2, seed: 0, batchSize: BATCH, tolerance: 1e-5, relativeStep: STEP });
+    const figures = await measureFlatness(model, dataset, { samples: SAMPLES, iterations: 100, probes: 2, seed: 0, batchSize: BATCH, tolerance: 1e-5 });
     disposeModel(model);
     return figures;
   };

@@ -6,7 +6,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend/resolve.js';
-import { finiteDifferenceHvp } from '../../src/flatness/hvp.js';
+import { hessianVectorProduct } from '../../src/flatness/hvp.js';
 import { adaptiveAverageCase, adaptiveWorstCase, epsilonSharpness } from '../../src/flatness/sharpness.js';
 import { topEigenvalues } from '../../src/flatness/spectrum.js';
 import { normalVector } from '../../src/flatness/vectors.js';
@@ -80,7 +80,7 @@ for (const [what, spectrum, bound] of [
   const w = variableOf(eigenvalues.map((_, i) => Math.sin(i + 1)));
   const matrix = tf.tensor2d(symmetricWithEigenvalues(eigenvalues));
   const loss = scalarLoss([w], () => tf.tidy(() => tf.mul(0.5, tf.sum(tf.mul(w, tf.squeeze(tf.matMul(matrix, tf.reshape(w, [-1, 1]))))))) as tf.Scalar);
-  const fd = await finiteDifferenceHvp(loss);
+  const fd = await hessianVectorProduct(loss, 'exact');
   const start = normalVector([[eigenvalues.length]], RandomStream.derive(1, 'start'));
   const before = tf.memory().numTensors;
   const top = await topEigenvalues(fd.hvp, start, 3, { maxIterations: 400, tolerance: 1e-8 }, bound);

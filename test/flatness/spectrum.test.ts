@@ -3,7 +3,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend/resolve.js';
-import { finiteDifferenceHvp } from '../../src/flatness/hvp.js';
+import { hessianVectorProduct } from '../../src/flatness/hvp.js';
 import { hutchinsonTrace, largestEigenvalue, powerIteration } from '../../src/flatness/spectrum.js';
 import { normalVector, rademacherVector } from '../../src/flatness/vectors.js';
 import { RandomStream } from '../../src/random.js';
@@ -16,12 +16,12 @@ before(async () => {
 const EIGENVALUES = [10, 5, 3, 2, 1, 0.5];
 const TRACE = EIGENVALUES.reduce((a, b) => a + b, 0);
 
-/** Top eigenvalue and a Hutchinson trace of 0.5 w^T A w through finite-difference HVPs at `at`. */
+/** Top eigenvalue and a Hutchinson trace of 0.5 w^T A w through exact HVPs at `at`. */
 async function measureQuadratic(a: Matrix, at: number[], probes = 10) {
   const w = variableOf(at);
   const matrix = tf.tensor2d(a);
   const loss = scalarLoss([w], () => tf.tidy(() => tf.mul(0.5, tf.sum(tf.mul(w, tf.squeeze(tf.matMul(matrix, tf.reshape(w, [-1, 1]))))))) as tf.Scalar);
-  const { hvp, dispose } = await finiteDifferenceHvp(loss);
+  const { hvp, dispose } = await hessianVectorProduct(loss, 'exact');
   const start = normalVector([[a.length]], RandomStream.derive(1, 'start'));
   const rng = RandomStream.derive(1, 'probes');
   try {
@@ -52,7 +52,7 @@ test('power iteration finds the top eigenvalue of a quadratic, and leaves the we
 test('power iteration stops early at the relative-change tolerance and reports the iterations run', async () => {
   const w = variableOf([1, 1]);
   const loss = scalarLoss([w], () => tf.tidy(() => tf.sum(tf.mul([2, 0.5], tf.square(w)))) as tf.Scalar); // H = diag(4, 1)
-  const { hvp, dispose } = await finiteDifferenceHvp(loss);
+  const { hvp, dispose } = await hessianVectorProduct(loss, 'exact');
   const start = [tf.tensor1d([1, 1])];
   const loose = await powerIteration(hvp, start, { maxIterations: 50, tolerance: 1e-2 });
   const capped = await powerIteration(hvp, start, { maxIterations: 2, tolerance: 1e-12 });
@@ -95,7 +95,7 @@ test('away from a minimum the largest eigenvalue is found even when a negative o
   const w = variableOf([0.4, -0.2, 0.7]);
   // H = diag(-5, 2, 1): power iteration alone converges to -5; the top eigenvalue is 2.
   const loss = scalarLoss([w], () => tf.tidy(() => tf.sum(tf.mul([-2.5, 1, 0.5], tf.square(w)))) as tf.Scalar);
-  const { hvp, dispose } = await finiteDifferenceHvp(loss);
+  const { hvp, dispose } = await hessianVectorProduct(loss, 'exact');
   const start = [tf.tensor1d([1, 1, 1])];
   const dominant = await powerIteration(hvp, start, { maxIterations: 200, tolerance: 1e-8 });
   const top = await largestEigenvalue(hvp, start, { maxIterations: 200, tolerance: 1e-8 });
