@@ -20,7 +20,9 @@ const quiet = () => {};
 const SET = ['epochs=3', 'model.name=resnet20', 'dataset.shape=[4, 4, 3]', 'dataset.size=24', 'dataset.test_size=8', 'dataset.batch_size=8', 'dataset.augment=standard', 'vdm={name: log, normalize: initial}'];
 const withoutTiming = (csv: string) => csv.trim().split('\n').map((line) => line.split(',').slice(0, -2).join(','));
 
-const SMALL = ['model={name: mlp, hidden: [8]}'];
+// Overrides are one set: a deeper key refines a mapping, so the model is changed key by key
+// (model.name here replaces SET's, the last of a key winning).
+const SMALL = ['model.name=mlp', 'model.hidden=[8]'];
 
 function configIn(output: string, extra: string[] = []) {
   const dir = writeFiles({ 'tiny.yaml': tinyConfigYaml(output) });
