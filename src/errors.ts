@@ -50,6 +50,12 @@ export class RunFailedError extends VdmError {
   override readonly exitCode: number = ExitCode.runFailed;
 }
 
+/**
+ * A file vdm will not read or write: a symbolic link where it writes, a FIFO, device or folder
+ * where it expects a regular file, or a file larger than what it can really be.
+ */
+export class FileRefusedError extends VdmError {}
+
 /** Another process holds the run folder's lock (it is training there now). */
 export class RunBusyError extends UsageError {}
 
@@ -66,6 +72,10 @@ const fileSystemCauses: Record<string, string> = {
   EDQUOT: 'disk quota exceeded',
   EMFILE: 'too many open files',
   EIO: 'input/output error',
+  ELOOP: 'too many levels of symbolic links (a link loop?)',
+  ENAMETOOLONG: 'name too long (a path component over 255 bytes, or the path over PATH_MAX)',
+  ENXIO: 'no such device or address (a FIFO with no reader, or a special file)',
+  EINVAL: 'invalid argument (a special file system, such as /proc?)',
 };
 
 /** Whether `error` is one of Node's file-system errors that vdm explains in one line. */
@@ -127,7 +137,7 @@ export class UnknownNameError extends VdmError {
   }
 }
 
-const verbs: Record<string, string> = { open: 'open', read: 'read', write: 'write', mkdir: 'create', rename: 'rename', unlink: 'remove', rmdir: 'remove', scandir: 'list', stat: 'read', lstat: 'read', copyfile: 'copy', link: 'write' };
+const verbs: Record<string, string> = { open: 'open', read: 'read', write: 'write', mkdir: 'create', rename: 'rename', unlink: 'remove', rmdir: 'remove', scandir: 'list', stat: 'read', lstat: 'read', copyfile: 'copy', link: 'write', realpath: 'read', access: 'read', readlink: 'read', fstat: 'read', fsync: 'write', ftruncate: 'write', truncate: 'write' };
 
 /**
  * What the top-level handler shows for `error`: Node's file-system errors that reach it become

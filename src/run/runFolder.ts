@@ -94,9 +94,48 @@ export function assertStartable(folder: RunFolder, state: RunState, force: boole
   throw new UsageError(`${folder.dir} holds an unfinished run (status ${status}); ${how}`);
 }
 
-/** Empties the (locked) folder for a new run, keeping its lock. */
-export function claimRunFolder(folder: RunFolder): void {
-  for (const name of readdirSync(folder.dir)) {
-    if (name !== LOCK_FILE) rmSync(join(folder.dir, name), { recursive: true, force: true });
+/**
+ * The names vdm writes in a run folder: the run's record and results, its checkpoints, what
+ * flatness, landscape and export add, and the temporaries of each. Only these are ever removed.
+ */
+const VDM_FILES = new Set([
+  'run.json', 'summary.json', 'config.yaml', 'metrics.csv', 'steps.csv', 'log.txt', 'tb',
+  'checkpoint.json', 'best.json', 'checkpoint', 'flatness.json', 'landscape', 'model.safetensors',
+]);
+const VDM_PATTERNS = [/^checkpoint-\d{6,}$/, /\.(?:tmp|old|new|stale)-\d+$/];
+
+export function isVdmFile(name: string): boolean {
+  return VDM_FILES.has(name) || VDM_PATTERNS.some((pattern) => pattern.test(name));
+}
+
+/** What claiming a folder did: the vdm files it removed and the other entries it left alone. */
+export interface Claim {
+  readonly removed: readonly string[];
+  readonly kept: readonly string[];
+}
+
+/**
+ * Clears the (locked) folder for a new run: removes what an earlier run of vdm wrote there and
+ * nothing else. Files the user put beside a run (notes.txt, data/) stay, whatever --force says.
+ */
+export function claimRunFolder(folder: RunFolder): Claim {
+  const removed: string[] = [];
+  const kept: string[] = [];
+  for (const name of readdirSync(folder.dir).sort()) {
+    if (name === LOCK_FILE) continue;
+    if (!isVdmFile(name)) {
+      kept.push(name);
+      continue;
+    }
+    rmSync(join(folder.dir, name), { recursive: true, force: true });
+    removed.push(name);
   }
+  return { removed, kept };
+}
+
+/** The line that says what claiming a folder removed and kept, when it touched anything. */
+export function describeClaim(folder: RunFolder, claim: Claim): string | undefined {
+  if (claim.removed.length === 0) return undefined;
+  const kept = claim.kept.length === 0 ? '' : `; kept ${claim.kept.join(', ')} (not written by vdm)`;
+  return `replaced the earlier run in ${folder.dir}: removed ${claim.removed.join(', ')}${kept}`;
 }

@@ -1,6 +1,5 @@
 // The recipe for one run, shared by `vdm train` and the experiment runner: lock the run folder,
 // decide between a fresh start and a resume, build the parts, train with the recording hooks.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend, type BackendReport } from '../backend/resolve.js';
 import { describeAdapter } from '../backend/webgpu.js';
@@ -16,11 +15,12 @@ import { plainProgress, terminalProgress } from '../train/hooks/progress.js';
 import { stepsCsvHook } from '../train/hooks/stepsCsv.js';
 import { train } from '../train/trainer.js';
 import { tensorboardHook } from '../tensorboard/hook.js';
+import { writeFileAtomic } from '../files/safeWrite.js';
 import { consoleLog } from './consoleLog.js';
 import { acquireRunLock } from './lock.js';
 import { runRecordHook } from './runRecord.js';
 import { assertSameConfig, canResume } from './resume.js';
-import { assertStartable, claimRunFolder, readRunState, runFolderFor, type RunFolder } from './runFolder.js';
+import { assertStartable, claimRunFolder, describeClaim, readRunState, runFolderFor, type RunFolder } from './runFolder.js';
 
 export interface TrainRequest {
   readonly config: RunConfig;
@@ -121,9 +121,10 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
       log(`resuming ${at} from ${checkpointDir(folder.dir)}`);
     } else {
       try {
-        claimRunFolder(folder);
-        writeFileSync(folder.configYaml, configToYaml(config));
+        const claim = describeClaim(folder, claimRunFolder(folder));
+        writeFileAtomic(folder.configYaml, configToYaml(config));
         output.open(folder.dir, 'start', argv);
+        if (claim) log(claim);
       } catch (error) {
         throw asFileSystemError(error, 'write', folder.configYaml); // before the run: exit 2
       }

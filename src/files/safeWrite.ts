@@ -1,0 +1,125 @@
+// The one writer of files in run and output folders. Nothing is written through a symbolic link
+// or into a special file: a link planted at metrics.csv, log.txt, tb/ or a temporary name would
+// otherwise send vdm's bytes to whatever file it points to, outside the folder.
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync, type Stats } from 'node:fs';
+import { FileRefusedError } from '../errors.js';
+import { kindOf } from './boundedRead.js';
+
+function lstatIfPresent(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function refusedLink(path: string): FileRefusedError {
+  return new FileRefusedError(`${path} is a symbolic link; vdm does not write through links (remove it, or choose another output)`);
+}
+
+/** Refuses `path` unless it is absent or a regular file (a link, FIFO, device or folder is refused by name). */
+export function assertWritableFile(path: string): void {
+  const stat = lstatIfPresent(path);
+  if (stat === undefined || stat.isFile()) return;
+  if (stat.isSymbolicLink()) throw refusedLink(path);
+  throw new FileRefusedError(`${path} is ${kindOf(stat)} where vdm writes a file; move it away or choose another output`);
+}
+
+/** Creates folder `path` (and its parents) unless it is there; a link or file in its place is refused. */
+export function makeFolder(path: string): void {
+  const stat = lstatIfPresent(path);
+  if (stat?.isDirectory()) return;
+  if (stat?.isSymbolicLink()) throw refusedLink(path);
+  if (stat !== undefined) throw new FileRefusedError(`${path} is ${kindOf(stat)} where a folder should be; move it away or choose another output`);
+  mkdirSync(path, { recursive: true });
+}
+
+const NOFOLLOW = constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** Opens with `flags` without following a final link, and checks that what opened is a regular file. */
+function openRegular(path: string, flags: number): number {
+  let fd: number;
+  try {
+    fd = openSync(path, flags | NOFOLLOW, 0o644);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // O_NOFOLLOW answers ELOOP for a link; a FIFO without a reader answers ENXIO to O_NONBLOCK.
+    if (code === 'ELOOP') throw refusedLink(path);
+    if (code === 'ENXIO' || code === 'EEXIST') assertWritableFile(path);
+    throw error;
+  }
+  const stat = fstatSync(fd);
+  if (!stat.isFile()) {
+    closeSync(fd);
+    throw new FileRefusedError(`${path} is ${kindOf(stat)} where vdm writes a file; move it away or choose another output`);
+  }
+  return fd;
+}
+
+/** Writes `content` to an open descriptor in full. */
+export function writeAll(fd: number, content: string | Buffer): void {
+  const buffer = typeof content === 'string' ? Buffer.from(content) : content;
+  for (let done = 0; done < buffer.length; ) done += writeSync(fd, buffer, done);
+}
+
+/**
+ * Creates `path` exclusively (O_EXCL: whatever is there already, a link included, is never
+ * opened) and returns its descriptor. A regular file left there is replaced first; anything
+ * else is refused by name.
+ */
+export function createExclusive(path: string): number {
+  const stat = lstatIfPresent(path);
+  if (stat?.isFile()) rmSync(path, { force: true }); // a dead process's temporary
+  else if (stat !== undefined) assertWritableFile(path);
+  return openRegular(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL);
+}
+
+/** Writes `content` into a new file `path` created exclusively. */
+export function writeNewFile(path: string, content: string | Buffer, sync = false): void {
+  const fd = createExclusive(path);
+  try {
+    writeAll(fd, content);
+    if (sync) fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Replaces `path` whole: a temporary created exclusively beside it, then one rename. A link or
+ * special file at `path` is refused (the rename would hide a planted link, not follow it, but
+ * the user should hear that something else stood there).
+ */
+export function writeFileAtomic(path: string, content: string | Buffer, options: { sync?: boolean } = {}): void {
+  assertWritableFile(path);
+  const temporary = `${path}.tmp-${process.pid}`;
+  try {
+    writeNewFile(temporary, content, options.sync);
+    assertWritableFile(path);
+    renameSync(temporary, path);
+  } catch (error) {
+    if (!(error instanceof FileRefusedError && error.message.startsWith(temporary))) rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Opens `path` for appending (created if absent), never through a link; for a file kept open. */
+export function openForAppend(path: string): number {
+  return openRegular(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT);
+}
+
+/** Appends `text` to `path` (created if absent), never through a link or into a special file. */
+export function appendToFile(path: string, text: string | Buffer): void {
+  const fd = openForAppend(path);
+  try {
+    writeAll(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+}
+
