@@ -20,8 +20,19 @@ export interface SourceLocation {
   line?: number;
 }
 
+/**
+ * A short, escaped excerpt of text taken from a file: control characters and quotes escaped, at
+ * most `max` characters. A message never quotes more of a file than this (it may be a secret).
+ */
+export function excerpt(text: string, max = 32): string {
+  const escaped = JSON.stringify(text).slice(1, -1);
+  return escaped.length > max ? `${escaped.slice(0, max - 3)}...` : escaped;
+}
+
 export function formatLocation(loc: SourceLocation): string {
-  const path = loc.path === '' ? '(top level)' : loc.path;
+  // Keys come from the file: each is shown as an excerpt; list indices ([3]) stay whole.
+  const shortKey = (key: string) => key.replace(/^(.*?)((?:\[\d+\])*)$/s, (_, name: string, indices: string) => `${excerpt(name)}${indices}`);
+  const path = loc.path === '' ? '(top level)' : loc.path.split('.').map(shortKey).join('.');
   const line = loc.line === undefined ? '' : ` (line ${loc.line})`;
   return `${loc.file}: ${path}${line}`;
 }
@@ -54,7 +65,17 @@ export class RunFailedError extends VdmError {
  * A file vdm will not read or write: a symbolic link where it writes, a FIFO, device or folder
  * where it expects a regular file, or a file larger than what it can really be.
  */
-export class FileRefusedError extends VdmError {}
+export class FileRefusedError extends VdmError {
+  constructor(
+    readonly path: string,
+    /** Why, without the path: `it is a FIFO (named pipe); expected a regular file`. */
+    readonly reason: string,
+    /** The first words of the message: `cannot read run.json`. */
+    readonly action?: string,
+  ) {
+    super(action ? `${path}: ${action}: ${reason}` : `${path} ${reason}`);
+  }
+}
 
 /** Another process holds the run folder's lock (it is training there now). */
 export class RunBusyError extends UsageError {}

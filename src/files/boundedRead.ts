@@ -1,7 +1,7 @@
 // The one reader for files vdm did not just write itself (configs, run records, checkpoints,
 // CSVs, images): regular files only, under a size cap, so /dev/zero, a FIFO or a 50 GB file is
 // refused before it can hang the process or fill its memory.
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { FileRefusedError } from '../errors.js';
 
@@ -9,7 +9,7 @@ export const KiB = 1024;
 export const MiB = 1024 * 1024;
 
 export function kindOf(stat: Stats): string {
-  if (stat.isDirectory()) return 'a folder';
+  if (stat.isDirectory()) return 'a directory';
   if (stat.isFIFO()) return 'a FIFO (named pipe)';
   if (stat.isCharacterDevice()) return 'a character device';
   if (stat.isBlockDevice()) return 'a block device';
@@ -24,15 +24,52 @@ export function formatBytes(bytes: number): string {
   return `${bytes} bytes`;
 }
 
+/** /proc and /sys files claim to be regular and empty, and then stream: kernel state, environments. */
+const SPECIAL_ROOTS = ['/proc', '/sys'];
+
+/** The special file system `path` lies on (after links), if any. */
+export function specialFileSystem(path: string): string | undefined {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return undefined; // not there (yet): whatever opens it reports that
+  }
+  return SPECIAL_ROOTS.find((root) => real === root || real.startsWith(`${root}/`));
+}
+
 export interface ReadLimit {
   /** The most bytes the file can really hold. */
   readonly maxBytes: number;
-  /** What the file is, for messages: `run.json`, `a config`. */
+  /** What the file is, for messages: `run.json`, `config`. */
   readonly what: string;
+  /** What was expected instead of a special file (default `a regular file`). */
+  readonly expected?: string;
 }
 
-/** Opens `path` for reading; O_NONBLOCK so that opening a FIFO returns at once instead of waiting for a writer. */
+function refused(path: string, limit: ReadLimit, reason: string): FileRefusedError {
+  return new FileRefusedError(path, reason, `cannot read ${limit.what}`);
+}
+
+function notRegular(path: string, limit: ReadLimit, stat: Stats): FileRefusedError {
+  return refused(path, limit, `it is ${kindOf(stat)}; expected ${limit.expected ?? 'a regular file'}`);
+}
+
+function tooLarge(path: string, limit: ReadLimit): FileRefusedError {
+  return refused(path, limit, `larger than ${formatBytes(limit.maxBytes)} (the limit for a ${limit.what} file)`);
+}
+
+function checkPlace(path: string, limit: ReadLimit): void {
+  const special = specialFileSystem(path);
+  if (special) throw refused(path, limit, `it is on ${special}, a special file system; expected ${limit.expected ?? 'a regular file'}`);
+}
+
+/**
+ * Opens `path` for reading, or undefined when it does not exist. O_NONBLOCK: opening a FIFO
+ * returns at once instead of waiting for a writer, and the fstat that follows refuses it.
+ */
 function openForReading(path: string, limit: ReadLimit): { fd: number; stat: Stats } | undefined {
+  checkPlace(path, limit);
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -43,7 +80,7 @@ function openForReading(path: string, limit: ReadLimit): { fd: number; stat: Sta
   const stat = fstatSync(fd);
   if (!stat.isFile()) {
     closeSync(fd);
-    throw new FileRefusedError(`${path}: cannot read ${limit.what}: it is ${kindOf(stat)}; expected a regular file`);
+    throw notRegular(path, limit, stat);
   }
   return { fd, stat };
 }
@@ -53,9 +90,8 @@ export function readBoundedIfPresent(path: string, limit: ReadLimit): Buffer | u
   const opened = openForReading(path, limit);
   if (opened === undefined) return undefined;
   const { fd, stat } = opened;
-  const tooLarge = () => new FileRefusedError(`${path}: cannot read ${limit.what}: larger than ${formatBytes(limit.maxBytes)}, more than ${limit.what} can hold`);
   try {
-    if (stat.size > limit.maxBytes) throw tooLarge();
+    if (stat.size > limit.maxBytes) throw tooLarge(path, limit);
     // One byte past the limit tells a file that grew since the stat from one that fits.
     const buffer = Buffer.alloc(Math.min(stat.size, limit.maxBytes) + 1);
     let length = 0;
@@ -64,14 +100,14 @@ export function readBoundedIfPresent(path: string, limit: ReadLimit): Buffer | u
       if (n === 0) break;
       length += n;
     }
-    if (length > limit.maxBytes) throw tooLarge();
+    if (length > limit.maxBytes) throw tooLarge(path, limit);
     return buffer.subarray(0, length);
   } finally {
     closeSync(fd);
   }
 }
 
-/** The bytes of `path`; a missing file is refused like any other unreadable one (ENOENT). */
+/** The bytes of `path`; a missing one throws Node's ENOENT error, as readFileSync would. */
 export function readBounded(path: string, limit: ReadLimit): Buffer {
   const bytes = readBoundedIfPresent(path, limit);
   if (bytes === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT', syscall: 'open', path });
@@ -86,14 +122,24 @@ export function readBoundedTextIfPresent(path: string, limit: ReadLimit): string
   return readBoundedIfPresent(path, limit)?.toString('utf8');
 }
 
+/** A small JSON file (run.json, flatness.json) or undefined when it is absent, refused or not JSON. */
+export function readJsonIfPresent<T>(path: string, maxBytes = 4 * MiB): T | undefined {
+  try {
+    const text = readBoundedTextIfPresent(path, { maxBytes, what: 'a JSON record' });
+    return text === undefined ? undefined : (JSON.parse(text) as T);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The same checks for reads in an async pool (an image folder's loader). */
 export async function readBoundedAsync(path: string, limit: ReadLimit): Promise<Buffer> {
+  checkPlace(path, limit);
   const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const stat = await handle.stat();
-    if (!stat.isFile()) throw new FileRefusedError(`${path}: cannot read ${limit.what}: it is ${kindOf(stat)}; expected a regular file`);
-    const tooLarge = () => new FileRefusedError(`${path}: cannot read ${limit.what}: larger than ${formatBytes(limit.maxBytes)}, more than ${limit.what} can hold`);
-    if (stat.size > limit.maxBytes) throw tooLarge();
+    if (!stat.isFile()) throw notRegular(path, limit, stat);
+    if (stat.size > limit.maxBytes) throw tooLarge(path, limit);
     const buffer = Buffer.alloc(Math.min(stat.size, limit.maxBytes) + 1);
     let length = 0;
     while (length < buffer.length) {
@@ -101,7 +147,7 @@ export async function readBoundedAsync(path: string, limit: ReadLimit): Promise<
       if (bytesRead === 0) break;
       length += bytesRead;
     }
-    if (length > limit.maxBytes) throw tooLarge();
+    if (length > limit.maxBytes) throw tooLarge(path, limit);
     return buffer.subarray(0, length);
   } finally {
     await handle.close();

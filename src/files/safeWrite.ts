@@ -15,7 +15,11 @@ function lstatIfPresent(path: string): Stats | undefined {
 }
 
 function refusedLink(path: string): FileRefusedError {
-  return new FileRefusedError(`${path} is a symbolic link; vdm does not write through links (remove it, or choose another output)`);
+  return new FileRefusedError(path, 'is a symbolic link; vdm does not write through links (remove it, or choose another output)');
+}
+
+function refusedKind(path: string, stat: Stats, where = 'a file'): FileRefusedError {
+  return new FileRefusedError(path, `is ${kindOf(stat)} where vdm writes ${where}; move it away or choose another output`);
 }
 
 /** Refuses `path` unless it is absent or a regular file (a link, FIFO, device or folder is refused by name). */
@@ -23,7 +27,7 @@ export function assertWritableFile(path: string): void {
   const stat = lstatIfPresent(path);
   if (stat === undefined || stat.isFile()) return;
   if (stat.isSymbolicLink()) throw refusedLink(path);
-  throw new FileRefusedError(`${path} is ${kindOf(stat)} where vdm writes a file; move it away or choose another output`);
+  throw refusedKind(path, stat);
 }
 
 /** Creates folder `path` (and its parents) unless it is there; a link or file in its place is refused. */
@@ -31,7 +35,7 @@ export function makeFolder(path: string): void {
   const stat = lstatIfPresent(path);
   if (stat?.isDirectory()) return;
   if (stat?.isSymbolicLink()) throw refusedLink(path);
-  if (stat !== undefined) throw new FileRefusedError(`${path} is ${kindOf(stat)} where a folder should be; move it away or choose another output`);
+  if (stat !== undefined) throw refusedKind(path, stat, 'a folder');
   mkdirSync(path, { recursive: true });
 }
 
@@ -52,7 +56,7 @@ function openRegular(path: string, flags: number): number {
   const stat = fstatSync(fd);
   if (!stat.isFile()) {
     closeSync(fd);
-    throw new FileRefusedError(`${path} is ${kindOf(stat)} where vdm writes a file; move it away or choose another output`);
+    throw refusedKind(path, stat);
   }
   return fd;
 }
@@ -99,7 +103,7 @@ export function writeFileAtomic(path: string, content: string | Buffer, options:
     assertWritableFile(path);
     renameSync(temporary, path);
   } catch (error) {
-    if (!(error instanceof FileRefusedError && error.message.startsWith(temporary))) rmSync(temporary, { force: true });
+    if (!(error instanceof FileRefusedError && error.path === temporary)) rmSync(temporary, { force: true });
     throw error;
   }
 }
