@@ -72,6 +72,8 @@ export class FileRefusedError extends VdmError {
     readonly reason: string,
     /** The first words of the message: `cannot read run.json`. */
     readonly action?: string,
+    /** 2 before a run starts; 1 when it stops a run that had started. */
+    override readonly exitCode: number = ExitCode.badInput,
   ) {
     super(action ? `${path}: ${action}: ${reason}` : `${path} ${reason}`);
   }

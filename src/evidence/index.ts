@@ -15,7 +15,7 @@ import type { Experiment } from '../experiments/spec.js';
 import { measureRunFolder, unusableReason } from '../flatness/runFolder.js';
 import { drawLandscapes, landscapeDefaults, type LandscapeRequest } from '../landscape/index.js';
 import { plainProgress, terminalProgress, wantsLiveBar } from '../landscape/progress.js';
-import { readJsonIfPresent } from '../run/files.js';
+import { readJsonIfPresent } from '../files/boundedRead.js';
 import type { EvidenceSettings } from './settings.js';
 
 export { evidenceDefaults, evidenceKeys, parseEvidenceFlag, resolveEvidenceSettings, type EvidenceSettings } from './settings.js';

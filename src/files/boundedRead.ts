@@ -9,6 +9,7 @@ export const KiB = 1024;
 export const MiB = 1024 * 1024;
 
 export function kindOf(stat: Stats): string {
+  if (stat.isFile()) return 'a file';
   if (stat.isDirectory()) return 'a directory';
   if (stat.isFIFO()) return 'a FIFO (named pipe)';
   if (stat.isCharacterDevice()) return 'a character device';

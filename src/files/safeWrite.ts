@@ -2,8 +2,10 @@
 // or into a special file: a link planted at metrics.csv, log.txt, tb/ or a temporary name would
 // otherwise send vdm's bytes to whatever file it points to, outside the folder.
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync, type Stats } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { FileRefusedError } from '../errors.js';
-import { kindOf } from './boundedRead.js';
+import { kindOf, specialFileSystem } from './boundedRead.js';
+import { failIfDiskFull } from './testFaults.js';
 
 function lstatIfPresent(path: string): Stats | undefined {
   try {
@@ -30,8 +32,30 @@ export function assertWritableFile(path: string): void {
   throw refusedKind(path, stat);
 }
 
+/** The nearest folder at or above `path` that exists. */
+function nearestExisting(path: string): string {
+  let at = resolve(path);
+  const present = (p: string) => {
+    try {
+      lstatSync(p);
+      return true;
+    } catch {
+      return false; // absent, or under a file (ENOTDIR): whoever creates it says which
+    }
+  };
+  while (!present(at) && dirname(at) !== at) at = dirname(at);
+  return at;
+}
+
+/** Refuses an output on /proc or /sys: writes there reach the kernel, and some never return. */
+export function assertOrdinaryPlace(path: string): void {
+  const special = specialFileSystem(nearestExisting(path));
+  if (special) throw new FileRefusedError(path, `is on ${special}, a special file system; choose another output`);
+}
+
 /** Creates folder `path` (and its parents) unless it is there; a link or file in its place is refused. */
 export function makeFolder(path: string): void {
+  assertOrdinaryPlace(path);
   const stat = lstatIfPresent(path);
   if (stat?.isDirectory()) return;
   if (stat?.isSymbolicLink()) throw refusedLink(path);
@@ -62,7 +86,8 @@ function openRegular(path: string, flags: number): number {
 }
 
 /** Writes `content` to an open descriptor in full. */
-export function writeAll(fd: number, content: string | Buffer): void {
+export function writeAll(fd: number, content: string | Buffer, path?: string): void {
+  if (path !== undefined) failIfDiskFull(path);
   const buffer = typeof content === 'string' ? Buffer.from(content) : content;
   for (let done = 0; done < buffer.length; ) done += writeSync(fd, buffer, done);
 }
@@ -83,7 +108,7 @@ export function createExclusive(path: string): number {
 export function writeNewFile(path: string, content: string | Buffer, sync = false): void {
   const fd = createExclusive(path);
   try {
-    writeAll(fd, content);
+    writeAll(fd, content, path);
     if (sync) fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -121,7 +146,7 @@ export function openForAppend(path: string): number {
 export function appendToFile(path: string, text: string | Buffer): void {
   const fd = openForAppend(path);
   try {
-    writeAll(fd, text);
+    writeAll(fd, text, path);
   } finally {
     closeSync(fd);
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { selectBackend, type BackendReport } from '../backend/resolve.js';
 import { describeAdapter } from '../backend/webgpu.js';
 import { configToYaml, type RunConfig } from '../config/index.js';
-import { ExitCode, InterruptedError, UsageError, asFileSystemError } from '../errors.js';
+import { ExitCode, FileRefusedError, InterruptedError, UsageError, asFileSystemError } from '../errors.js';
 import { disposeModel } from '../models/types.js';
 import { buildDataset, buildTrainingParts } from '../train/build.js';
 import { checkpointDir, checkpointHook, cleanStaleFiles, restoreCheckpoint } from '../train/checkpoint.js';
@@ -68,7 +68,9 @@ function reportingFileErrors(hook: TrainingHook, path: string, log: (line: strin
       try {
         await fn.apply(hook, args);
       } catch (error) {
-        const failure = asFileSystemError(error, 'write', path, ExitCode.runFailed);
+        const failure = error instanceof FileRefusedError
+          ? new FileRefusedError(error.path, error.reason, error.action, ExitCode.runFailed) // mid-run: the run failed
+          : asFileSystemError(error, 'write', path, ExitCode.runFailed);
         const failingAlready = name === 'onTrainEnd' && (args[0] as { error?: unknown }).error !== undefined;
         if (!failingAlready) throw failure;
         log(`also: ${failure instanceof Error ? failure.message : String(failure)}`);
