@@ -1,9 +1,10 @@
 // When a run folder can be continued: an unfinished run with a checkpoint, made from the same
 // resolved config (anything else would mix two experiments in one CSV).
-import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { toPlainConfig, type RunConfig } from '../config/index.js';
-import { UsageError } from '../errors.js';
+import { CONFIG_LIMITS } from '../config/sourced.js';
+import { FileRefusedError, UsageError } from '../errors.js';
+import { readBoundedText } from '../files/boundedRead.js';
 import { hasCheckpoint } from '../train/checkpoint.js';
 import type { RunFolder, RunState } from './runFolder.js';
 
@@ -41,8 +42,10 @@ function withoutPlacement(config: unknown): unknown {
 export function assertSameConfig(folder: RunFolder, config: RunConfig): void {
   let saved: unknown;
   try {
-    saved = parse(readFileSync(folder.configYaml, 'utf8'));
+    // Bounded as any config, and with the same alias limit: a YAML bomb is refused, not expanded.
+    saved = parse(readBoundedText(folder.configYaml, { maxBytes: CONFIG_LIMITS.fileBytes, what: 'config.yaml' }), { maxAliasCount: CONFIG_LIMITS.aliases });
   } catch (error) {
+    if (error instanceof FileRefusedError) throw error;
     const cause = (error as NodeJS.ErrnoException).code ?? (error as Error).message.split('\n')[0];
     throw new UsageError(`cannot resume ${folder.dir}: its config.yaml cannot be read (${cause}); pass --force to start the run over`);
   }

@@ -1,8 +1,9 @@
 // The layout of one run's result folder, what it holds, and the rule that no run in it is
 // overwritten by accident.
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../errors.js';
+import { FileRefusedError, UsageError } from '../errors.js';
+import { MiB, readBoundedText } from '../files/boundedRead.js';
 import type { RunStatus } from '../train/hooks.js';
 import { LOCK_FILE } from './lock.js';
 
@@ -42,6 +43,9 @@ export type RunState =
   | { readonly kind: 'unreadable'; readonly reason: string }
   | { readonly kind: 'run'; readonly status: RunStatus };
 
+/** run.json: facts and the command line, a few KiB; the data set's facts can list many files. */
+export const RUN_JSON_LIMIT = { maxBytes: 4 * MiB, what: 'run.json' } as const;
+
 const runStatuses: readonly RunStatus[] = ['running', 'completed', 'failed', 'interrupted', 'diverged'];
 
 /**
@@ -51,8 +55,9 @@ const runStatuses: readonly RunStatus[] = ['running', 'completed', 'failed', 'in
 export function readRunState(folder: RunFolder): RunState {
   let text: string;
   try {
-    text = readFileSync(folder.runJson, 'utf8');
+    text = readBoundedText(folder.runJson, RUN_JSON_LIMIT);
   } catch (error) {
+    if (error instanceof FileRefusedError) throw error; // a FIFO or /dev/zero: named, not 'unknown state'
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') return { kind: 'unreadable', reason: `run.json cannot be read (${code ?? String(error)})` };
     // Results without a record (a crash before run.json was written) are still not ours to drop.
