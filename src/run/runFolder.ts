@@ -1,6 +1,6 @@
 // The layout of one run's result folder, what it holds, and the rule that no run in it is
 // overwritten by accident.
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileRefusedError, UsageError } from '../errors.js';
 import { MiB, readBoundedText } from '../files/boundedRead.js';
@@ -111,6 +111,20 @@ const VDM_PATTERNS = [/^checkpoint-\d{6,}$/, /\.(?:tmp|old|new|stale)-\d+$/];
 
 export function isVdmFile(name: string): boolean {
   return VDM_FILES.has(name) || VDM_PATTERNS.some((pattern) => pattern.test(name));
+}
+
+/**
+ * Refuses a folder where one of vdm's own names is a symbolic link (log.txt -> ~/.bashrc): a
+ * resume appends to those files, and nothing is written through a link. Checked before any write.
+ */
+export function assertNoLinks(folder: RunFolder): void {
+  for (const name of readdirSync(folder.dir).sort()) {
+    if (!isVdmFile(name)) continue;
+    const path = join(folder.dir, name);
+    if (lstatSync(path).isSymbolicLink()) {
+      throw new FileRefusedError(path, 'is a symbolic link; vdm does not write through links (remove it, or pass --force to start the run over)');
+    }
+  }
 }
 
 /** What claiming a folder did: the vdm files it removed and the other entries it left alone. */

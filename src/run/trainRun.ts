@@ -12,15 +12,15 @@ import type { EpochMetrics, TrainingHook, TrainingPosition } from '../train/hook
 import { divergenceGuard } from '../train/hooks/divergenceGuard.js';
 import { metricsCsvHook } from '../train/hooks/metricsCsv.js';
 import { plainProgress, terminalProgress } from '../train/hooks/progress.js';
-import { stepsCsvHook } from '../train/hooks/stepsCsv.js';
-import { train } from '../train/trainer.js';
+import { stepsCsvGap, stepsCsvHook } from '../train/hooks/stepsCsv.js';
+import { train, type TrainingParts } from '../train/trainer.js';
 import { tensorboardHook } from '../tensorboard/hook.js';
 import { writeFileAtomic } from '../files/safeWrite.js';
 import { consoleLog } from './consoleLog.js';
 import { acquireRunLock } from './lock.js';
 import { runRecordHook } from './runRecord.js';
 import { assertSameConfig, canResume } from './resume.js';
-import { assertStartable, claimRunFolder, describeClaim, readRunState, runFolderFor, type RunFolder } from './runFolder.js';
+import { assertNoLinks, assertStartable, claimRunFolder, describeClaim, readRunState, runFolderFor, type RunFolder } from './runFolder.js';
 
 export interface TrainRequest {
   readonly config: RunConfig;
@@ -86,6 +86,9 @@ export async function trainRun(request: TrainRequest): Promise<TrainResult> {
   const folder = runFolderFor({ ...config, experiment: request.experiment, variant: request.variant });
   const lock = acquireRunLock(folder.dir, request.command ?? 'vdm train', log); // before anything is written
   try {
+    // A resume keeps the folder's files and appends to them: a link among them is refused first.
+    // A fresh start removes vdm's names, links included, without following them.
+    if (request.resume && !force) assertNoLinks(folder);
     const state = readRunState(folder);
     if (request.resume && !force && state.kind === 'unreadable') {
       throw new UsageError(`cannot resume ${folder.dir}: ${state.reason}; fix or remove its run.json, or pass --force to start over`);
@@ -97,6 +100,14 @@ export async function trainRun(request: TrainRequest): Promise<TrainResult> {
   } finally {
     lock.release();
   }
+}
+
+/** A resume refuses a steps.csv that cannot be continued, before anything is written. */
+function assertStepsContinue(folder: RunFolder, parts: TrainingParts, position: TrainingPosition, every: number): void {
+  const batchesPerEpoch = Math.ceil(parts.dataset.size('train') / parts.batchSize);
+  const lastStep = position.history.length * batchesPerEpoch + (position.partial?.batch ?? 0);
+  const gap = stepsCsvGap(join(folder.dir, 'steps.csv'), lastStep, every);
+  if (gap) throw new UsageError(`cannot resume ${folder.dir}: ${gap}; pass --force to start the run over`);
 }
 
 async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming: boolean): Promise<TrainResult> {
@@ -118,6 +129,7 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
     if (resuming) {
       cleanStaleFiles(folder.dir);
       position = restoreCheckpoint(folder.dir, parts, { metricsCsv: folder.metricsCsv });
+      assertStepsContinue(folder, parts, position, config.logging.steps_every);
       output.open(folder.dir, `resume after epoch ${position.history.length}`, argv);
       const at = position.partial ? `in epoch ${position.partial.epoch} after batch ${position.partial.batch}` : `after epoch ${position.history.length}`;
       log(`resuming ${at} from ${checkpointDir(folder.dir)}`);

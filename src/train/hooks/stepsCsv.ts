@@ -32,6 +32,20 @@ function keepRowsUpTo(path: string, lastStep: number): void {
   writeFileAtomic(path, [HEADER, ...rows].map((line) => `${line}\n`).join(''));
 }
 
+/**
+ * Why steps.csv cannot be continued from step `lastStep`, if it cannot: missing, or with fewer
+ * rows than the steps before the checkpoint. Resuming would leave a steps.csv that silently
+ * lacks them (13 rows where the uninterrupted run has 19).
+ */
+export function stepsCsvGap(path: string, lastStep: number, every = 1): string | undefined {
+  const needed = Math.floor(lastStep / every);
+  if (needed === 0) return undefined;
+  const text = readBoundedTextIfPresent(path, STEPS_CSV_LIMIT);
+  if (text === undefined) return `its steps.csv is missing (the checkpoint is at step ${lastStep})`;
+  const rows = text.split('\n').slice(1, -1).filter((line) => Number(line.slice(0, line.indexOf(','))) <= lastStep).length;
+  return rows < needed ? `its steps.csv records ${rows} of the ${needed} rows up to the checkpoint (step ${lastStep})` : undefined;
+}
+
 /** `every`: write a row for steps 1-based divisible by it (1: every step). */
 export function stepsCsvHook(path: string, every = 1): TrainingHook {
   return {
