@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ParamStore, dense, flatten, relu, sequential, type Layer } from './nn.js';
 import type { ModelEntry } from './types.js';
 
-const mlpParams = z.object({ hidden: z.array(z.number().int().positive()).default([256, 128]).describe('hidden layer widths') }).strict();
+const mlpParams = z.object({ hidden: z.array(z.number().int().positive().max(100_000, 'a hidden layer has at most 100000 units')).default([256, 128]).describe('hidden layer widths') }).strict();
 
 export const mlpModel: ModelEntry<z.infer<typeof mlpParams>> = {
   name: 'mlp',
