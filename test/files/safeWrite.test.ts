@@ -84,3 +84,10 @@ test('makeFolder: an output on /proc or /sys is refused before anything is tried
   assert.throws(() => makeFolder('/proc/self/vdm-out'), /\/proc\/self\/vdm-out is on \/proc, a special file system; choose another output/);
   assert.throws(() => makeFolder('/sys/kernel/vdm'), /is on \/sys, a special file system/);
 });
+
+test('a landscape CSV that is a link is refused before it is read or appended to', async () => {
+  const { openTable } = await import('../../src/landscape/table.js');
+  const w = planted('landscape.csv');
+  assert.throws(() => openTable(w.at, ['x', 'loss'], [[0]]), /landscape\.csv is a symbolic link/);
+  assert.equal(readFileSync(w.victim, 'utf8'), 'keep me\n');
+});
