@@ -20,8 +20,19 @@ export interface SourceLocation {
   line?: number;
 }
 
+/**
+ * A short, escaped excerpt of text taken from a file: control characters and quotes escaped, at
+ * most `max` characters. A message never quotes more of a file than this (it may be a secret).
+ */
+export function excerpt(text: string, max = 32): string {
+  const escaped = JSON.stringify(text).slice(1, -1);
+  return escaped.length > max ? `${escaped.slice(0, max - 3)}...` : escaped;
+}
+
 export function formatLocation(loc: SourceLocation): string {
-  const path = loc.path === '' ? '(top level)' : loc.path;
+  // Keys come from the file: each is shown as an excerpt; list indices ([3]) stay whole.
+  const shortKey = (key: string) => key.replace(/^(.*?)((?:\[\d+\])*)$/s, (_, name: string, indices: string) => `${excerpt(name)}${indices}`);
+  const path = loc.path === '' ? '(top level)' : loc.path.split('.').map(shortKey).join('.');
   const line = loc.line === undefined ? '' : ` (line ${loc.line})`;
   return `${loc.file}: ${path}${line}`;
 }
@@ -50,6 +61,24 @@ export class RunFailedError extends VdmError {
   override readonly exitCode: number = ExitCode.runFailed;
 }
 
+/**
+ * A file vdm will not read or write: a symbolic link where it writes, a FIFO, device or folder
+ * where it expects a regular file, or a file larger than what it can really be.
+ */
+export class FileRefusedError extends VdmError {
+  constructor(
+    readonly path: string,
+    /** Why, without the path: `it is a FIFO (named pipe); expected a regular file`. */
+    readonly reason: string,
+    /** The first words of the message: `cannot read run.json`. */
+    readonly action?: string,
+    /** 2 before a run starts; 1 when it stops a run that had started. */
+    override readonly exitCode: number = ExitCode.badInput,
+  ) {
+    super(action ? `${path}: ${action}: ${reason}` : `${path} ${reason}`);
+  }
+}
+
 /** Another process holds the run folder's lock (it is training there now). */
 export class RunBusyError extends UsageError {}
 
@@ -66,6 +95,10 @@ const fileSystemCauses: Record<string, string> = {
   EDQUOT: 'disk quota exceeded',
   EMFILE: 'too many open files',
   EIO: 'input/output error',
+  ELOOP: 'too many levels of symbolic links (a link loop?)',
+  ENAMETOOLONG: 'name too long (a path component over 255 bytes, or the path over PATH_MAX)',
+  ENXIO: 'no such device or address (a FIFO with no reader, or a special file)',
+  EINVAL: 'invalid argument (a special file system, such as /proc?)',
 };
 
 /** Whether `error` is one of Node's file-system errors that vdm explains in one line. */
@@ -127,7 +160,7 @@ export class UnknownNameError extends VdmError {
   }
 }
 
-const verbs: Record<string, string> = { open: 'open', read: 'read', write: 'write', mkdir: 'create', rename: 'rename', unlink: 'remove', rmdir: 'remove', scandir: 'list', stat: 'read', lstat: 'read', copyfile: 'copy', link: 'write' };
+const verbs: Record<string, string> = { open: 'open', read: 'read', write: 'write', mkdir: 'create', rename: 'rename', unlink: 'remove', rmdir: 'remove', scandir: 'list', stat: 'read', lstat: 'read', copyfile: 'copy', link: 'write', realpath: 'read', access: 'read', readlink: 'read', fstat: 'read', fsync: 'write', ftruncate: 'write', truncate: 'write' };
 
 /**
  * What the top-level handler shows for `error`: Node's file-system errors that reach it become

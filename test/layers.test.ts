@@ -24,6 +24,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['models', 'datasets', 'optimizers', 'schedules', 'vdms'],
   ['backend'],
   ['registry', 'random', 'records'],
+  // bounded reads and link-safe writes: every file vdm reads or writes goes through them
+  ['files'],
   ['errors', 'shutdown'],
 ];
 

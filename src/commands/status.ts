@@ -1,6 +1,7 @@
 // `vdm status <experiment>`: one line per run (task index, state, epochs done, what the
 // scheduler says), from the run folders and, after `vdm run --on slurm`, squeue/sacct.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { MiB, readBoundedText } from '../files/boundedRead.js';
 import { join } from 'node:path';
 import { folderOf, runLabel } from '../experiments/runner.js';
 import { experimentTasks, loadExperiment, type Experiment, type ExperimentOptions, type ExperimentRun } from '../experiments/spec.js';
@@ -22,7 +23,7 @@ export interface RunStatusRow {
 
 function epochsDone(metricsCsv: string): number {
   try {
-    return Math.max(0, readFileSync(metricsCsv, 'utf8').trim().split('\n').length - 1);
+    return Math.max(0, readBoundedText(metricsCsv, { maxBytes: 32 * MiB, what: 'metrics.csv' }).trim().split('\n').length - 1);
   } catch {
     return 0;
   }

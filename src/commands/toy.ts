@@ -6,9 +6,15 @@ import { toyReport } from '../toy/report.js';
 import { runToy } from '../toy/run.js';
 import { vdms } from '../vdms/index.js';
 
-/** Every entry that needs no parameters from the user; `none` is the plain run anyway. */
+/**
+ * Every entry that needs no parameters from the user (not expr's formula, not recorded_scale's
+ * record of another run); `none` is the plain run anyway.
+ */
 export function defaultToyVdms(): string[] {
-  return vdms.names().filter((name) => name !== 'none' && name !== 'expr');
+  return vdms
+    .entries()
+    .filter((entry) => entry.name !== 'none' && entry.stepSlopes === undefined && entry.params.safeParse({}).success)
+    .map((entry) => entry.name);
 }
 
 export async function toyCommand(opts: { vdm: string[]; lr: number; starts: number; out: string }): Promise<string> {

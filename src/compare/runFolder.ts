@@ -1,14 +1,27 @@
 // Reads one run folder (run.json, config.yaml, metrics.csv, optional flatness.json and steps.csv) into a RunRecord.
 // Only reads: compare never writes into a run folder.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { DataError, asFileSystemError } from '../errors.js';
+import { DataError, VdmError, asFileSystemError } from '../errors.js';
+import { MiB, readBoundedText, type ReadLimit } from '../files/boundedRead.js';
 import { scaleLossCorrelationOfCsv } from '../records/scaleLossCorrelation.js';
 import { flattenObject } from './flatten.js';
 import { parseMetricsCsv } from './metricsCsv.js';
 import { runStatuses, type RunInfo, type RunRecord } from './types.js';
+
+/** What each file of a run can really hold; anything larger, or not a regular file, is refused. */
+const LIMITS = {
+  runJson: { maxBytes: 4 * MiB, what: 'run.json' },
+  config: { maxBytes: MiB, what: 'config.yaml' },
+  metrics: { maxBytes: 32 * MiB, what: 'metrics.csv' },
+  steps: { maxBytes: 256 * MiB, what: 'steps.csv' },
+  flatness: { maxBytes: 4 * MiB, what: 'flatness.json' },
+} as const satisfies Record<string, ReadLimit>;
+
+/** As for any config: a YAML bomb in a run's config.yaml is refused, not expanded. */
+const MAX_ALIASES = 100;
 
 const runJsonSchema = z.looseObject({
   status: z.enum(runStatuses),
@@ -24,11 +37,11 @@ export function readRunFolder(dir: string): RunRecord {
   const info = readRunInfo(join(dir, 'run.json'));
   const config = readConfig(join(dir, 'config.yaml'));
   const metricsFile = join(dir, 'metrics.csv');
-  const metrics = parseMetricsCsv(readText(metricsFile), metricsFile);
+  const metrics = parseMetricsCsv(readText(metricsFile, LIMITS.metrics), metricsFile);
   const flatnessFile = join(dir, 'flatness.json');
   const flatnessJson = existsSync(flatnessFile) ? readFlatness(flatnessFile) : null;
   const stepsFile = join(dir, 'steps.csv');
-  const scaleLossCorrelation = existsSync(stepsFile) ? scaleLossCorrelationOfCsv(readText(stepsFile)) : null;
+  const scaleLossCorrelation = existsSync(stepsFile) ? scaleLossCorrelationOfCsv(readText(stepsFile, LIMITS.steps)) : null;
   if (info.seed === null && typeof config.seed === 'number') info.seed = config.seed;
   return {
     dir, info, config, metrics: metrics.rows, hasTop5: metrics.hasTop5,
@@ -37,7 +50,7 @@ export function readRunFolder(dir: string): RunRecord {
 }
 
 function readRunInfo(file: string): RunInfo {
-  const parsed = runJsonSchema.safeParse(readJson(file));
+  const parsed = runJsonSchema.safeParse(readJson(file, LIMITS.runJson));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
@@ -61,11 +74,12 @@ function readConfig(file: string): Record<string, unknown> {
   }
   let value: unknown;
   try {
-    value = parseYaml(readText(file));
+    value = parseYaml(readText(file, LIMITS.config), { maxAliasCount: MAX_ALIASES });
   } catch (error) {
-    if (!(error instanceof YAMLParseError)) throw error;
-    const line = error.linePos?.[0].line;
-    const firstLine = error.message.split('\n')[0];
+    if (error instanceof VdmError) throw error;
+    // yaml throws a ReferenceError for an alias bomb ('Excessive alias count'), a YAMLParseError for bad syntax.
+    const line = error instanceof YAMLParseError ? error.linePos?.[0].line : undefined;
+    const firstLine = (error as Error).message.split('\n')[0];
     throw new DataError(`${file}${line === undefined ? '' : `:${line}`}: not valid YAML (${firstLine})`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -75,7 +89,7 @@ function readConfig(file: string): Record<string, unknown> {
 }
 
 function readFlatness(file: string): { figures: Record<string, number>; settings: Record<string, unknown> | null } {
-  const value = readJson(file);
+  const value = readJson(file, LIMITS.flatness);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new DataError(`${file}: expected a JSON object of flatness figures`);
   }
@@ -89,16 +103,16 @@ function readFlatness(file: string): { figures: Record<string, number>; settings
 }
 
 /** A run's file as text; a file-system error names the file (a folder, say, where it should be). */
-function readText(file: string): string {
+function readText(file: string, limit: ReadLimit): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readBoundedText(file, limit);
   } catch (error) {
     throw asFileSystemError(error, 'read', file);
   }
 }
 
-function readJson(file: string): unknown {
-  const text = readText(file);
+function readJson(file: string, limit: ReadLimit): unknown {
+  const text = readText(file, limit);
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -1,9 +1,9 @@
 // Writes a comparison's files: every text format and the plots into an output folder, and/or
 // the HTML report. Refuses to write into a run folder, since compare must leave runs untouched.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError, asFileSystemError } from '../errors.js';
-import { writeFileAtomic } from '../run/files.js';
+import { makeFolder, writeFileAtomic } from '../files/safeWrite.js';
 import { formatComparison } from './formats.js';
 import { comparisonPlots } from './plots.js';
 import { renderPng, renderSvg } from './render.js';
@@ -36,7 +36,7 @@ export async function writeComparisonOutputs(comparison: Comparison, paths: Outp
   // Each file appears whole or not at all: a full disk leaves no truncated comparison.json.
   const write = (path: string, content: string | Buffer) => {
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      makeFolder(dirname(path));
       writeFileAtomic(path, content);
     } catch (error) {
       throw asFileSystemError(error, 'write', path);

@@ -1,12 +1,15 @@
 // Turns zod validation issues into one readable sentence: what is wrong and what is expected.
 import type { z } from 'zod';
+import { excerpt } from '../errors.js';
 import { closestName } from '../registry.js';
 
 function show(value: unknown): string {
   if (value === undefined) return 'nothing';
   // JSON has no NaN or Infinity (it writes null): YAML's .nan and .inf are shown as themselves.
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  const text = JSON.stringify(value);
+  // Quoted short: the value comes from a file, which may not be the config it was meant to be.
+  if (typeof value === 'string') return `"${excerpt(value)}"`;
+  const text = JSON.stringify(value) ?? String(value);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
@@ -22,7 +25,7 @@ export function describeIssue(issue: z.core.$ZodIssue, validKeys: readonly strin
     case 'unrecognized_keys': {
       const key = issue.keys[0];
       const hint = closestName(key, validKeys);
-      return `unknown key '${key}'${hint ? `; did you mean '${hint}'?` : ''}${validKeys.length ? ` (valid keys: ${validKeys.join(', ')})` : ''}`;
+      return `unknown key '${excerpt(key)}'${hint ? `; did you mean '${hint}'?` : ''}${validKeys.length ? ` (valid keys: ${validKeys.join(', ')})` : ''}`;
     }
     case 'invalid_type':
       return issue.input === undefined

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { ConfigError, type SourceLocation } from '../errors.js';
 import { applyOverrideSet } from './overrideSet.js';
 import { parseOverrideWord } from './overrides.js';
+import { assertLooksLikeConfig } from './validate.js';
 import { mergeSourced, readYamlFile, type Sourced } from './sourced.js';
 
 /** A file and its bases, merged (the file's own keys win); `extends` itself is consumed. */
@@ -29,7 +30,9 @@ export function loadWithExtends(file: string, chain: string[] = []): Sourced {
 /** A base config; when the base file itself cannot be read, the error points at the `extends:` line. */
 function loadBase(file: string, chain: string[], extendsAt: SourceLocation | undefined): Sourced {
   try {
-    return loadWithExtends(file, chain);
+    const base = loadWithExtends(file, chain);
+    assertLooksLikeConfig(base, file);
+    return base;
   } catch (error) {
     const unreadable = error instanceof ConfigError && error.location?.file === file && error.location.path === '' && error.location.line === undefined;
     if (!unreadable || extendsAt === undefined) throw error;

@@ -48,7 +48,7 @@ export const topLevelSchema = z
     // trains the config as written, and src/experiments/spec.ts validates the block.
     experiment: z.unknown().optional(),
     // ',' and '=' too: a run named after its command-line overrides (quickstart,lr=0.01).
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._,=-]*$/, 'use letters, digits, ".", "_", "-", "," and "=" (it names a folder)').optional(),
+    name: z.string().max(100, 'a run name has at most 100 characters (it names a folder)').regex(/^[A-Za-z0-9][A-Za-z0-9._,=-]*$/, 'use letters, digits, ".", "_", "-", "," and "=" (it names a folder)').optional(),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
     backend: z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']).default('auto'),
     epochs: z.number().int().positive().max(MAX_EPOCHS),

@@ -69,6 +69,18 @@ function resolveBlock(checker: Checker, kind: BlockKind, block: PlainObject): { 
   return { common, params };
 }
 
+/**
+ * A file none of whose keys is a config key is some other file (`extends: /etc/shadow`): it is
+ * refused without quoting any of it, since its keys may be secrets.
+ */
+export function assertLooksLikeConfig(sourced: Sourced, file: string): void {
+  const keys = Object.keys(sourced.value);
+  const known = new Set(['extends', ...keysOf(topLevelSchema)]);
+  if (keys.length === 0 || keys.some((key) => known.has(key))) return;
+  const origins = [...new Set(keys.map((key) => sourced.locations.get(key)?.file ?? file))];
+  throw new ConfigError(`not a vdm config: none of its ${keys.length} top-level key${keys.length > 1 ? 's' : ''} is a config key (valid keys: ${[...known].join(', ')})`, { file: origins[0] ?? file, path: '' });
+}
+
 export interface ValidateHooks {
   /** Extra check of a resolved VDM (phi' finite and positive, ...): a problem, or undefined. */
   checkVdm?: (vdm: RunConfig['vdm']) => string | undefined;
@@ -76,6 +88,7 @@ export interface ValidateHooks {
 
 export function validateConfig(sourced: Sourced, file: string, hooks: ValidateHooks = {}): RunConfig {
   const checker = new Checker(sourced, file);
+  assertLooksLikeConfig(sourced, file);
   const top = checker.parse(topLevelSchema, sourced.value, [], ['extends', ...keysOf(topLevelSchema)]);
   const blocks = {} as Record<BlockKind, { common: PlainObject; params: PlainObject }>;
   for (const kind of BLOCKS) {

@@ -3,8 +3,9 @@
 // A download is bounded: at most the file's known size, and a server that sends nothing for
 // a while (30 s by default) is given up on, keeping what arrived for the next resume.
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { constants, createReadStream, existsSync, statSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { assertOrdinaryPlace } from '../files/safeWrite.js';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import cliProgress from 'cli-progress';
@@ -60,6 +61,7 @@ export async function downloadVerified(remote: RemoteFile, destination: string, 
     if (md5 === remote.md5) return 'already-present';
     throw new DataError(`${destination} exists but its MD5 is ${md5}, expected ${remote.md5}; delete it and fetch again`);
   }
+  assertOrdinaryPlace(dirname(destination)); // --root /proc/...: refused, not written to
   await mkdir(dirname(destination), { recursive: true });
   const part = `${destination}.part`;
   const hash = await transfer(remote, part, options.progress ?? process.stderr.isTTY === true, stallSecondsFrom(options), options.signal);
@@ -125,7 +127,8 @@ async function receive(
   let tooLarge = false;
   // Plain awaited writes, not a stream pipeline: when the connection breaks, every byte
   // received so far is on disk for the next resume (a destroyed write stream drops its buffer).
-  const file = await open(part, resumeAt > 0 ? 'a' : 'w');
+  // O_NOFOLLOW: a link planted at the .part name is refused (ELOOP), never written through.
+  const file = await open(part, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (resumeAt > 0 ? constants.O_APPEND : constants.O_TRUNC), 0o644);
   try {
     for await (const chunk of Readable.fromWeb(response.body as any) as AsyncIterable<Buffer>) {
       onBytes();

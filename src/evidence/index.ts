@@ -2,7 +2,6 @@
 // run, 2-D maps and baseline <-> variant interpolations for the first seed, then the comparison and
 // one HTML report holding every table and plot and an appendix of the settings. Every step resumes:
 // flatness.json measured with the same settings is kept, landscape grids resume from their CSVs.
-import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BackendChoice } from '../backend/resolve.js';
 import { compareRuns } from '../compare/compareRuns.js';
@@ -15,7 +14,7 @@ import type { Experiment } from '../experiments/spec.js';
 import { measureRunFolder, unusableReason } from '../flatness/runFolder.js';
 import { drawLandscapes, landscapeDefaults, type LandscapeRequest } from '../landscape/index.js';
 import { plainProgress, terminalProgress, wantsLiveBar } from '../landscape/progress.js';
-import { readJsonIfPresent } from '../run/files.js';
+import { MiB, readBoundedText, readJsonIfPresent } from '../files/boundedRead.js';
 import type { EvidenceSettings } from './settings.js';
 
 export { evidenceDefaults, evidenceKeys, parseEvidenceFlag, resolveEvidenceSettings, type EvidenceSettings } from './settings.js';
@@ -131,7 +130,7 @@ async function drawAll(experiment: Experiment, runs: readonly MeasuredRun[], set
     options.log(`evidence: interpolation ${experiment.baseline} → ${variant.variant}, seed ${firstSeed} (${settings.betweenSteps} points)`);
     between.push(...(await draw([baseline.dir, variant.dir], 'between')));
   }
-  const embed = (files: readonly string[]): RenderedPlot[] => files.map((file) => ({ title: basename(file, '.svg'), svg: readFileSync(file, 'utf8') }));
+  const embed = (files: readonly string[]): RenderedPlot[] => files.map((file) => ({ title: basename(file, '.svg'), svg: readBoundedText(file, { maxBytes: 64 * MiB, what: 'plot' }) }));
   const sections: NonNullable<ReportExtras['sections']> = [
     { heading: '1-D loss landscapes', plots: embed(oneD), notes: [`Every run along one filter-normalised random direction (Li et al. 2018; biases and BatchNorm left out), ${settings.steps} points on ${settings.range.join('…')}; line: mean over seeds, band: min–max.`] },
     { heading: '2-D loss landscapes', plots: embed(twoD), notes: [`The seed-${firstSeed} run of each variant on two filter-normalised directions, ${settings.grid}×${settings.grid} points, shared contour levels.`] },

@@ -2,7 +2,7 @@
 // process is writing; the rest run one after another in this process, or as `vdm run --only`
 // child processes when parallel.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readJsonIfPresent } from '../files/boundedRead.js';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { InterruptedError, RunBusyError } from '../errors.js';
@@ -166,7 +166,7 @@ function resultOf(report: RunReport, seconds: number): string {
   if (report.state === 'busy') return `skipped, ${report.message}`;
   let accuracy: number | null = null;
   try {
-    accuracy = (JSON.parse(readFileSync(`${report.folder}/summary.json`, 'utf8')) as { final_test_acc?: number | null }).final_test_acc ?? null;
+    accuracy = readJsonIfPresent<{ final_test_acc?: number | null }>(`${report.folder}/summary.json`)?.final_test_acc ?? null;
   } catch {
     // no summary: say only how long it took
   }

@@ -1,6 +1,6 @@
 // The safetensors file format (huggingface/safetensors): an 8-byte little-endian header length, a
 // JSON header naming each tensor's dtype, shape and byte range, then the raw little-endian bytes.
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../files/safeWrite.js';
 
 export interface NamedTensor {
   readonly name: string;
@@ -37,11 +37,5 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata: Rec
 
 /** Writes beside the target and renames, so a crash never leaves a truncated file under the final name. */
 export function writeSafetensors(file: string, tensors: readonly NamedTensor[], metadata: Record<string, string> = {}): void {
-  const temporary = `${file}.tmp-${process.pid}`;
-  try {
-    writeFileSync(temporary, encodeSafetensors(tensors, metadata));
-    renameSync(temporary, file);
-  } finally {
-    rmSync(temporary, { force: true });
-  }
+  writeFileAtomic(file, encodeSafetensors(tensors, metadata));
 }

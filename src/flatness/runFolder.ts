@@ -5,7 +5,8 @@ import { selectBackend, type BackendChoice, type BackendReport } from '../backen
 import { loadRunConfig, type RunConfig } from '../config/index.js';
 import type { Dataset } from '../datasets/types.js';
 import { disposeModel } from '../models/types.js';
-import { readJsonIfPresent, writeJsonAtomic } from '../run/files.js';
+import { readJsonIfPresent } from '../files/boundedRead.js';
+import { writeJsonAtomic } from '../files/safeWrite.js';
 import { buildDataset, buildTrainingParts } from '../train/build.js';
 import type { TrainingParts } from '../train/trainer.js';
 import { hasCheckpoint, restoreCheckpoint } from '../train/checkpoint.js';

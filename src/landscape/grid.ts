@@ -1,15 +1,16 @@
 // One landscape of one run: opens (or resumes) its CSV, walks the grid's remaining points in
 // order, and writes each row as soon as it is measured.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readBoundedTextIfPresent } from '../files/boundedRead.js';
 import { basename, join } from 'node:path';
 import { InterruptedError } from '../errors.js';
 import { balancedSubset } from '../flatness/subset.js';
 import type { OpenedRun } from '../flatness/runFolder.js';
-import { writeJsonAtomic } from '../run/files.js';
+import { makeFolder, writeJsonAtomic } from '../files/safeWrite.js';
 import { VDM_VERSION } from '../run/provenance.js';
 import { pointEvaluator, type PointEvaluator } from './evaluate.js';
 import { coordinateColumns, gridPoints, settingsStem, valueColumns, type LandscapeSettings } from './settings.js';
-import { openTable, type LandscapeTable } from './table.js';
+import { LANDSCAPE_CSV_LIMIT, openTable, type LandscapeTable } from './table.js';
 import { directionSurface, interpolationSurface, type Surface } from './surfaces.js';
 
 export const LANDSCAPE_FOLDER = 'landscape';
@@ -42,7 +43,7 @@ export interface GridResult extends LandscapeFiles {
 /** Opens the run's table, writing the settings file beside it first, so a CSV never lacks its settings. */
 export function openGridTable(run: string, settings: LandscapeSettings): LandscapeFiles & { table: LandscapeTable } {
   const files = landscapeFiles(run, settings);
-  mkdirSync(join(run, LANDSCAPE_FOLDER), { recursive: true });
+  makeFolder(join(run, LANDSCAPE_FOLDER));
   if (!existsSync(files.json)) {
     writeJsonAtomic(files.json, { settings, run, csv: basename(files.csv), vdm_version: VDM_VERSION, created_at: new Date().toISOString() });
   }
@@ -139,8 +140,8 @@ export async function probePoint(run: OpenedRun, settings: LandscapeSettings, pa
 /** Rows already written for this grid (0 when there is no file yet); reads only. */
 export function pointsDone(runDir: string, settings: LandscapeSettings): number {
   const { csv } = landscapeFiles(runDir, settings);
-  if (!existsSync(csv)) return 0;
-  const text = readFileSync(csv, 'utf8');
+  const text = readBoundedTextIfPresent(csv, LANDSCAPE_CSV_LIMIT);
+  if (text === undefined) return 0;
   const lines = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((line) => line.length > 0);
   return Math.max(0, lines.length - 1);
 }

@@ -1,12 +1,13 @@
 // Landscapes of run folders, the recipe `vdm landscape` and (later) `vdm run --evidence` share:
 // compute or resume each run's grid, then draw every run's table into one set of plots.
-import { mkdirSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { BackendChoice } from '../backend/resolve.js';
 import { UsageError } from '../errors.js';
 import { openRun, type OpenedRun } from '../flatness/runFolder.js';
 import { renderPng, renderSvg } from '../compare/render.js';
-import { readJsonIfPresent, writeFileAtomic } from '../run/files.js';
+import { readJsonIfPresent } from '../files/boundedRead.js';
+import { makeFolder, writeFileAtomic } from '../files/safeWrite.js';
 import { computeGrid, LANDSCAPE_FOLDER, openGridTable, pointsDone, probePoint, type GridResult } from './grid.js';
 import { curveSpec, mapsSpec, type LabelledTable } from './plots.js';
 import type { LandscapeProgress } from './progress.js';
@@ -107,11 +108,9 @@ async function writePlots(tables: LabelledTable[], settings: LandscapeSettings, 
         ? curveSpec(tables, `1-D loss landscape (filter-normalised direction, ${range})`, 'x', 'step along the direction')
         : curveSpec(tables, 'Linear interpolation between two runs (weights and BatchNorm statistics)', 'alpha', 'α (0: first run, 1: second run)');
   const svg = await renderSvg(spec);
-  mkdirSync(outDir, { recursive: true });
+  makeFolder(outDir);
   writeFileAtomic(`${stem}.svg`, svg);
-  const temporary = `${stem}.png.tmp-${process.pid}`;
-  writeFileSync(temporary, renderPng(svg));
-  renameSync(temporary, `${stem}.png`);
+  writeFileAtomic(`${stem}.png`, renderPng(svg));
   return [`${stem}.svg`, `${stem}.png`];
 }
 

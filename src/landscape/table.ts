@@ -1,7 +1,22 @@
 // A landscape's CSV, written one whole line per point and read back on resume: the rows already
 // there are points not to compute again. A torn last line (a crash mid-write) is dropped.
-import { appendFileSync, existsSync, readFileSync, truncateSync } from 'node:fs';
-import { DataError } from '../errors.js';
+import { closeSync, ftruncateSync } from 'node:fs';
+import { DataError, excerpt } from '../errors.js';
+import { MiB, readBoundedTextIfPresent } from '../files/boundedRead.js';
+import { appendToFile, assertWritableFile, openForAppend } from '../files/safeWrite.js';
+
+/** A 2-D grid of 1,000 x 1,000 points at ~100 bytes a row. */
+export const LANDSCAPE_CSV_LIMIT = { maxBytes: 128 * MiB, what: 'landscape CSV' } as const;
+
+/** Cuts a torn last line off, through a descriptor opened without following links. */
+function truncateTo(file: string, bytes: number): void {
+  const fd = openForAppend(file);
+  try {
+    ftruncateSync(fd, bytes);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 export interface LandscapeTable {
   readonly file: string;
@@ -15,15 +30,16 @@ export interface LandscapeTable {
 export function openTable(file: string, columns: readonly string[], expectedPoints: readonly (readonly number[])[]): LandscapeTable {
   const header = columns.join(',');
   const rows: number[][] = [];
-  if (existsSync(file)) {
-    const text = readFileSync(file, 'utf8');
+  assertWritableFile(file); // before reading: a link's target is neither read nor appended to
+  const text = readBoundedTextIfPresent(file, LANDSCAPE_CSV_LIMIT);
+  if (text !== undefined) {
     const whole = text.slice(0, text.lastIndexOf('\n') + 1);
-    if (whole.length < text.length) truncateSync(file, Buffer.byteLength(whole));
+    if (whole.length < text.length) truncateTo(file, Buffer.byteLength(whole));
     const lines = whole.split('\n').filter((line) => line.length > 0);
     if (lines.length > 0 && lines[0] !== header) {
-      throw new DataError(`${file}: header '${lines[0]}' is not '${header}'; move the file away to recompute it`);
+      throw new DataError(`${file}: header '${excerpt(lines[0]!, 60)}' is not '${header}'; move the file away to recompute it`);
     }
-    if (lines.length === 0) appendFileSync(file, `${header}\n`);
+    if (lines.length === 0) appendToFile(file, `${header}\n`);
     lines.slice(1).forEach((line, i) => {
       const row = line.split(',').map(Number);
       const point = expectedPoints[i];
@@ -32,7 +48,7 @@ export function openTable(file: string, columns: readonly string[], expectedPoin
       rows.push(row);
     });
   } else {
-    appendFileSync(file, `${header}\n`);
+    appendToFile(file, `${header}\n`);
   }
   return {
     file,
@@ -40,7 +56,7 @@ export function openTable(file: string, columns: readonly string[], expectedPoin
     rows,
     append(row) {
       // One write of one whole line: an interruption leaves whole rows, at worst a torn last one.
-      appendFileSync(file, `${row.map((v) => String(v)).join(',')}\n`);
+      appendToFile(file, `${row.map((v) => String(v)).join(',')}\n`);
       rows.push([...row]);
     },
   };

@@ -1,7 +1,7 @@
 // Reads a finished run's steps.csv (one row per training step) back as columns, for what trains
 // from another run's record: the `recorded` schedule and the step-size control's `recorded_scale`.
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { asFileSystemError, UsageError } from '../errors.js';
+import { asFileSystemError, UsageError, VdmError } from '../errors.js';
+import { readBoundedTextIfPresent } from '../files/boundedRead.js';
 
 /** The columns of steps 1..needed (index = global step, 0-based). */
 export interface StepRecord {
@@ -19,30 +19,15 @@ const MAX_BYTES = 256 * 1024 * 1024;
 const NOT_COMPLETED = 'source run not completed (a run that trains from another run\'s steps.csv starts after that run has finished)';
 
 function readText(file: string): string {
-  let size: number;
+  let text: string | undefined;
   try {
-    const stat = statSync(file);
     // A FIFO would block the open and /dev/zero never ends: only regular files are read.
-    if (!stat.isFile()) throw new UsageError(`${file}: not a regular file; expected a run's steps.csv`);
-    size = stat.size;
+    text = readBoundedTextIfPresent(file, { maxBytes: MAX_BYTES, what: 'steps.csv', expected: "a run's steps.csv" });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`${file} does not exist: ${NOT_COMPLETED}`);
-    throw error instanceof UsageError ? error : asFileSystemError(error, 'read', file);
+    throw error instanceof VdmError ? error : asFileSystemError(error, 'read', file);
   }
-  if (size > MAX_BYTES) throw new UsageError(`${file}: larger than ${MAX_BYTES / 1024 / 1024} MiB, not a steps.csv`);
-  const buffer = Buffer.alloc(size);
-  const fd = openSync(file, 'r');
-  try {
-    let length = 0;
-    while (length < size) {
-      const n = readSync(fd, buffer, length, size - length, null);
-      if (n === 0) break;
-      length += n;
-    }
-    return buffer.toString('utf8', 0, length);
-  } finally {
-    closeSync(fd);
-  }
+  if (text === undefined) throw new UsageError(`${file} does not exist: ${NOT_COMPLETED}`);
+  return text;
 }
 
 /** Parses steps.csv text; every step 1..needed must be there, in order, with finite values. */

@@ -1,9 +1,9 @@
 // log.txt: the console output of one run, kept in its folder. Lines logged before the folder is
 // claimed (the backend line) wait in memory; each process start adds a header, so a resumed run's
 // file reads as one history.
-import { appendFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { appendToFile, assertWritableFile } from '../files/safeWrite.js';
 
 export const LOG_FILE = 'log.txt';
 
@@ -32,7 +32,7 @@ export function consoleLog(console: (line: string) => void): ConsoleLog {
       return;
     }
     try {
-      appendFileSync(path, `${line}\n`);
+      appendToFile(path, `${line}\n`);
     } catch (error) {
       broken = true;
       console(`${LOG_FILE} not written further: ${(error as Error).message}`);
@@ -46,6 +46,8 @@ export function consoleLog(console: (line: string) => void): ConsoleLog {
     fileOnly: (line) => toFile(line),
     open(runDir, how, command) {
       path = join(runDir, LOG_FILE);
+      // A link or FIFO planted at log.txt refuses the run (one line naming it); it is not a write error.
+      assertWritableFile(path);
       const lines = held;
       held = [];
       toFile(`==== ${new Date().toISOString()} ${how}: ${command.join(' ')} (pid ${process.pid} on ${hostname()}) ====`);

@@ -1,26 +1,4 @@
-// Small file helpers for result folders: JSON written atomically, so a crash or a second
-// process never sees half a file.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-
-export function writeFileAtomic(path: string, content: string | Buffer): void {
-  const temporary = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(temporary, content);
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true }); // a failed write leaves no partial temporary behind
-    throw error;
-  }
-}
-
-export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
-}
-
-export function readJsonIfPresent<T>(path: string): T | undefined {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
-}
+// The result-folder file helpers now live in src/files (bounded reads, link-safe writes); this
+// module only passes them on to the code that still imports them from here (the launchers).
+export { readJsonIfPresent } from '../files/boundedRead.js';
+export { writeFileAtomic, writeJsonAtomic } from '../files/safeWrite.js';

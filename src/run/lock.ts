@@ -1,11 +1,16 @@
 // One writer per run folder: `<run>/.lock` names its holder (pid, host, start time, command).
 // A live holder is refused, a dead one on this host is taken over, and the lock goes at exit.
-import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { RunBusyError, UsageError, asFileSystemError } from '../errors.js';
+import { RunBusyError, UsageError, VdmError, asFileSystemError } from '../errors.js';
+import { readBoundedText } from '../files/boundedRead.js';
+import { assertOrdinaryPlace, writeNewFile } from '../files/safeWrite.js';
 
 export const LOCK_FILE = '.lock';
+
+/** A lock is one line of JSON; anything larger is not one. */
+const LOCK_LIMIT = { maxBytes: 64 * 1024, what: 'lock file' } as const;
 
 export interface LockHolder {
   readonly pid: number;
@@ -49,9 +54,10 @@ function isAlive(pid: number): boolean {
 
 function readText(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    return readBoundedText(path, LOCK_LIMIT); // a FIFO at .lock is refused, not waited on
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (error instanceof VdmError) throw error;
     throw asFileSystemError(error, 'read', path);
   }
 }
@@ -101,6 +107,7 @@ export function lockHolder(dir: string): LockHolder | undefined {
  * never replaced. Returns the first folder it created, if any.
  */
 export function makeRunFolder(dir: string): string | undefined {
+  assertOrdinaryPlace(dir);
   for (let path = dir; ; path = dirname(path)) {
     let isFolder: boolean | undefined;
     try {
@@ -128,7 +135,7 @@ function takeOver(dir: string, lockPath: string, seen: string, log: (line: strin
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // another process took it over first
     throw asFileSystemError(error, 'move aside', lockPath);
   }
-  const moved = readFileSync(aside, 'utf8');
+  const moved = readBoundedText(aside, LOCK_LIMIT);
   if (moved !== seen) {
     // Another process took it over between our read and our rename: give its lock back.
     try {
@@ -156,8 +163,10 @@ export function acquireRunLock(dir: string, command: string, log: (line: string)
   const holder: LockHolder = { pid: process.pid, host: hostname(), started_at: new Date().toISOString(), command, ...(task ? { task } : {}) };
   const text = `${JSON.stringify(holder)}\n`;
   const temporary = `${lockPath}.new-${process.pid}`;
+  let wrote = false;
   try {
-    writeFileSync(temporary, text);
+    writeNewFile(temporary, text); // exclusive: a link planted at .lock.new-<pid> is refused
+    wrote = true;
     for (let attempt = 0; ; attempt++) {
       try {
         linkSync(temporary, lockPath);
@@ -175,7 +184,7 @@ export function acquireRunLock(dir: string, command: string, log: (line: string)
     removeEmptyFolders(dir, created);
     throw asFileSystemError(error, 'write', lockPath);
   } finally {
-    rmSync(temporary, { force: true });
+    if (wrote) rmSync(temporary, { force: true });
   }
   const lock: RunLock = {
     dir,

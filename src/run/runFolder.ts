@@ -1,8 +1,9 @@
 // The layout of one run's result folder, what it holds, and the rule that no run in it is
 // overwritten by accident.
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../errors.js';
+import { FileRefusedError, UsageError } from '../errors.js';
+import { MiB, readBoundedText } from '../files/boundedRead.js';
 import type { RunStatus } from '../train/hooks.js';
 import { LOCK_FILE } from './lock.js';
 
@@ -42,6 +43,9 @@ export type RunState =
   | { readonly kind: 'unreadable'; readonly reason: string }
   | { readonly kind: 'run'; readonly status: RunStatus };
 
+/** run.json: facts and the command line, a few KiB; the data set's facts can list many files. */
+export const RUN_JSON_LIMIT = { maxBytes: 4 * MiB, what: 'run.json' } as const;
+
 const runStatuses: readonly RunStatus[] = ['running', 'completed', 'failed', 'interrupted', 'diverged'];
 
 /**
@@ -51,8 +55,9 @@ const runStatuses: readonly RunStatus[] = ['running', 'completed', 'failed', 'in
 export function readRunState(folder: RunFolder): RunState {
   let text: string;
   try {
-    text = readFileSync(folder.runJson, 'utf8');
+    text = readBoundedText(folder.runJson, RUN_JSON_LIMIT);
   } catch (error) {
+    if (error instanceof FileRefusedError) throw error; // a FIFO or /dev/zero: named, not 'unknown state'
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') return { kind: 'unreadable', reason: `run.json cannot be read (${code ?? String(error)})` };
     // Results without a record (a crash before run.json was written) are still not ours to drop.
@@ -94,9 +99,62 @@ export function assertStartable(folder: RunFolder, state: RunState, force: boole
   throw new UsageError(`${folder.dir} holds an unfinished run (status ${status}); ${how}`);
 }
 
-/** Empties the (locked) folder for a new run, keeping its lock. */
-export function claimRunFolder(folder: RunFolder): void {
-  for (const name of readdirSync(folder.dir)) {
-    if (name !== LOCK_FILE) rmSync(join(folder.dir, name), { recursive: true, force: true });
+/**
+ * The names vdm writes in a run folder: the run's record and results, its checkpoints, what
+ * flatness, landscape and export add, and the temporaries of each. Only these are ever removed.
+ */
+const VDM_FILES = new Set([
+  'run.json', 'summary.json', 'config.yaml', 'metrics.csv', 'steps.csv', 'log.txt', 'tb',
+  'checkpoint.json', 'best.json', 'checkpoint', 'flatness.json', 'landscape', 'model.safetensors',
+]);
+const VDM_PATTERNS = [/^checkpoint-\d{6,}$/, /\.(?:tmp|old|new|stale)-\d+$/];
+
+export function isVdmFile(name: string): boolean {
+  return VDM_FILES.has(name) || VDM_PATTERNS.some((pattern) => pattern.test(name));
+}
+
+/**
+ * Refuses a folder where one of vdm's own names is a symbolic link (log.txt -> ~/.bashrc): a
+ * resume appends to those files, and nothing is written through a link. Checked before any write.
+ */
+export function assertNoLinks(folder: RunFolder): void {
+  for (const name of readdirSync(folder.dir).sort()) {
+    if (!isVdmFile(name)) continue;
+    const path = join(folder.dir, name);
+    if (lstatSync(path).isSymbolicLink()) {
+      throw new FileRefusedError(path, 'is a symbolic link; vdm does not write through links (remove it, or pass --force to start the run over)');
+    }
   }
+}
+
+/** What claiming a folder did: the vdm files it removed and the other entries it left alone. */
+export interface Claim {
+  readonly removed: readonly string[];
+  readonly kept: readonly string[];
+}
+
+/**
+ * Clears the (locked) folder for a new run: removes what an earlier run of vdm wrote there and
+ * nothing else. Files the user put beside a run (notes.txt, data/) stay, whatever --force says.
+ */
+export function claimRunFolder(folder: RunFolder): Claim {
+  const removed: string[] = [];
+  const kept: string[] = [];
+  for (const name of readdirSync(folder.dir).sort()) {
+    if (name === LOCK_FILE) continue;
+    if (!isVdmFile(name)) {
+      kept.push(name);
+      continue;
+    }
+    rmSync(join(folder.dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return { removed, kept };
+}
+
+/** The line that says what claiming a folder removed and kept, when it touched anything. */
+export function describeClaim(folder: RunFolder, claim: Claim): string | undefined {
+  if (claim.removed.length === 0) return undefined;
+  const kept = claim.kept.length === 0 ? '' : `; kept ${claim.kept.join(', ')} (not written by vdm)`;
+  return `replaced the earlier run in ${folder.dir}: removed ${claim.removed.join(', ')}${kept}`;
 }

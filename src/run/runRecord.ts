@@ -2,7 +2,7 @@
 import type { BackendReport } from '../backend/resolve.js';
 import { onImmediateExit } from '../shutdown.js';
 import type { EpochMetrics, RunStatus, TrainingHook, TrainingOutcome } from '../train/hooks.js';
-import { writeJsonAtomic } from './files.js';
+import { writeJsonAtomic } from '../files/safeWrite.js';
 import { environmentFacts } from './provenance.js';
 import type { RunFolder } from './runFolder.js';
 

@@ -1,8 +1,11 @@
 // Whether a run folder's config.yaml is the config about to use it: a folder is resumed, or
 // counted as this config's result, only when they agree on everything that is trained.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { parse } from 'yaml';
 import { toPlainConfig, type RunConfig } from '../config/index.js';
+import { CONFIG_LIMITS } from '../config/sourced.js';
+import { FileRefusedError } from '../errors.js';
+import { readBoundedText } from '../files/boundedRead.js';
 import type { RunFolder } from './runFolder.js';
 
 function flatten(value: unknown, prefix = ''): Map<string, string> {
@@ -40,8 +43,11 @@ export function compareStoredConfig(folder: RunFolder, config: RunConfig): Store
   if (!existsSync(folder.configYaml)) return { kind: 'missing' };
   let saved: unknown;
   try {
-    saved = parse(readFileSync(folder.configYaml, 'utf8'));
+    // Bounded as any config, and with the same alias limit: a YAML bomb is refused, not expanded.
+    saved = parse(readBoundedText(folder.configYaml, { maxBytes: CONFIG_LIMITS.fileBytes, what: 'config.yaml' }), { maxAliasCount: CONFIG_LIMITS.aliases });
   } catch (error) {
+    // A link, a FIFO or a file too large is refused outright, not read as 'another config'.
+    if (error instanceof FileRefusedError) throw error;
     return { kind: 'unreadable', cause: (error as NodeJS.ErrnoException).code ?? (error as Error).message.split('\n')[0] };
   }
   const key = firstDifference(withoutPlacement(saved), withoutPlacement(toPlainConfig(config)));

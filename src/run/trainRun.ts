@@ -1,11 +1,10 @@
 // The recipe for one run, shared by `vdm train` and the experiment runner: lock the run folder,
 // decide between a fresh start and a resume, build the parts, train with the recording hooks.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend, type BackendReport } from '../backend/resolve.js';
 import { describeAdapter } from '../backend/webgpu.js';
 import { configToYaml, type RunConfig } from '../config/index.js';
-import { ExitCode, InterruptedError, UsageError, asFileSystemError } from '../errors.js';
+import { ExitCode, FileRefusedError, InterruptedError, UsageError, asFileSystemError } from '../errors.js';
 import { disposeModel } from '../models/types.js';
 import { buildDataset, buildTrainingParts } from '../train/build.js';
 import { checkpointDir, checkpointHook, cleanStaleFiles, restoreCheckpoint } from '../train/checkpoint.js';
@@ -13,14 +12,15 @@ import type { EpochMetrics, TrainingHook, TrainingPosition } from '../train/hook
 import { divergenceGuard } from '../train/hooks/divergenceGuard.js';
 import { metricsCsvHook } from '../train/hooks/metricsCsv.js';
 import { plainProgress, terminalProgress } from '../train/hooks/progress.js';
-import { stepsCsvHook } from '../train/hooks/stepsCsv.js';
-import { train } from '../train/trainer.js';
+import { stepsCsvGap, stepsCsvHook } from '../train/hooks/stepsCsv.js';
+import { train, type TrainingParts } from '../train/trainer.js';
 import { tensorboardHook } from '../tensorboard/hook.js';
+import { writeFileAtomic } from '../files/safeWrite.js';
 import { consoleLog } from './consoleLog.js';
 import { acquireRunLock } from './lock.js';
 import { runRecordHook } from './runRecord.js';
 import { assertSameConfig, canResume } from './resume.js';
-import { assertStartable, claimRunFolder, readRunState, runFolderFor, type RunFolder, type RunState } from './runFolder.js';
+import { assertNoLinks, assertStartable, claimRunFolder, describeClaim, readRunState, runFolderFor, type RunFolder, type RunState } from './runFolder.js';
 import { resultOfAnotherConfig } from './sameConfig.js';
 
 export interface TrainRequest {
@@ -69,7 +69,9 @@ function reportingFileErrors(hook: TrainingHook, path: string, log: (line: strin
       try {
         await fn.apply(hook, args);
       } catch (error) {
-        const failure = asFileSystemError(error, 'write', path, ExitCode.runFailed);
+        const failure = error instanceof FileRefusedError
+          ? new FileRefusedError(error.path, error.reason, error.action, ExitCode.runFailed) // mid-run: the run failed
+          : asFileSystemError(error, 'write', path, ExitCode.runFailed);
         const failingAlready = name === 'onTrainEnd' && (args[0] as { error?: unknown }).error !== undefined;
         if (!failingAlready) throw failure;
         log(`also: ${failure instanceof Error ? failure.message : String(failure)}`);
@@ -92,6 +94,9 @@ export async function trainRun(request: TrainRequest): Promise<TrainResult> {
   const folder = runFolderFor({ ...config, experiment: request.experiment, variant: request.variant });
   const lock = acquireRunLock(folder.dir, request.command ?? 'vdm train', log); // before anything is written
   try {
+    // A resume keeps the folder's files and appends to them: a link among them is refused first.
+    // A fresh start removes vdm's names, links included, without following them.
+    if (request.resume && !force) assertNoLinks(folder);
     const state = readRunState(folder);
     if (request.resume && !force && state.kind === 'unreadable') {
       throw new UsageError(`cannot resume ${folder.dir}: ${state.reason}; fix or remove its run.json, or pass --force to start over`);
@@ -106,6 +111,14 @@ export async function trainRun(request: TrainRequest): Promise<TrainResult> {
   } finally {
     lock.release();
   }
+}
+
+/** A resume refuses a steps.csv that cannot be continued, before anything is written. */
+function assertStepsContinue(folder: RunFolder, parts: TrainingParts, position: TrainingPosition, every: number): void {
+  const batchesPerEpoch = Math.ceil(parts.dataset.size('train') / parts.batchSize);
+  const lastStep = position.history.length * batchesPerEpoch + (position.partial?.batch ?? 0);
+  const gap = stepsCsvGap(join(folder.dir, 'steps.csv'), lastStep, every);
+  if (gap) throw new UsageError(`cannot resume ${folder.dir}: ${gap}; pass --force to start the run over`);
 }
 
 async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming: boolean): Promise<TrainResult> {
@@ -127,14 +140,16 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
     if (resuming) {
       cleanStaleFiles(folder.dir);
       position = restoreCheckpoint(folder.dir, parts, { metricsCsv: folder.metricsCsv });
+      assertStepsContinue(folder, parts, position, config.logging.steps_every);
       output.open(folder.dir, `resume after epoch ${position.history.length}`, argv);
       const at = position.partial ? `in epoch ${position.partial.epoch} after batch ${position.partial.batch}` : `after epoch ${position.history.length}`;
       log(`resuming ${at} from ${checkpointDir(folder.dir)}`);
     } else {
       try {
-        claimRunFolder(folder);
-        writeFileSync(folder.configYaml, configToYaml(config));
+        const claim = describeClaim(folder, claimRunFolder(folder));
+        writeFileAtomic(folder.configYaml, configToYaml(config));
         output.open(folder.dir, 'start', argv);
+        if (claim) log(claim);
       } catch (error) {
         throw asFileSystemError(error, 'write', folder.configYaml); // before the run: exit 2
       }

@@ -1,9 +1,10 @@
 // A TensorBoard events file: TFRecord framing (length, masked CRC-32C of the length, payload,
 // masked CRC-32C of the payload) around Event messages, appended and written through at once so a
 // crashed run keeps every event so far.
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { makeFolder, openForAppend } from '../files/safeWrite.js';
 import { maskedCrc32c } from './crc32c.js';
 import { fileVersionEvent } from './events.js';
 
@@ -25,10 +26,10 @@ export class EventFileWriter {
 
   /** Starts `events.out.tfevents.<seconds>.<host>` in `dir` (TensorBoard reads every such file of a folder). */
   static create(dir: string, now: Date = new Date()): EventFileWriter {
-    mkdirSync(dir, { recursive: true });
+    makeFolder(dir);
     const file = join(dir, `events.out.tfevents.${Math.floor(now.getTime() / 1000)}.${hostname()}`);
     // Appending: a resumed run started in the same second continues the file rather than truncating it.
-    const writer = new EventFileWriter(file, openSync(file, 'a'));
+    const writer = new EventFileWriter(file, openForAppend(file));
     writer.write(fileVersionEvent(now.getTime() / 1000));
     return writer;
   }

@@ -1,6 +1,6 @@
 // `vdm toy`: plain and deformed gradient descent on the toy surface from a grid of starts, with
 // where each run ends, the predicted stability of each minimum, and the files to look at.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { makeFolder, writeFileAtomic } from '../files/safeWrite.js';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { vdms } from '../vdms/index.js';
@@ -98,12 +98,12 @@ function trackedStarts(count: number): number[] {
 }
 
 async function writeFiles(out: string, surface: ToySurface, runs: readonly ToyRun[], choices: readonly VdmChoice[]) {
-  await mkdir(out, { recursive: true });
+  makeFolder(out);
   const csv = join(out, 'toy-endpoints.csv');
   const svg = join(out, 'toy.svg');
-  await writeFile(csv, endPointsCsv(runs));
+  writeFileAtomic(csv, endPointsCsv(runs));
   const panels = runs.map((run, i) => figurePanel(surface, run, choices[i]));
-  await writeFile(svg, toyFigure(surface, panels));
+  writeFileAtomic(svg, toyFigure(surface, panels));
   return { csv, svg };
 }
 

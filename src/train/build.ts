@@ -23,6 +23,11 @@ function locateModelError(config: RunConfig, error: unknown): never {
   if (error instanceof ConfigError && error.location === undefined) {
     throw new ConfigError(error.problem, { file: config.source, path: 'model' });
   }
+  // A layer of 6e5 x 6e4 weights cannot be allocated: V8 says so with a RangeError (or tfjs with
+  // an allocation error) before any memory is taken. It is the config's size, not a vdm bug.
+  if (error instanceof RangeError || (error instanceof Error && /allocation failed|out of memory/i.test(error.message))) {
+    throw new ConfigError(`the model is too large to allocate (${error.message.split('\n')[0]}); make its layers smaller`, { file: config.source, path: 'model' });
+  }
   throw error;
 }
 

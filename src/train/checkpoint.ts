@@ -10,11 +10,13 @@
 // pointer on a complete checkpoint. `checkpoint.keep_last` keeps the newest N folders; with
 // `checkpoint.best` a second pointer, best.json, names the best epoch's folder, which is kept too.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { cacheOnHost } from '../backend/webgpu.js';
-import { DataError } from '../errors.js';
+import { DataError, VdmError } from '../errors.js';
+import { MiB, readBounded, readBoundedText, readBoundedTextIfPresent } from '../files/boundedRead.js';
+import { writeNewFile } from '../files/safeWrite.js';
 import type { OptimizerState } from '../optimizers/types.js';
 import type { DeformationState } from '../vdms/deformation.js';
 import type { EpochMetrics, EpochProgress, TrainingHook, TrainingPosition } from './hooks.js';
@@ -89,15 +91,22 @@ function crashForTests(step: CheckpointStep): void {
 
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 
+/** Created exclusively: a link planted at a temporary name is refused, never written through. */
 function writeSynced(path: string, bytes: Buffer | string): void {
-  const fd = openSync(path, 'w');
-  try {
-    const buffer = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
-    for (let done = 0; done < buffer.length; ) done += writeSync(fd, buffer, done);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeNewFile(path, bytes, true);
+}
+
+/** A pointer is a few hundred bytes. */
+const POINTER_LIMIT = { maxBytes: 64 * 1024, what: 'checkpoint pointer' } as const;
+/** The index holds the history: ~400 bytes an epoch, 100 000 epochs at most, and the array layout. */
+const INDEX_LIMIT = { maxBytes: 64 * MiB, what: 'checkpoint.json' } as const;
+/** metrics.csv: ~150 bytes a row, 100 000 epochs at most. */
+const METRICS_LIMIT = { maxBytes: 32 * MiB, what: 'metrics.csv' } as const;
+
+/** checkpoint.bin holds float32 arrays of exactly the lengths its index lists. */
+function binLimit(index: CheckpointIndex): { maxBytes: number; what: string } {
+  const floats = Array.isArray(index?.arrays) ? index.arrays.reduce((n, a) => n + (Number.isSafeInteger(a?.length) && a.length > 0 ? a.length : 0), 0) : 0;
+  return { maxBytes: floats * 4, what: 'checkpoint.bin' };
 }
 
 /** Makes a rename or creation inside `dir` durable. */
@@ -114,8 +123,9 @@ function readPointer(runDir: string, file: string = POINTER): CheckpointPointer 
   const path = join(runDir, file);
   if (!existsSync(path)) return undefined;
   let pointer: CheckpointPointer;
+  const text = readBoundedText(path, POINTER_LIMIT); // a FIFO or /dev/zero is refused by name
   try {
-    pointer = JSON.parse(readFileSync(path, 'utf8')) as CheckpointPointer;
+    pointer = JSON.parse(text) as CheckpointPointer;
   } catch (error) {
     throw new DataError(`${path}: not a valid checkpoint pointer (${(error as Error).message}); pass --force to start the run over`);
   }
@@ -282,15 +292,24 @@ function readVerified(runDir: string, which: CheckpointChoice = 'last'): { dir: 
   if (pointer === undefined) {
     const dir = join(runDir, LEGACY_FOLDER);
     if (!existsSync(join(dir, 'checkpoint.json'))) throw new DataError(`${runDir}: no checkpoint to resume from`);
-    return { dir, index: parseIndex(dir, readFileSync(join(dir, 'checkpoint.json'), 'utf8')), bytes: readFileSync(join(dir, 'checkpoint.bin')) };
+    const index = parseIndex(dir, readBoundedText(join(dir, 'checkpoint.json'), INDEX_LIMIT));
+    return { dir, index, bytes: readBounded(join(dir, 'checkpoint.bin'), binLimit(index)) };
   }
   const dir = join(runDir, pointer.current);
   let indexText: string;
   let bytes: Buffer;
   try {
-    indexText = readFileSync(join(dir, 'checkpoint.json'), 'utf8');
-    bytes = readFileSync(join(dir, 'checkpoint.bin'));
+    indexText = readBoundedText(join(dir, 'checkpoint.json'), INDEX_LIMIT);
+    // The index says how large the bin can be; an index that does not parse fails the checksum below.
+    let layout: CheckpointIndex | undefined;
+    try {
+      layout = JSON.parse(indexText) as CheckpointIndex;
+    } catch {
+      layout = undefined;
+    }
+    bytes = layout === undefined ? Buffer.alloc(0) : readBounded(join(dir, 'checkpoint.bin'), binLimit(layout));
   } catch (error) {
+    if (error instanceof VdmError) throw error;
     throw new DataError(`${dir}: checkpoint is damaged (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass --force to start the run over`);
   }
   if (sha256(bytes) !== pointer.bin_sha256 || sha256(indexText) !== pointer.index_sha256) {
@@ -309,8 +328,8 @@ function parseIndex(dir: string, text: string): CheckpointIndex {
 
 /** The data rows of metrics.csv, without the header (a missing file has none). */
 function metricsRows(path: string): string[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').slice(1).filter((line) => line !== '');
+  const text = readBoundedTextIfPresent(path, METRICS_LIMIT);
+  return text === undefined ? [] : text.split('\n').slice(1).filter((line) => line !== '');
 }
 
 /**

@@ -3,7 +3,7 @@
 import { before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -231,7 +231,9 @@ test('a full disk during a run: one line naming the file and cause, exit 1, run.
   const w = workspace();
   const outside = snapshot(w.root, w.output);
   const child = spawn(process.execPath, [BIN, 'train', '-c', w.config, '--set', 'epochs=400', '--set', 'model={name: mlp, hidden: [8]}', '--name', 'tiny'], {
-    env: { ...process.env, CI: 'true' },
+    // From the 3rd write of metrics.csv (epoch 3) on the disk is full, and the run record's last
+    // file cannot be written either: the error reported must still be the first one.
+    env: { ...process.env, CI: 'true', VDM_TEST_FULL_DISK: 'metrics.csv:3,summary.json' },
   });
   let stdout = '';
   let stderr = '';
@@ -241,11 +243,6 @@ test('a full disk during a run: one line naming the file and cause, exit 1, run.
     stdout += c.toString();
     if (!injected && /^epoch 2\//m.test(stdout)) {
       injected = true;
-      // From now on metrics.csv is a full disk, and the run record's last file cannot be
-      // written either: the error reported must still be the first one.
-      rmSync(join(w.run, 'metrics.csv'));
-      symlinkSync('/dev/full', join(w.run, 'metrics.csv'));
-      mkdirSync(join(w.run, 'summary.json', 'blocker'), { recursive: true });
     }
   });
   const code = await new Promise<number | null>((done) => child.on('close', done));

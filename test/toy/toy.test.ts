@@ -98,3 +98,12 @@ test('parseVdmChoice reads parameters, numbers as numbers, and formulas with com
   assert.deepEqual(parseVdmChoice('linear_band:c0=3, start=0.5,end=0.1').params, { c0: 3, start: 0.5, end: 0.1 });
   assert.deepEqual(defaultToyVdms().includes('none') || defaultToyVdms().includes('expr'), false);
 });
+
+test('plain vdm toy (no --vdm) runs every VDM that needs nothing from the user, not recorded_scale', async () => {
+  const names = defaultToyVdms();
+  assert.ok(!names.includes('recorded_scale') && names.includes('log'), names.join(', '));
+  const out = tempDir();
+  const report = await toyCommand({ vdm: [], lr: 0.1, starts: 2, out });
+  for (const name of names) assert.match(report, new RegExp(name));
+  rmSync(out, { recursive: true, force: true });
+});

@@ -1,7 +1,7 @@
 // Decodes one image file with sharp into a normalised size x size x 3 float image, with the
 // training (random-resized-crop + flip) or evaluation (resize + center crop) transform.
-import { readFile } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
+import { MiB, readBoundedAsync } from '../../files/boundedRead.js';
 import { RandomStream, type RandomState } from '../../random.js';
 import { evalPlan, randomResizedCropBox } from './geometry.js';
 
@@ -22,8 +22,11 @@ export type DecodeResult = { ok: true; pixels: Float32Array } | { ok: false; err
 /** Bilinear, like torchvision's default interpolation. */
 const KERNEL = 'linear' as const;
 
+/** Read before decoding, so /dev/zero or a FIFO named like an image is refused: a photo is a few MB. */
+export const IMAGE_LIMIT = { maxBytes: 64 * MiB, what: 'image' } as const;
+
 async function transformedRgb(task: DecodeTask): Promise<Buffer> {
-  const image = sharp(await readFile(task.path));
+  const image = sharp(await readBoundedAsync(task.path, IMAGE_LIMIT));
   const { width, height } = await image.metadata();
   if (!width || !height) throw new Error('no image size in the header');
   const rng = task.rngState ? new RandomStream(task.rngState) : undefined;

@@ -23,12 +23,27 @@ export interface FolderIndex {
 /** Plain code-point order, as Python's sorted() gives torchvision. */
 const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** A link to a plain file (a README beside the classes) is no class; one to a folder, or to nowhere, may be. */
+function linksToFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 async function classFolders(dir: string): Promise<string[]> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new DataError(`${dir} not found; expected the layout ${dir}/<class>/<image>.JPEG`);
   }
-  const entries = await readdir(dir, { withFileTypes: true });
-  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort(byCodePoint);
+  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => !e.name.startsWith('.'));
+  // A link is not followed (it could lead anywhere, or round in a loop), and skipping it quietly
+  // would drop a class: it is reported.
+  const link = entries.find((e) => e.isSymbolicLink() && !linksToFile(join(dir, e.name)));
+  if (link) {
+    throw new DataError(`${join(dir, link.name)}: class folder is a symbolic link; vdm reads only real folders here (move or copy the folder in place of the link)`);
+  }
+  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort(byCodePoint);
 }
 
 async function imagesIn(dir: string): Promise<string[]> {
@@ -67,6 +82,9 @@ export async function scanImageFolder(root: string, trainDir: string, testDir: s
   const trainPath = join(root, trainDir);
   const classNames = await classFolders(trainPath);
   if (classNames.length === 0) throw new DataError(`${trainPath}: no class folders; expected ${trainPath}/<class>/<image>.JPEG`);
+  if (classNames.length === 1) {
+    throw new DataError(`${trainPath}: only one class folder (${classNames[0]}); a classifier needs at least two, as ${trainPath}/<class>/<image>.JPEG`);
+  }
   const train = await scanSplit(trainPath, classNames);
   const test = await scanSplit(join(root, testDir), classNames);
   return { classNames, train, test };

@@ -1,6 +1,6 @@
 // Appends one row per epoch to metrics.csv as the epoch ends, so a crashed or diverged run
 // keeps every finished epoch.
-import { createObjectCsvWriter } from 'csv-writer';
+import { appendToFile, writeFileAtomic } from '../../files/safeWrite.js';
 import type { EpochMetrics, TrainingHook } from '../hooks.js';
 
 export const METRIC_COLUMNS = [
@@ -29,15 +29,21 @@ export function metricsCsvLine(metrics: EpochMetrics, numClasses: number): strin
  * after the last checkpoint is not kept twice), then one row per finished epoch.
  */
 export function metricsCsvHook(path: string, numClasses: number, completed: readonly EpochMetrics[] = []): TrainingHook {
-  const columns = metricColumns(numClasses);
-  const writer = createObjectCsvWriter({ path, header: columns.map((id) => ({ id, title: id })) });
-  const toRow = (metrics: EpochMetrics) => Object.fromEntries(columns.map((c) => [c, formatValue(metrics[c as keyof EpochMetrics])]));
+  const header = metricColumns(numClasses).join(',');
+  const lines = (rows: readonly EpochMetrics[]) => rows.map((m) => `${metricsCsvLine(m, numClasses)}\n`).join('');
+  // The values are numbers and names without commas or quotes: a row needs no CSV quoting.
+  let started = false;
+  const write = (rows: readonly EpochMetrics[]) => {
+    if (started) appendToFile(path, lines(rows));
+    else writeFileAtomic(path, `${header}\n${lines(rows)}`); // the first write replaces the file whole
+    started = true;
+  };
   return {
-    async onTrainStart() {
-      if (completed.length > 0) await writer.writeRecords(completed.map(toRow));
+    onTrainStart() {
+      if (completed.length > 0) write(completed);
     },
-    async onEpochEnd(metrics: EpochMetrics) {
-      await writer.writeRecords([toRow(metrics)]);
+    onEpochEnd(metrics: EpochMetrics) {
+      write([metrics]);
     },
   };
 }
