@@ -62,6 +62,18 @@ const cifarResNet: TorchNaming = {
   ]),
 };
 
+/** CIFAR-ZOO's models/densenet.py, its names as they are (dense1, dense2 but dense_3; conv_1 for the stem). */
+const densenetBc: TorchNaming = {
+  definition: "CIFAR-ZOO's models/densenet.py DenseNet (conv_1, denseN.i.{bn,conv}_{1,2}, trans_N.{bn,conv}, bn, fc)",
+  torchLayer: renameWith([
+    [/^stem\/conv$/, () => 'conv_1'],
+    [/^stage(\d)\/layer(\d+)\/(conv|bn)(\d)$/, (s, i, kind, k) => `${s === '3' ? 'dense_3' : `dense${s}`}.${index(i)}.${kind}_${k}`],
+    [/^stage(\d)\/transition\/(conv|bn)$/, (s, kind) => `trans_${s}.${kind}`],
+    [/^final\/bn$/, () => 'bn'],
+    [/^logits$/, () => 'fc'],
+  ]),
+};
+
 const lenet5: TorchNaming = {
   definition: 'LeNet-5 as conv1, conv2, fc1, fc2, fc3 (NCHW flatten before fc1)',
   torchLayer: renameWith([
@@ -86,6 +98,7 @@ const NAMINGS: Record<string, TorchNaming> = {
   ...Object.fromEntries(['resnet18', 'resnet34', 'resnet50'].map((n) => [n, imageNetResNet])),
   ...Object.fromEntries(['resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110'].map((n) => [n, cifarResNet])),
   ...Object.fromEntries(['preresnet20', 'preresnet56', 'preresnet110'].map((n) => [n, cifarResNet])),
+  densenet_bc: densenetBc,
 };
 
 export function torchNamingOf(modelName: string): TorchNaming {

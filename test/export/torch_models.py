@@ -1,6 +1,8 @@
 """PyTorch definitions vdm's exports must load into with strict=True: torchvision's ImageNet ResNets
-as they ship, and the usual PyTorch forms of the CIFAR ResNets (option-A shortcuts), LeNet-5 and an
-MLP, written here from the papers, independently of vdm's TypeScript."""
+as they ship, the usual PyTorch forms of the CIFAR ResNets (option-A shortcuts), LeNet-5 and an
+MLP, and modules with the attribute names of CIFAR-ZOO's (BIGBALLON/CIFAR-ZOO) DenseNet-BC,
+ResNeXt-29 and SE-ResNeXt-29, written here from the papers, independently of vdm's TypeScript.
+Where CIFAR-ZOO hard-codes 3 input channels or an 8x8 final pool, these take any input."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -111,8 +113,62 @@ class MLP(nn.Module):
         return x
 
 
+class DenseBottleneck(nn.Module):
+    """BN-ReLU-1x1 conv to 4k channels, BN-ReLU-3x3 conv to k; the k new maps come first."""
+
+    def __init__(self, in_planes, k):
+        super().__init__()
+        self.bn_1 = nn.BatchNorm2d(in_planes)
+        self.conv_1 = nn.Conv2d(in_planes, 4 * k, 1, bias=False)
+        self.bn_2 = nn.BatchNorm2d(4 * k)
+        self.conv_2 = nn.Conv2d(4 * k, k, 3, padding=1, bias=False)
+
+    def forward(self, x):
+        new = self.conv_2(F.relu(self.bn_2(self.conv_1(F.relu(self.bn_1(x))))))
+        return torch.cat([new, x], dim=1)
+
+
+class DenseTransition(nn.Module):
+    def __init__(self, in_planes, out_planes):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(in_planes)
+        self.conv = nn.Conv2d(in_planes, out_planes, 1, bias=False)
+
+    def forward(self, x):
+        return F.avg_pool2d(self.conv(F.relu(self.bn(x))), 2)
+
+
+class DenseNetBC(nn.Module):
+    """Huang et al. 2017, BC variant: depth 6n+4, three dense blocks of n bottlenecks."""
+
+    def __init__(self, depth, k, reduction, num_classes, in_channels):
+        super().__init__()
+        n = (depth - 4) // 6
+        planes = 2 * k
+        self.conv_1 = nn.Conv2d(in_channels, planes, 3, padding=1, bias=False)
+        # CIFAR-ZOO's attribute names: dense1, dense2, dense_3; trans_1, trans_2.
+        for block, attribute in enumerate(["dense1", "dense2", "dense_3"]):
+            layers = []
+            for _ in range(n):
+                layers.append(DenseBottleneck(planes, k))
+                planes += k
+            setattr(self, attribute, nn.Sequential(*layers))
+            if block < 2:
+                out = int(planes * reduction)
+                setattr(self, f"trans_{block + 1}", DenseTransition(planes, out))
+                planes = out
+        self.bn = nn.BatchNorm2d(planes)
+        self.fc = nn.Linear(planes, num_classes)
+
+    def forward(self, x):
+        out = self.trans_1(self.dense1(self.conv_1(x)))
+        out = self.dense_3(self.trans_2(self.dense2(out)))
+        return self.fc(F.relu(self.bn(out)).mean(dim=(2, 3)))
+
+
 def build(spec):
-    """spec: {"model": vdm model name, "num_classes": K, "input_shape": [h, w, c], "hidden": [...]}"""
+    """spec: {"model": vdm model name, "num_classes": K, "input_shape": [h, w, c], "hidden": [...],
+    "params": the vdm model's parameters}"""
     name, k = spec["model"], spec["num_classes"]
     h, w, c = spec["input_shape"]
     if name in ("resnet18", "resnet34", "resnet50"):
@@ -125,6 +181,9 @@ def build(spec):
         return CifarResNet(int(name[len("resnet"):]), k, c)
     if name == "lenet5":
         return LeNet5(k, c, h, w)
+    p = spec.get("params") or {}
+    if name == "densenet_bc":
+        return DenseNetBC(p.get("depth", 100), p.get("growth", 12), p.get("reduction", 0.5), k, c)
     if name == "mlp":
         return MLP(h * w * c, spec["hidden"], k)
     raise ValueError(f"no PyTorch definition for {name}")
