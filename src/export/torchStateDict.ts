@@ -74,6 +74,36 @@ const densenetBc: TorchNaming = {
   ]),
 };
 
+const RESNEXT_LAYERS: Record<string, string> = {
+  conv_reduce: 'conv_reduce',
+  bn_reduce: 'bn_reduce',
+  conv_group: 'conv_conv',
+  bn_group: 'bn',
+  conv_expand: 'conv_expand',
+  bn_expand: 'bn_expand',
+  'shortcut/conv': 'shortcut.shortcut_conv',
+  'shortcut/bn': 'shortcut.shortcut_bn',
+  'se/fc1': 'se_module.fc_1',
+  'se/fc2': 'se_module.fc_2',
+};
+
+function resnextLayer(layer: string): string {
+  const name = RESNEXT_LAYERS[layer];
+  if (name === undefined) throw new Error(`no PyTorch name for bottleneck layer '${layer}'`);
+  return name;
+}
+
+/** CIFAR-ZOO's models/resnext.py and models/senet.py (stage_N.stage_N_bottleneck_i.*, se_module.fc_{1,2}). */
+const resnext: TorchNaming = {
+  definition: "CIFAR-ZOO's models/resnext.py ResNeXt / models/senet.py SeResNeXt (conv_1_3x3, bn_1, stage_N.stage_N_bottleneck_i.{conv_reduce,conv_conv,conv_expand,...}, fc)",
+  torchLayer: renameWith([
+    [/^stem\/conv$/, () => 'conv_1_3x3'],
+    [/^stem\/bn$/, () => 'bn_1'],
+    [/^stage(\d)\/block(\d+)\/(.+)$/, (s, b, layer) => `stage_${s}.stage_${s}_bottleneck_${index(b)}.${resnextLayer(layer)}`],
+    [/^logits$/, () => 'fc'],
+  ]),
+};
+
 const lenet5: TorchNaming = {
   definition: 'LeNet-5 as conv1, conv2, fc1, fc2, fc3 (NCHW flatten before fc1)',
   torchLayer: renameWith([
@@ -99,6 +129,8 @@ const NAMINGS: Record<string, TorchNaming> = {
   ...Object.fromEntries(['resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110'].map((n) => [n, cifarResNet])),
   ...Object.fromEntries(['preresnet20', 'preresnet56', 'preresnet110'].map((n) => [n, cifarResNet])),
   densenet_bc: densenetBc,
+  resnext29: resnext,
+  se_resnext29: resnext,
 };
 
 export function torchNamingOf(modelName: string): TorchNaming {

@@ -81,3 +81,19 @@ test('densenet_bc parameter counts equal the PyTorch module (100-12, 190-40)', (
     { model: 'densenet_bc', params: { depth: 190, growth: 40 } },
   ]);
 });
+
+// Two bottlenecks per stage, three groups of two channels: a group read from the wrong channels
+// or a block misnumbered cannot agree.
+test('resnext29 and se_resnext29 export into the CIFAR-ZOO-layout modules (grouped convs) and agree in eval and training mode', () => {
+  const small = { depth: 20, cardinality: 3, base_width: 2, stem_width: 8 };
+  assertParity([
+    { model: 'resnext29', params: small, inputShape: [9, 10, 3], classes: 5 },
+    { model: 'se_resnext29', params: { ...small, se_reduction: 4 }, inputShape: [8, 8, 3], classes: 4 },
+  ]);
+});
+
+test('resnext29 and se_resnext29 parameter counts equal the PyTorch modules (16x64d, 8x64d)', () => {
+  assertCountsMatchTorch(
+    ['resnext29', 'se_resnext29'].flatMap((model) => [16, 8].map((cardinality) => ({ model, params: { cardinality, base_width: 64 } }))),
+  );
+});

@@ -166,6 +166,73 @@ class DenseNetBC(nn.Module):
         return self.fc(F.relu(self.bn(out)).mean(dim=(2, 3)))
 
 
+class SqueezeExcite(nn.Module):
+    """Hu et al. 2018: global mean, 1x1 conv to C/r, ReLU, 1x1 conv back to C, sigmoid gate."""
+
+    def __init__(self, channels, reduction):
+        super().__init__()
+        self.fc_1 = nn.Conv2d(channels, channels // reduction, 1)
+        self.fc_2 = nn.Conv2d(channels // reduction, channels, 1)
+
+    def forward(self, x):
+        gate = torch.sigmoid(self.fc_2(F.relu(self.fc_1(x.mean(dim=(2, 3), keepdim=True)))))
+        return x * gate
+
+
+class ResNeXtBottleneck(nn.Module):
+    """1x1 to d channels, 3x3 in `cardinality` groups (strided), 1x1 to out; optional SE gate."""
+
+    def __init__(self, in_planes, out_planes, stride, cardinality, d, se_reduction):
+        super().__init__()
+        self.conv_reduce = nn.Conv2d(in_planes, d, 1, bias=False)
+        self.bn_reduce = nn.BatchNorm2d(d)
+        self.conv_conv = nn.Conv2d(d, d, 3, stride=stride, padding=1, groups=cardinality, bias=False)
+        self.bn = nn.BatchNorm2d(d)
+        self.conv_expand = nn.Conv2d(d, out_planes, 1, bias=False)
+        self.bn_expand = nn.BatchNorm2d(out_planes)
+        self.shortcut = nn.Sequential()
+        if in_planes != out_planes:
+            self.shortcut.add_module("shortcut_conv", nn.Conv2d(in_planes, out_planes, 1, stride=stride, bias=False))
+            self.shortcut.add_module("shortcut_bn", nn.BatchNorm2d(out_planes))
+        self.se = se_reduction is not None
+        if self.se:
+            self.se_module = SqueezeExcite(out_planes, se_reduction)
+
+    def forward(self, x):
+        out = F.relu(self.bn_reduce(self.conv_reduce(x)))
+        out = F.relu(self.bn(self.conv_conv(out)))
+        out = self.bn_expand(self.conv_expand(out))
+        if self.se:
+            out = self.se_module(out)
+        return F.relu(out + self.shortcut(x))
+
+
+class ResNeXt29(nn.Module):
+    """Xie et al. 2017 for CIFAR: depth 9n+2, stage outputs 4, 8, 16 times the stem width."""
+
+    def __init__(self, depth, cardinality, base_width, stem_width, se_reduction, num_classes, in_channels):
+        super().__init__()
+        n = (depth - 2) // 9
+        self.conv_1_3x3 = nn.Conv2d(in_channels, stem_width, 3, padding=1, bias=False)
+        self.bn_1 = nn.BatchNorm2d(stem_width)
+        in_planes = stem_width
+        for stage in range(1, 4):
+            out_planes = 4 * stem_width * 2 ** (stage - 1)
+            d = cardinality * (base_width * out_planes // (4 * stem_width))
+            blocks = nn.Sequential()
+            for i in range(n):
+                stride = 2 if stage > 1 and i == 0 else 1
+                blocks.add_module(f"stage_{stage}_bottleneck_{i}", ResNeXtBottleneck(in_planes, out_planes, stride, cardinality, d, se_reduction))
+                in_planes = out_planes
+            setattr(self, f"stage_{stage}", blocks)
+        self.fc = nn.Linear(in_planes, num_classes)
+
+    def forward(self, x):
+        out = F.relu(self.bn_1(self.conv_1_3x3(x)))
+        out = self.stage_3(self.stage_2(self.stage_1(out)))
+        return self.fc(out.mean(dim=(2, 3)))
+
+
 def build(spec):
     """spec: {"model": vdm model name, "num_classes": K, "input_shape": [h, w, c], "hidden": [...],
     "params": the vdm model's parameters}"""
@@ -184,6 +251,9 @@ def build(spec):
     p = spec.get("params") or {}
     if name == "densenet_bc":
         return DenseNetBC(p.get("depth", 100), p.get("growth", 12), p.get("reduction", 0.5), k, c)
+    if name in ("resnext29", "se_resnext29"):
+        se = p.get("se_reduction", 16) if name == "se_resnext29" else None
+        return ResNeXt29(p.get("depth", 29), p.get("cardinality", 16), p.get("base_width", 64), p.get("stem_width", 64), se, k, c)
     if name == "mlp":
         return MLP(h * w * c, spec["hidden"], k)
     raise ValueError(f"no PyTorch definition for {name}")
