@@ -104,6 +104,18 @@ const resnext: TorchNaming = {
   ]),
 };
 
+/** xternalz/WideResNet-pytorch's wideresnet.py (conv1, blockN.layer.i.{bn1,conv1,bn2,conv2,convShortcut}, bn1, fc). */
+const wideResNet: TorchNaming = {
+  definition: 'the WideResNet of xternalz/WideResNet-pytorch (conv1, blockN.layer.i.{bn1,conv1,bn2,conv2,convShortcut}, bn1, fc)',
+  torchLayer: renameWith([
+    [/^stem\/conv$/, () => 'conv1'],
+    [/^stage(\d)\/block(\d+)\/(conv|bn)(\d)$/, (s, b, kind, k) => `block${s}.layer.${index(b)}.${kind}${k}`],
+    [/^stage(\d)\/block(\d+)\/shortcut$/, (s, b) => `block${s}.layer.${index(b)}.convShortcut`],
+    [/^final\/bn$/, () => 'bn1'],
+    [/^logits$/, () => 'fc'],
+  ]),
+};
+
 const lenet5: TorchNaming = {
   definition: 'LeNet-5 as conv1, conv2, fc1, fc2, fc3 (NCHW flatten before fc1)',
   torchLayer: renameWith([
@@ -131,6 +143,7 @@ const NAMINGS: Record<string, TorchNaming> = {
   densenet_bc: densenetBc,
   resnext29: resnext,
   se_resnext29: resnext,
+  wrn: wideResNet,
 };
 
 export function torchNamingOf(modelName: string): TorchNaming {

@@ -97,3 +97,18 @@ test('resnext29 and se_resnext29 parameter counts equal the PyTorch modules (16x
     ['resnext29', 'se_resnext29'].flatMap((model) => [16, 8].map((cardinality) => ({ model, params: { cardinality, base_width: 64 } }))),
   );
 });
+
+// Two blocks per stage (identity and projected shortcuts); dropout set but off outside a training step.
+test('wrn exports load into the xternalz/WideResNet-pytorch-layout module and agree in eval and training mode', () => {
+  assertParity([
+    { model: 'wrn', params: { depth: 16, widen: 2, dropout: 0.3 }, inputShape: [9, 10, 3], classes: 5 },
+    { model: 'wrn', params: { depth: 10, widen: 1 }, inputShape: [8, 8, 2], classes: 3 },
+  ]);
+});
+
+test('wrn parameter counts equal the PyTorch module (28-10, 16-8)', () => {
+  assertCountsMatchTorch([
+    { model: 'wrn', params: { depth: 28, widen: 10 } },
+    { model: 'wrn', params: { depth: 16, widen: 8 } },
+  ]);
+});

@@ -29,8 +29,8 @@ for (const entry of models.entries()) {
     assert.equal(tensors.reduce((n, t) => n + t.data.length, 0), values + counters.length);
     assert.equal(counters.length, tensors.filter((t) => t.name.endsWith('.running_var')).length);
     assert.ok(counters.every((t) => t.data[0] === 9n));
-    // Module paths of letters, digits and underscores (CIFAR-ZOO's conv_1, stage_1_bottleneck_0).
-    for (const t of tensors) assert.match(t.name, /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*\.(weight|bias|running_mean|running_var|num_batches_tracked)$/);
+    // Module paths of letters, digits and underscores (CIFAR-ZOO's conv_1, stage_1_bottleneck_0; the WRN's convShortcut).
+    for (const t of tensors) assert.match(t.name, /^[a-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*\.(weight|bias|running_mean|running_var|num_batches_tracked)$/);
     disposeModel(model);
   });
 }

@@ -1,7 +1,7 @@
 """PyTorch definitions vdm's exports must load into with strict=True: torchvision's ImageNet ResNets
 as they ship, the usual PyTorch forms of the CIFAR ResNets (option-A shortcuts), LeNet-5 and an
 MLP, and modules with the attribute names of CIFAR-ZOO's (BIGBALLON/CIFAR-ZOO) DenseNet-BC,
-ResNeXt-29 and SE-ResNeXt-29, written here from the papers, independently of vdm's TypeScript.
+ResNeXt-29 and SE-ResNeXt-29 and of the WideResNet of xternalz/WideResNet-pytorch, written here from the papers, independently of vdm's TypeScript.
 Where CIFAR-ZOO hard-codes 3 input channels or an 8x8 final pool, these take any input."""
 import torch
 import torch.nn as nn
@@ -233,6 +233,56 @@ class ResNeXt29(nn.Module):
         return self.fc(out.mean(dim=(2, 3)))
 
 
+class WideBlock(nn.Module):
+    """Pre-activation: BN-ReLU, 3x3 conv, dropout, BN-ReLU, 3x3 conv. A width change projects the
+    pre-activated input with a strided 1x1 conv; otherwise the raw input is added."""
+
+    def __init__(self, in_planes, out_planes, stride, rate):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(in_planes)
+        self.conv1 = nn.Conv2d(in_planes, out_planes, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_planes)
+        self.conv2 = nn.Conv2d(out_planes, out_planes, 3, padding=1, bias=False)
+        self.rate = rate
+        self.project = in_planes != out_planes
+        if self.project:
+            self.convShortcut = nn.Conv2d(in_planes, out_planes, 1, stride=stride, bias=False)
+
+    def forward(self, x):
+        activated = F.relu(self.bn1(x))
+        out = F.dropout(self.conv1(activated), p=self.rate, training=self.training)
+        out = self.conv2(F.relu(self.bn2(out)))
+        return (self.convShortcut(activated) if self.project else x) + out
+
+
+class WideStage(nn.Module):
+    def __init__(self, n, in_planes, out_planes, stride, rate):
+        super().__init__()
+        self.layer = nn.Sequential(*[WideBlock(in_planes if i == 0 else out_planes, out_planes, stride if i == 0 else 1, rate) for i in range(n)])
+
+    def forward(self, x):
+        return self.layer(x)
+
+
+class WideResNet(nn.Module):
+    """Zagoruyko & Komodakis 2016: depth 6n+4, widths 16, 16k, 32k, 64k."""
+
+    def __init__(self, depth, widen, rate, num_classes, in_channels):
+        super().__init__()
+        n = (depth - 4) // 6
+        widths = [16, 16 * widen, 32 * widen, 64 * widen]
+        self.conv1 = nn.Conv2d(in_channels, 16, 3, padding=1, bias=False)
+        self.block1 = WideStage(n, widths[0], widths[1], 1, rate)
+        self.block2 = WideStage(n, widths[1], widths[2], 2, rate)
+        self.block3 = WideStage(n, widths[2], widths[3], 2, rate)
+        self.bn1 = nn.BatchNorm2d(widths[3])
+        self.fc = nn.Linear(widths[3], num_classes)
+
+    def forward(self, x):
+        out = self.block3(self.block2(self.block1(self.conv1(x))))
+        return self.fc(F.relu(self.bn1(out)).mean(dim=(2, 3)))
+
+
 def build(spec):
     """spec: {"model": vdm model name, "num_classes": K, "input_shape": [h, w, c], "hidden": [...],
     "params": the vdm model's parameters}"""
@@ -254,6 +304,9 @@ def build(spec):
     if name in ("resnext29", "se_resnext29"):
         se = p.get("se_reduction", 16) if name == "se_resnext29" else None
         return ResNeXt29(p.get("depth", 29), p.get("cardinality", 16), p.get("base_width", 64), p.get("stem_width", 64), se, k, c)
+    if name == "wrn":
+        # Dropout stays off in the comparison: vdm drops only in its training steps.
+        return WideResNet(p.get("depth", 28), p.get("widen", 10), 0.0, k, c)
     if name == "mlp":
         return MLP(h * w * c, spec["hidden"], k)
     raise ValueError(f"no PyTorch definition for {name}")

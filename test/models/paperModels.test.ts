@@ -37,6 +37,11 @@ const BAD_PARAMS: [string, Record<string, unknown>, RegExp][] = [
   ['resnext29', { se_reduction: 16 }, /se_reduction/],
   ['se_resnext29', { stem_width: 2 }, /se_reduction leaves no channels/],
   ['se_resnext29', { se_reduction: 0 }, /./],
+  ['wrn', { depth: 26 }, /6n \+ 4/],
+  ['wrn', { widen: 0 }, /./],
+  ['wrn', { dropout: 1 }, /./],
+  ['wrn', { dropout: -0.1 }, /./],
+  ['wrn', { width: 10 }, /width/],
 ];
 
 for (const [model, params, message] of BAD_PARAMS) {
@@ -57,4 +62,10 @@ test('resnext29: 16x64d 68.1M and 8x64d 34.4M (Xie et al. 2017, Table 7); SE add
     assert.ok(Math.abs(millions('se_resnext29', { cardinality }) * 1e6 - plain - se) < 1, `se_resnext29 ${cardinality}x64d`);
   }
   assert.deepEqual(models.get('se_resnext29').params.parse({}), { depth: 29, cardinality: 16, base_width: 64, stem_width: 64, se_reduction: 16 });
+});
+
+test('wrn: WRN-28-10 36.5M and WRN-16-8 11.0M (Zagoruyko & Komodakis 2016, Table 4)', () => {
+  assertAbout('wrn', { depth: 28, widen: 10 }, 36.5);
+  assertAbout('wrn', { depth: 16, widen: 8 }, 11.0);
+  assert.deepEqual(models.get('wrn').params.parse({}), { depth: 28, widen: 10, dropout: 0 });
 });
