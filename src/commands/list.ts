@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { registriesByBlock, type ParameterizedEntry } from '../config/registries.js';
 import { UsageError } from '../errors.js';
+import { models } from '../models/index.js';
+import { CIFAR10_SIZE, entryParameterCount, type ModelEntry } from '../models/types.js';
 import type { VdmEntry } from '../vdms/types.js';
 
 const KINDS = { models: 'model', datasets: 'dataset', optimizers: 'optimizer', schedules: 'schedule', vdms: 'vdm' } as const;
@@ -24,6 +26,13 @@ function parameterNotes(entry: ParameterizedEntry): string[] {
     .map(([key, schema]) => `${key}: ${schema.description}`);
 }
 
+/** `parameters: 1,234,567 (32x32x3 input, 10 classes)` for a model entry at its defaults. */
+function parameterLine(entry: ModelEntry): string {
+  const size = entry.listedSize ?? CIFAR10_SIZE;
+  const count = entryParameterCount(entry, entry.params.parse({}), size);
+  return `parameters: ${count.toLocaleString('en-US')} (${size.inputShape.join('x')} input, ${size.numClasses} classes)`;
+}
+
 function describeEntry(entry: ParameterizedEntry, nameWidth: number): string {
   const lines = [`  ${entry.name.padEnd(nameWidth)}  ${entry.description}`];
   const vdm = entry as Partial<VdmEntry>;
@@ -31,6 +40,7 @@ function describeEntry(entry: ParameterizedEntry, nameWidth: number): string {
   if (vdm.formula) lines.push(`${indent}phi(L) = ${vdm.formula};  phi'(L) = ${vdm.derivativeFormula}`);
   const defaults = defaultParams(entry);
   if (defaults) lines.push(`${indent}defaults: ${defaults}`);
+  if (models.has(entry.name) && models.get(entry.name) === entry) lines.push(`${indent}${parameterLine(entry as ModelEntry)}`);
   for (const note of parameterNotes(entry)) lines.push(`${indent}  ${note}`);
   if (vdm.reference) lines.push(`${indent}reference: ${vdm.reference}`);
   return lines.join('\n');

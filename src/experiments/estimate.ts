@@ -36,6 +36,8 @@ export interface StepCost {
   readonly testSize: number;
   /** Why the probe did not use the real data, when it did not. */
   readonly standIn?: string;
+  /** The batch actually timed when a full batch was too slow to time (the figures are scaled from it). */
+  readonly scaledFrom?: number;
 }
 
 /** Runs that cost the same per step share one probe. */
@@ -91,17 +93,23 @@ async function timeEvaluation(input: StepInput, dataset: Dataset, batchSize: num
   return taken.length > 1 ? total / (taken.length - 1) : 0;
 }
 
-/** Times one warm-up and then up to TIMED_STEPS training steps, and one evaluation batch. */
-export async function probeStepCost(config: RunConfig): Promise<StepCost> {
-  const backend = await selectBackend(config.backend);
-  const data = await probeData(config);
-  const parts = buildTrainingParts(config, data.dataset);
-  const input: StepInput = { ...parts, inputShape: data.dataset.inputShape, numClasses: data.dataset.numClasses };
+/**
+ * Large networks (ResNeXt-29 16x64d, DenseNet-BC-190, WRN-28-10: 5-11 GFLOPs an image) would take
+ * minutes a step at batch 128 on a CPU backend, and gigabytes of activations (DenseNet-BC-190's
+ * concatenations hold ~0.5 GB an image). A pilot step at PILOT_BATCH decides: where the full batch would exceed SCALE_ABOVE_SECONDS a step, the probe
+ * times PILOT_BATCH and scales by batch / PILOT_BATCH (a convolutional step's cost is close to
+ * linear in the batch; if anything this overstates the big batch's cost per image).
+ */
+const PILOT_BATCH = 4;
+const SCALE_ABOVE_SECONDS = 10;
+
+/** Mean seconds of training steps at `batchSize` after one warm-up step: at least `minSteps`, more while under a second. */
+async function timeSteps(input: StepInput, dataset: Dataset, config: RunConfig, batchSize: number, minSteps: number, maxSteps: number): Promise<{ mean: number; timed: number }> {
+  const batches = dataset.batches('train', { batchSize, rng: RandomStream.derive(config.seed, 'data', 1) });
+  let timed = 0;
+  let total = 0;
   try {
-    const batches = data.dataset.batches('train', { batchSize: config.dataset.batch_size, rng: RandomStream.derive(config.seed, 'data', 1) });
-    let timed = 0;
-    let total = 0;
-    for (let i = 0; i <= MAX_STEPS; i++) {
+    for (let i = 0; i <= maxSteps; i++) {
       const next = await batches.next();
       if (next.done) break;
       const started = performance.now();
@@ -109,18 +117,44 @@ export async function probeStepCost(config: RunConfig): Promise<StepCost> {
       if (i === 0) continue; // the warm-up: kernels compiled, buffers allocated
       total += seconds(started);
       timed++;
-      if (timed >= MIN_STEPS && total >= ENOUGH_SECONDS) break;
+      if (timed >= minSteps && total >= ENOUGH_SECONDS) break;
     }
+  } finally {
     await batches.return?.();
-    const evalBatchSeconds = await timeEvaluation(input, data.dataset, config.dataset.batch_size);
+  }
+  return { mean: timed > 0 ? total / timed : 0, timed };
+}
+
+/** Times one warm-up and then up to MAX_STEPS training steps, and evaluation batches. */
+export async function probeStepCost(config: RunConfig): Promise<StepCost> {
+  const backend = await selectBackend(config.backend);
+  const data = await probeData(config);
+  const parts = buildTrainingParts(config, data.dataset);
+  const input: StepInput = { ...parts, inputShape: data.dataset.inputShape, numClasses: data.dataset.numClasses };
+  const batch = config.dataset.batch_size;
+  try {
+    let probeBatch = batch;
+    let steps: { mean: number; timed: number } | undefined;
+    if (batch > PILOT_BATCH) {
+      // One timed step: a pilot that says "scale" is already seconds long, and it is the figure used.
+      const pilot = await timeSteps(input, data.dataset, config, PILOT_BATCH, 1, MAX_STEPS);
+      if ((pilot.mean * batch) / PILOT_BATCH > SCALE_ABOVE_SECONDS) {
+        probeBatch = PILOT_BATCH;
+        steps = pilot;
+      }
+    }
+    steps ??= await timeSteps(input, data.dataset, config, batch, MIN_STEPS, MAX_STEPS);
+    const scale = batch / probeBatch;
+    const evalBatchSeconds = await timeEvaluation(input, data.dataset, probeBatch);
     return {
       backend: backend.name + (backend.threads && backend.threads > 1 ? `, ${backend.threads} threads` : ''),
-      stepSeconds: timed > 0 ? total / timed : 0,
-      evalBatchSeconds,
-      timedSteps: timed,
+      stepSeconds: steps.mean * scale,
+      evalBatchSeconds: evalBatchSeconds * scale,
+      timedSteps: steps.timed,
       trainSize: data.trainSize,
       testSize: data.testSize,
       standIn: data.standIn,
+      ...(probeBatch !== batch ? { scaledFrom: probeBatch } : {}),
     };
   } finally {
     disposeModel(parts.model);
@@ -180,6 +214,7 @@ export async function estimateRuns(runs: readonly ExperimentRun[], isDone: (run:
           `${Math.ceil(cost.trainSize / batch)} steps + ${cost.evalBatchSeconds.toFixed(3)} s x ${Math.ceil(cost.testSize / batch)} test batches = ${formatDuration(perEpoch)}/epoch`,
       );
       if (cost.standIn) lines.push(`    ${cost.standIn}`);
+      if (cost.scaledFrom) lines.push(`    timed at batch ${cost.scaledFrom} and scaled x${batch / cost.scaledFrom}: a batch-${batch} step would take over ${SCALE_ABOVE_SECONDS} s here`);
     }
     if (cost === null) unknown++;
     else seconds.set(run, runSeconds(run.config, cost));

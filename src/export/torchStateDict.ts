@@ -62,6 +62,60 @@ const cifarResNet: TorchNaming = {
   ]),
 };
 
+/** CIFAR-ZOO's models/densenet.py, its names as they are (dense1, dense2 but dense_3; conv_1 for the stem). */
+const densenetBc: TorchNaming = {
+  definition: "CIFAR-ZOO's models/densenet.py DenseNet (conv_1, denseN.i.{bn,conv}_{1,2}, trans_N.{bn,conv}, bn, fc)",
+  torchLayer: renameWith([
+    [/^stem\/conv$/, () => 'conv_1'],
+    [/^stage(\d)\/layer(\d+)\/(conv|bn)(\d)$/, (s, i, kind, k) => `${s === '3' ? 'dense_3' : `dense${s}`}.${index(i)}.${kind}_${k}`],
+    [/^stage(\d)\/transition\/(conv|bn)$/, (s, kind) => `trans_${s}.${kind}`],
+    [/^final\/bn$/, () => 'bn'],
+    [/^logits$/, () => 'fc'],
+  ]),
+};
+
+const RESNEXT_LAYERS: Record<string, string> = {
+  conv_reduce: 'conv_reduce',
+  bn_reduce: 'bn_reduce',
+  conv_group: 'conv_conv',
+  bn_group: 'bn',
+  conv_expand: 'conv_expand',
+  bn_expand: 'bn_expand',
+  'shortcut/conv': 'shortcut.shortcut_conv',
+  'shortcut/bn': 'shortcut.shortcut_bn',
+  'se/fc1': 'se_module.fc_1',
+  'se/fc2': 'se_module.fc_2',
+};
+
+function resnextLayer(layer: string): string {
+  const name = RESNEXT_LAYERS[layer];
+  if (name === undefined) throw new Error(`no PyTorch name for bottleneck layer '${layer}'`);
+  return name;
+}
+
+/** CIFAR-ZOO's models/resnext.py and models/senet.py (stage_N.stage_N_bottleneck_i.*, se_module.fc_{1,2}). */
+const resnext: TorchNaming = {
+  definition: "CIFAR-ZOO's models/resnext.py ResNeXt / models/senet.py SeResNeXt (conv_1_3x3, bn_1, stage_N.stage_N_bottleneck_i.{conv_reduce,conv_conv,conv_expand,...}, fc)",
+  torchLayer: renameWith([
+    [/^stem\/conv$/, () => 'conv_1_3x3'],
+    [/^stem\/bn$/, () => 'bn_1'],
+    [/^stage(\d)\/block(\d+)\/(.+)$/, (s, b, layer) => `stage_${s}.stage_${s}_bottleneck_${index(b)}.${resnextLayer(layer)}`],
+    [/^logits$/, () => 'fc'],
+  ]),
+};
+
+/** xternalz/WideResNet-pytorch's wideresnet.py (conv1, blockN.layer.i.{bn1,conv1,bn2,conv2,convShortcut}, bn1, fc). */
+const wideResNet: TorchNaming = {
+  definition: 'the WideResNet of xternalz/WideResNet-pytorch (conv1, blockN.layer.i.{bn1,conv1,bn2,conv2,convShortcut}, bn1, fc)',
+  torchLayer: renameWith([
+    [/^stem\/conv$/, () => 'conv1'],
+    [/^stage(\d)\/block(\d+)\/(conv|bn)(\d)$/, (s, b, kind, k) => `block${s}.layer.${index(b)}.${kind}${k}`],
+    [/^stage(\d)\/block(\d+)\/shortcut$/, (s, b) => `block${s}.layer.${index(b)}.convShortcut`],
+    [/^final\/bn$/, () => 'bn1'],
+    [/^logits$/, () => 'fc'],
+  ]),
+};
+
 const lenet5: TorchNaming = {
   definition: 'LeNet-5 as conv1, conv2, fc1, fc2, fc3 (NCHW flatten before fc1)',
   torchLayer: renameWith([
@@ -86,6 +140,10 @@ const NAMINGS: Record<string, TorchNaming> = {
   ...Object.fromEntries(['resnet18', 'resnet34', 'resnet50'].map((n) => [n, imageNetResNet])),
   ...Object.fromEntries(['resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110'].map((n) => [n, cifarResNet])),
   ...Object.fromEntries(['preresnet20', 'preresnet56', 'preresnet110'].map((n) => [n, cifarResNet])),
+  densenet_bc: densenetBc,
+  resnext29: resnext,
+  se_resnext29: resnext,
+  wrn: wideResNet,
 };
 
 export function torchNamingOf(modelName: string): TorchNaming {

@@ -18,6 +18,12 @@ export interface ForwardContext {
   readonly training: boolean;
   /** Filled by BatchNorm layers in training mode; the trainer applies and disposes them. */
   readonly batchNormUpdates: BatchNormUpdate[];
+  /**
+   * Given only by a training step (its stream follows the run seed and the step): dropout draws
+   * its masks from it. Without it dropout passes activations through, so evaluation, BatchNorm
+   * re-estimation and parity checks are deterministic.
+   */
+  readonly random?: RandomStream;
 }
 
 export type Layer = (x: tf.Tensor, ctx: ForwardContext) => tf.Tensor;
@@ -31,6 +37,8 @@ export function storeName(variable: tf.Variable): string {
   return variable.name.slice(0, variable.name.lastIndexOf(UNIQUE_SUFFIX));
 }
 
+const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
 export class ParamStore {
   /** Trainable weights, in creation order. */
   readonly params: tf.Variable[] = [];
@@ -42,19 +50,40 @@ export class ParamStore {
   /** He (Kaiming) normal initialisation, std = sqrt(2 / fanIn), as the CIFAR ResNet recipes use. */
   heNormal(name: string, shape: number[], fanIn: number): tf.Variable {
     const std = Math.sqrt(2 / fanIn);
-    const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => this.rng.normal() * std);
-    return this.add(name, tf.tensor(values, shape), true);
+    return this.add(name, shape, true, () => {
+      const values = new Float32Array(sizeOf(shape));
+      for (let i = 0; i < values.length; i++) values[i] = this.rng.normal() * std;
+      return tf.tensor(values, shape);
+    });
   }
 
   constant(name: string, shape: number[], value: number, trainable = true): tf.Variable {
-    return this.add(name, tf.fill(shape, value), trainable);
+    return this.add(name, shape, trainable, () => tf.fill(shape, value));
   }
 
-  private add(name: string, initial: tf.Tensor, trainable: boolean): tf.Variable {
-    const variable = tf.variable(initial, trainable, `${name}${UNIQUE_SUFFIX}${nextVariableId++}`);
-    initial.dispose();
+  protected add(name: string, _shape: readonly number[], trainable: boolean, initial: () => tf.Tensor): tf.Variable {
+    const values = initial();
+    const variable = tf.variable(values, trainable, `${name}${UNIQUE_SUFFIX}${nextVariableId++}`);
+    values.dispose();
     (trainable ? this.params : this.buffers).push(variable);
     return variable;
+  }
+}
+
+/**
+ * A store that allocates nothing and only counts trainable values: a network built on it gives
+ * its parameter count at once (`vdm list`, the full-size count tests) and must never be run.
+ */
+export class ParameterCounter extends ParamStore {
+  trainable = 0;
+
+  constructor() {
+    super(null as unknown as RandomStream);
+  }
+
+  protected override add(_name: string, shape: readonly number[], trainable: boolean): tf.Variable {
+    if (trainable) this.trainable += sizeOf(shape);
+    return null as unknown as tf.Variable;
   }
 }
 
@@ -73,18 +102,59 @@ export interface ConvOptions {
   readonly bias?: boolean;
   /** He-normal over fan-in (the CIFAR recipes) or fan-out (torchvision's kaiming_normal_(mode='fan_out')). */
   readonly fanMode?: 'fanIn' | 'fanOut';
+  /**
+   * Grouped convolution (PyTorch's `groups`): channels split into this many groups, each
+   * convolved with its own filters. The kernel is [k, k, in/groups, out], PyTorch's weight
+   * [out, in/groups, k, k] in HWIO order, and fan-in counts one group's inputs as PyTorch does.
+   */
+  readonly groups?: number;
 }
 
+type Padding4D = [[0, 0], [number, number], [number, number], [0, 0]];
+
 export function conv2d(store: ParamStore, name: string, o: ConvOptions): Layer {
-  const fan = o.kernel * o.kernel * (o.fanMode === 'fanOut' ? o.outChannels : o.inChannels);
-  const kernel = store.heNormal(`${name}/kernel`, [o.kernel, o.kernel, o.inChannels, o.outChannels], fan);
+  const groups = o.groups ?? 1;
+  if (o.inChannels % groups !== 0 || o.outChannels % groups !== 0) {
+    throw new Error(`${name}: ${o.inChannels} -> ${o.outChannels} channels do not split into ${groups} groups`);
+  }
+  const fan = o.kernel * o.kernel * (o.fanMode === 'fanOut' ? o.outChannels : o.inChannels / groups);
+  const kernel = store.heNormal(`${name}/kernel`, [o.kernel, o.kernel, o.inChannels / groups, o.outChannels], fan);
   const bias = o.bias ? store.constant(`${name}/bias`, [o.outChannels], 0) : null;
   const stride = o.stride ?? 1;
   const p = o.padding ?? Math.floor(o.kernel / 2);
-  const padding: [[0, 0], [number, number], [number, number], [0, 0]] = [[0, 0], [p, p], [p, p], [0, 0]];
+  const padding: Padding4D = [[0, 0], [p, p], [p, p], [0, 0]];
+  const convolve = groups === 1 ? (x: tf.Tensor4D): tf.Tensor4D => tf.conv2d(x, kernel as tf.Tensor4D, stride, padding) : groupedConvolution(kernel as tf.Tensor4D, groups, stride, padding);
   return (x) => {
-    const y = tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, stride, padding);
+    const y = convolve(x as tf.Tensor4D);
     return bias ? tf.add(y, bias) : y;
+  };
+}
+
+/**
+ * tfjs has no grouped convolution. Group g's output channels see only group g's input channels,
+ * so split both, convolve each pair and concatenate: the same work as PyTorch's (a block-diagonal
+ * dense kernel would do `groups` times more), and split/concat carry the gradients back.
+ */
+function groupedConvolution(kernel: tf.Tensor4D, groups: number, stride: number, padding: Padding4D): (x: tf.Tensor4D) => tf.Tensor4D {
+  return (x) => {
+    const inputs = tf.split(x, groups, 3) as tf.Tensor4D[];
+    const kernels = tf.split(kernel, groups, 3) as tf.Tensor4D[];
+    return tf.concat(inputs.map((xi, g) => tf.conv2d(xi, kernels[g]!, stride, padding)), 3);
+  };
+}
+
+/**
+ * Inverted dropout (PyTorch's F.dropout): in a training step zero each activation with
+ * probability `rate` and scale the rest by 1 / (1 - rate); the masks come from ctx.random, so a
+ * run with the same seed drops the same units. Elsewhere, or at rate 0, the identity.
+ */
+export function dropout(rate: number): Layer {
+  return (x, ctx) => {
+    if (rate === 0 || !ctx.training || ctx.random === undefined) return x;
+    const keep = 1 / (1 - rate);
+    const mask = new Float32Array(x.size);
+    for (let i = 0; i < mask.length; i++) mask[i] = ctx.random.uniform() < rate ? 0 : keep;
+    return tf.mul(x, tf.tensor(mask, x.shape));
   };
 }
 

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { ParamStore, batchNorm, conv2d, dense, globalAveragePool, type Layer } from './nn.js';
+import { ParamStore, ParameterCounter, batchNorm, conv2d, dense, globalAveragePool, type Layer } from './nn.js';
 import type { Model, ModelEntry } from './types.js';
 
 const STAGE_WIDTHS = [16, 32, 64] as const;
@@ -95,6 +95,11 @@ function cifarResNetEntry(depth: number, preActivation: boolean): ModelEntry<Rec
         throw new ConfigError(`${name} needs inputs of at least 4x4 pixels, got ${inputShape[0]}x${inputShape[1]}`);
       }
       return buildCifarResNet(name, depth, preActivation, new ParamStore(rng), inputShape[2], numClasses);
+    },
+    parameterCount(_params, { inputShape, numClasses }) {
+      const counter = new ParameterCounter();
+      buildCifarResNet(name, depth, preActivation, counter, inputShape[2], numClasses);
+      return counter.trainable;
     },
   };
 }

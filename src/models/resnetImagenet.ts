@@ -2,7 +2,7 @@
 // ResNet-50 with v1.5 bottlenecks, so parameter counts and feature-map sizes match torchvision's.
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { ParamStore, batchNorm, conv2d, dense, globalAveragePool, sequential, type ForwardContext, type Layer } from './nn.js';
+import { ParamStore, ParameterCounter, batchNorm, conv2d, dense, globalAveragePool, sequential, type ForwardContext, type Layer } from './nn.js';
 import type { Model, ModelEntry, ModelShape } from './types.js';
 
 const STAGE_WIDTHS = [64, 128, 256, 512] as const;
@@ -134,6 +134,12 @@ function imageNetResNetEntry(arch: Architecture): ImageNetResNetEntry {
     create(_params, { inputShape, numClasses, rng }) {
       return buildImageNetResNet(arch, new ParamStore(rng), inputShape[2], numClasses);
     },
+    parameterCount(_params, { inputShape, numClasses }) {
+      const counter = new ParameterCounter();
+      buildImageNetResNet(arch, counter, inputShape[2], numClasses);
+      return counter.trainable;
+    },
+    listedSize: { inputShape: [224, 224, 3], numClasses: 1000 },
   };
 }
 

@@ -7,6 +7,7 @@ import { InterruptedError } from '../errors.js';
 import { applyBatchNormUpdates, type BatchNormUpdate } from '../models/nn.js';
 import type { Model } from '../models/types.js';
 import type { Optimizer } from '../optimizers/types.js';
+import { RandomStream } from '../random.js';
 import type { LossDeformation } from '../vdms/deformation.js';
 
 export interface StepInput {
@@ -15,6 +16,8 @@ export interface StepInput {
   readonly deformation: LossDeformation;
   readonly inputShape: readonly [number, number, number];
   readonly numClasses: number;
+  /** The run seed: a step's dropout masks follow (seed, step), so a resumed run draws the same ones. */
+  readonly seed: number;
 }
 
 export interface StepResult {
@@ -54,7 +57,8 @@ export async function trainStep(input: StepInput, batch: Batch, lr: number, epoc
   let stats: tf.Tensor | null = null;
   const { value, grads } = tf.variableGrads(() => {
     const { x, labels } = batchTensors(batch, input);
-    const logits = model.forward(x, { training: true, batchNormUpdates });
+    const random = RandomStream.derive(input.seed, 'dropout', step);
+    const logits = model.forward(x, { training: true, batchNormUpdates, random });
     const deformed = deformation.apply(crossEntropyPerSample(logits, labels, numClasses), epoch, step);
     stats = tf.keep(tf.stack([deformed.loss, countCorrect(logits, labels), deformed.deformed, deformed.scale]));
     return deformed.objective;

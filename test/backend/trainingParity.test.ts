@@ -10,8 +10,11 @@ import { tempDir, writeFiles } from '../helpers/files.js';
 
 // The same seeded run on wasm (threaded, fused BatchNorm, the wasm conv gradient kernels) and on
 // cpu must give the same first-epoch losses: a tiny ResNet-20 (BatchNorm, strided convs, option-A
-// shortcuts) and LeNet-5 (max pooling, biases), two epochs of a few batches each.
+// shortcuts) and LeNet-5 (max pooling, biases), two epochs of a few batches each; and small
+// variants of the paper's CIFAR families: DenseNet-BC (concatenation, average-pool transitions),
+// SE-ResNeXt (grouped convs, SE gates) and WRN with dropout (its masks follow the seed on any backend).
 
+/** `model` is the config's model block, as YAML. */
 function configFor(model: string, shape: string, backend: 'wasm' | 'cpu'): ReturnType<typeof loadRunConfig> {
   const dir = writeFiles({
     'run.yaml': `name: parity
@@ -19,7 +22,7 @@ seed: 3
 backend: ${backend}
 epochs: 2
 output: ${JSON.stringify(tempDir())}
-model: { name: ${model} }
+model: ${model}
 dataset: { name: synthetic, shape: ${shape}, classes: 5, size: 24, test_size: 8, batch_size: 8, augment: standard }
 optimizer: { name: sgd, lr: 0.05, momentum: 0.9, weight_decay: 5.0e-4 }
 schedule: { name: constant }
@@ -42,7 +45,15 @@ async function epochLosses(model: string, shape: string, backend: 'wasm' | 'cpu'
   }
 }
 
-for (const [model, shape] of [['resnet20', '[8, 8, 3]'], ['lenet5', '[12, 12, 1]']] as const) {
+const CASES: readonly (readonly [string, string])[] = [
+  ['{ name: resnet20 }', '[8, 8, 3]'],
+  ['{ name: lenet5 }', '[12, 12, 1]'],
+  ['{ name: densenet_bc, depth: 10, growth: 4 }', '[8, 8, 3]'],
+  ['{ name: se_resnext29, depth: 11, cardinality: 2, base_width: 2, stem_width: 8, se_reduction: 4 }', '[8, 8, 3]'],
+  ['{ name: wrn, depth: 10, widen: 1, dropout: 0.3 }', '[8, 8, 3]'],
+];
+
+for (const [model, shape] of CASES) {
   test(`${model}: wasm and cpu agree on the losses of the first epochs from the same seed`, async () => {
     const cpu = await epochLosses(model, shape, 'cpu');
     const wasm = await epochLosses(model, shape, 'wasm');

@@ -61,6 +61,11 @@ const cases: [string, [number, number, number], boolean][] = [
   ['resnet20', [8, 8, 3], true],
   ['preresnet20', [8, 8, 3], true],
   ['resnet18', [16, 16, 3], false],
+  // One of each family of the paper's CIFAR nets, at their small variants (entry.smallParams).
+  ['densenet_bc', [8, 8, 3], true],
+  ['resnext29', [8, 8, 3], true],
+  ['se_resnext29', [8, 8, 3], true],
+  ['wrn', [8, 8, 3], true],
 ];
 
 for (const [name, inputShape, training] of cases) {
@@ -69,7 +74,7 @@ for (const [name, inputShape, training] of cases) {
     const input = randomValues(batch * inputShape.reduce((a, b) => a * b), 7);
     const [cpu, webgpu] = await onCpuAndWebgpu(() => {
       const entry = models.get(name);
-      const model = entry.create(entry.params.parse({}), { inputShape, numClasses: 3, rng: RandomStream.derive(1, 'init') });
+      const model = entry.create(entry.params.parse(entry.smallParams ?? {}), { inputShape, numClasses: 3, rng: RandomStream.derive(1, 'init') });
       const updates: BatchNormUpdate[] = [];
       const { value, grads } = tf.variableGrads(() => {
         const x = tf.tensor4d(input, [batch, ...inputShape]);

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { writeSafetensors } from '../../src/export/safetensors.js';
-import { storeName } from '../../src/models/nn.js';
+import { storeName, type BatchNormUpdate } from '../../src/models/nn.js';
 import type { Model } from '../../src/models/types.js';
 import { RandomStream } from '../../src/random.js';
 import { tempDir } from '../helpers/files.js';
@@ -26,6 +26,8 @@ export interface TorchSpec {
   readonly num_classes: number;
   readonly input_shape: readonly [number, number, number];
   readonly hidden?: readonly number[];
+  /** The vdm model's parameters (depth, growth, cardinality, ...), for the families that take them. */
+  readonly params?: Record<string, unknown>;
 }
 
 export interface TorchCase {
@@ -34,6 +36,8 @@ export interface TorchCase {
   /** NHWC input and vdm's eval-mode logits for it. */
   readonly x: tf.Tensor4D;
   readonly logits: tf.Tensor2D;
+  /** vdm's training-mode logits (BatchNorm on the batch's statistics), when the case checks them too. */
+  readonly trainLogits?: tf.Tensor2D;
 }
 
 export interface TorchResult {
@@ -42,6 +46,20 @@ export interface TorchResult {
   max_abs_logit: number;
   tensors: number;
   metadata: Record<string, string>;
+  train_max_abs_diff?: number;
+  train_max_abs_logit?: number;
+}
+
+/** Every BatchNorm gamma/beta/mean/variance and bias away from its initial constant. */
+export function randomise(model: Model, seed: number): void {
+  const rng = RandomStream.derive(seed, 'export-test');
+  const uniform = (lo: number, hi: number) => lo + (hi - lo) * rng.uniform();
+  for (const v of [...model.params, ...model.buffers]) {
+    const leaf = storeName(v).split('/').pop();
+    if (leaf === 'kernel') continue;
+    const [lo, hi] = leaf === 'gamma' || leaf === 'moving_variance' ? [0.5, 1.5] : [-0.2, 0.2];
+    v.assign(tf.tensor(Float32Array.from({ length: v.size }, () => uniform(lo, hi)), v.shape));
+  }
 }
 
 /** Every BatchNorm gamma/beta/mean/variance and bias away from its initial constant. */
@@ -61,6 +79,14 @@ export function evalLogits(model: Model, x: tf.Tensor4D): tf.Tensor2D {
   return model.forward(x, { training: false, batchNormUpdates: [] });
 }
 
+/** vdm's training-mode logits (no random stream, so no dropout); the moving statistics stay as they were. */
+export function trainLogits(model: Model, x: tf.Tensor4D): tf.Tensor2D {
+  const updates: BatchNormUpdate[] = [];
+  const logits = model.forward(x, { training: true, batchNormUpdates: updates });
+  tf.dispose(updates.flatMap((u) => [u.mean, u.variance]));
+  return logits;
+}
+
 /** One python process for all cases (importing torch takes seconds). */
 export function checkInTorch(cases: readonly TorchCase[]): TorchResult[] {
   const dir = tempDir('vdm-torch-');
@@ -69,6 +95,7 @@ export function checkInTorch(cases: readonly TorchCase[]): TorchResult[] {
     writeSafetensors(inputs, [
       { name: 'x', shape: c.x.shape, data: c.x.dataSync() as Float32Array },
       { name: 'logits', shape: c.logits.shape, data: c.logits.dataSync() as Float32Array },
+      ...(c.trainLogits ? [{ name: 'train_logits', shape: c.trainLogits.shape, data: c.trainLogits.dataSync() as Float32Array }] : []),
     ]);
     return { weights: c.weights, inputs, spec: c.spec };
   });
@@ -76,4 +103,13 @@ export function checkInTorch(cases: readonly TorchCase[]): TorchResult[] {
   const run = spawnSync(PYTHON, [join(here, 'check_torch_export.py'), join(dir, 'cases.json')], { encoding: 'utf8', cwd: here });
   assert.equal(run.status, 0, `PyTorch check failed:\n${run.stdout}\n${run.stderr}`);
   return run.stdout.trim().split('\n').map((line) => JSON.parse(line) as TorchResult);
+}
+
+/** The parameter counts of the PyTorch reference modules for these specs (built at full size, in one process). */
+export function countInTorch(specs: readonly TorchSpec[]): number[] {
+  const dir = tempDir('vdm-torch-count-');
+  writeFileSync(join(dir, 'specs.json'), JSON.stringify(specs));
+  const run = spawnSync(PYTHON, [join(here, 'count_torch_params.py'), join(dir, 'specs.json')], { encoding: 'utf8', cwd: here });
+  assert.equal(run.status, 0, `PyTorch parameter count failed:\n${run.stdout}\n${run.stderr}`);
+  return JSON.parse(run.stdout.trim()) as number[];
 }
