@@ -62,18 +62,6 @@ export function randomise(model: Model, seed: number): void {
   }
 }
 
-/** Every BatchNorm gamma/beta/mean/variance and bias away from its initial constant. */
-export function randomise(model: Model, seed: number): void {
-  const rng = RandomStream.derive(seed, 'export-test');
-  const uniform = (lo: number, hi: number) => lo + (hi - lo) * rng.uniform();
-  for (const v of [...model.params, ...model.buffers]) {
-    const leaf = storeName(v).split('/').pop();
-    if (leaf === 'kernel') continue;
-    const [lo, hi] = leaf === 'gamma' || leaf === 'moving_variance' ? [0.5, 1.5] : [-0.2, 0.2];
-    v.assign(tf.tensor(Float32Array.from({ length: v.size }, () => uniform(lo, hi)), v.shape));
-  }
-}
-
 /** vdm's eval-mode logits, as the exported network should give them. */
 export function evalLogits(model: Model, x: tf.Tensor4D): tf.Tensor2D {
   return model.forward(x, { training: false, batchNormUpdates: [] });
