@@ -7,7 +7,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { writeSafetensors } from '../../src/export/safetensors.js';
+import { storeName } from '../../src/models/nn.js';
 import type { Model } from '../../src/models/types.js';
+import { RandomStream } from '../../src/random.js';
 import { tempDir } from '../helpers/files.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -40,6 +42,18 @@ export interface TorchResult {
   max_abs_logit: number;
   tensors: number;
   metadata: Record<string, string>;
+}
+
+/** Every BatchNorm gamma/beta/mean/variance and bias away from its initial constant. */
+export function randomise(model: Model, seed: number): void {
+  const rng = RandomStream.derive(seed, 'export-test');
+  const uniform = (lo: number, hi: number) => lo + (hi - lo) * rng.uniform();
+  for (const v of [...model.params, ...model.buffers]) {
+    const leaf = storeName(v).split('/').pop();
+    if (leaf === 'kernel') continue;
+    const [lo, hi] = leaf === 'gamma' || leaf === 'moving_variance' ? [0.5, 1.5] : [-0.2, 0.2];
+    v.assign(tf.tensor(Float32Array.from({ length: v.size }, () => uniform(lo, hi)), v.shape));
+  }
 }
 
 /** vdm's eval-mode logits, as the exported network should give them. */

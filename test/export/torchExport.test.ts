@@ -10,27 +10,14 @@ import { selectBackend } from '../../src/backend/resolve.js';
 import { writeSafetensors } from '../../src/export/safetensors.js';
 import { torchStateDict } from '../../src/export/torchStateDict.js';
 import { models } from '../../src/models/index.js';
-import { storeName } from '../../src/models/nn.js';
-import { disposeModel, type Model } from '../../src/models/types.js';
+import { disposeModel } from '../../src/models/types.js';
 import { RandomStream } from '../../src/random.js';
 import { tempDir } from '../helpers/files.js';
-import { assertTorchAvailable, checkInTorch, evalLogits, type TorchCase, type TorchSpec } from './torchCheck.js';
+import { assertTorchAvailable, checkInTorch, evalLogits, randomise, type TorchCase, type TorchSpec } from './torchCheck.js';
 
 before(async () => {
   await selectBackend('cpu');
 });
-
-/** Every BatchNorm gamma/beta/mean/variance and bias away from its initial constant. */
-function randomise(model: Model, seed: number): void {
-  const rng = RandomStream.derive(seed, 'export-test');
-  const uniform = (lo: number, hi: number) => lo + (hi - lo) * rng.uniform();
-  for (const v of [...model.params, ...model.buffers]) {
-    const leaf = storeName(v).split('/').pop();
-    if (leaf === 'kernel') continue;
-    const [lo, hi] = leaf === 'gamma' || leaf === 'moving_variance' ? [0.5, 1.5] : [-0.2, 0.2];
-    v.assign(tf.tensor(Float32Array.from({ length: v.size }, () => uniform(lo, hi)), v.shape));
-  }
-}
 
 interface ExportCase {
   readonly model: string;
