@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend, type BackendReport } from '../backend/resolve.js';
 import { describeAdapter } from '../backend/webgpu.js';
-import { configToYaml, type RunConfig } from '../config/index.js';
+import { configToYaml, vdmConfigNote, type RunConfig } from '../config/index.js';
 import { ExitCode, InterruptedError, UsageError, asFileSystemError } from '../errors.js';
 import { disposeModel } from '../models/types.js';
 import { buildDataset, buildTrainingParts } from '../train/build.js';
@@ -110,6 +110,8 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
   }
   const backend = await selectBackend(config.backend);
   log(describeBackend(backend));
+  const vdmNote = vdmConfigNote(config.vdm);
+  if (vdmNote) log(`note: vdm: ${vdmNote}`);
   const parts = buildTrainingParts(config, dataset);
   try {
     let position: TrainingPosition = { history: [] };
