@@ -1,6 +1,7 @@
 // `vdm list [kind]`: every registry entry with its description and default parameters.
 import { z } from 'zod';
 import { registriesByBlock, type ParameterizedEntry } from '../config/registries.js';
+import { objectSchemaOf } from '../config/validate.js';
 import { UsageError } from '../errors.js';
 import { models } from '../models/index.js';
 import { CIFAR10_SIZE, entryParameterCount, type ModelEntry } from '../models/types.js';
@@ -20,8 +21,9 @@ export function defaultParams(entry: ParameterizedEntry): string {
 
 /** One line per described parameter: `key: description`. */
 function parameterNotes(entry: ParameterizedEntry): string[] {
-  if (!(entry.params instanceof z.ZodObject)) return [];
-  return Object.entries(entry.params.shape as Record<string, z.ZodType>)
+  const schema = objectSchemaOf(entry.params);
+  if (schema === undefined) return [];
+  return Object.entries(schema.shape as Record<string, z.ZodType>)
     .filter(([, schema]) => schema.description)
     .map(([key, schema]) => `${key}: ${schema.description}`);
 }

@@ -49,3 +49,8 @@ export function seconds(value: number | null): string {
 export function ratio(value: number | null): string {
   return value === null ? missing : `${value.toFixed(2)}×`;
 }
+
+/** A count such as gradient evaluations, in whole units with thousands separated ('12,480'). */
+export function count(value: number | null): string {
+  return value === null ? missing : Math.round(value).toLocaleString('en-US');
+}

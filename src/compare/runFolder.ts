@@ -18,6 +18,7 @@ const LIMITS = {
   metrics: { maxBytes: 32 * MiB, what: 'metrics.csv' },
   steps: { maxBytes: 256 * MiB, what: 'steps.csv' },
   flatness: { maxBytes: 4 * MiB, what: 'flatness.json' },
+  summary: { maxBytes: 4 * MiB, what: 'summary.json' },
 } as const satisfies Record<string, ReadLimit>;
 
 /** As for any config: a YAML bomb in a run's config.yaml is refused, not expanded. */
@@ -43,8 +44,10 @@ export function readRunFolder(dir: string): RunRecord {
   const stepsFile = join(dir, 'steps.csv');
   const scaleLossCorrelation = existsSync(stepsFile) ? scaleLossCorrelationOfCsv(readText(stepsFile, LIMITS.steps)) : null;
   if (info.seed === null && typeof config.seed === 'number') info.seed = config.seed;
+  const summaryFile = join(dir, 'summary.json');
   return {
     dir, info, config, metrics: metrics.rows, hasTop5: metrics.hasTop5,
+    gradientEvaluations: existsSync(summaryFile) ? readGradientEvaluations(summaryFile) : null,
     flatness: flatnessJson?.figures ?? null, flatnessSettings: flatnessJson?.settings ?? null, scaleLossCorrelation,
   };
 }
@@ -86,6 +89,17 @@ function readConfig(file: string): Record<string, unknown> {
     throw new DataError(`${file}: expected a mapping of config keys (model:, dataset:, ...)`);
   }
   return flattenObject(value as Record<string, unknown>);
+}
+
+/** summary.json's gradient_evaluations; null in folders from before it was counted (or a run still going). */
+function readGradientEvaluations(file: string): number | null {
+  const value = readJson(file, LIMITS.summary);
+  const count = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).gradient_evaluations : undefined;
+  if (count === undefined || count === null) return null;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
+    throw new DataError(`${file}: gradient_evaluations: expected a whole number >= 0, got ${JSON.stringify(count)}`);
+  }
+  return count;
 }
 
 function readFlatness(file: string): { figures: Record<string, number>; settings: Record<string, unknown> | null } {

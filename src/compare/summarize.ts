@@ -77,6 +77,7 @@ export function summarizeVariants(variants: readonly VariantInput[], baseline: V
       vsBaseline: baseAccuracy === null || isBaseline ? null : deltas(own, baseAccuracy),
       vsControl: controlDeltas(variant, variants, accuracy),
       scaleLossCorrelation: describePresent(variant.runs.map((run) => run.scaleLossCorrelation)),
+      gradientEvaluations: describePresent(variant.runs.map((run) => run.gradientEvaluations)),
       epochSeconds,
       epochTimeRatio:
         baseSeconds !== null && epochSeconds.mean !== null && baseSeconds > 0 ? epochSeconds.mean / baseSeconds : null,

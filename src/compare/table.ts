@@ -1,6 +1,6 @@
 // The comparison as one table of display strings (plus notes), shared by the terminal,
 // markdown and HTML renderers so they always show the same figures.
-import { deltaWithInterval, missing, percentStat, plain, plainStat, pValue, ratio, seconds } from './numbers.js';
+import { count, deltaWithInterval, missing, percentStat, plain, plainStat, pValue, ratio, seconds } from './numbers.js';
 import { settingsRows, settingsTitles } from './settings.js';
 import { CONTROL_SUFFIXES } from './summarize.js';
 import type { Comparison, Delta, VariantSummary } from './types.js';
@@ -46,6 +46,8 @@ function variantName(variant: VariantSummary): string {
 function columns(comparison: Comparison): Column[] {
   const hasTop5 = comparison.variants.some((v) => v.accuracy.finalTop5 !== null);
   const hasControls = comparison.variants.some((v) => v.vsControl !== null);
+  // Folders from before summary.json counted them have none: no column of dashes.
+  const hasCosts = comparison.variants.some((v) => v.gradientEvaluations.n > 0);
   const controlSuffix = controlSuffixOf(comparison);
   const excludedCount = (label: string) => comparison.excluded.filter((run) => run.variant === label).length;
   const all: (Column | false)[] = [
@@ -72,6 +74,7 @@ function columns(comparison: Comparison): Column[] {
     },
     hasControls && { title: `Δ vs ${controlSuffix} pp [95% CI]`, numeric: true, cell: (v) => (v.vsControl ? deltaWithInterval(v.vsControl.finalTop1) : '') },
     hasControls && { title: `p (${controlSuffix})`, numeric: true, cell: (v) => (v.vsControl ? pValue(v.vsControl.finalTop1) : '') },
+    hasCosts && { title: 'Grad evals', numeric: true, cell: (v) => count(v.gradientEvaluations.mean) },
     { title: 'Epoch s', numeric: true, cell: (v) => seconds(v.epochSeconds.mean) },
     comparison.baseline !== null && { title: 'Time ×', numeric: true, cell: (v) => ratio(v.epochTimeRatio) },
   ];
@@ -119,6 +122,9 @@ function legend(comparison: Comparison): string[] {
         : ` Δ: difference of means vs '${comparison.baseline}' in percentage points, Welch 95% CI;` +
           " p: Welch's t-test, two-sided. Epoch s: mean epoch time after the first (warm-up) epoch; Time ×: its ratio to the baseline's."),
   ];
+  if (comparison.variants.some((v) => v.gradientEvaluations.n > 0)) {
+    lines.push('Grad evals: forward and backward passes a run cost, counted rather than timed (SAM 2 a step, every other method 1), mean over its runs (summary.json).');
+  }
   if (comparison.holmCorrected) {
     const tested = comparison.variants.filter((v) => !v.isBaseline && v.runs.length > 0).length;
     lines.push(

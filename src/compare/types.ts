@@ -50,6 +50,8 @@ export interface RunRecord {
   flatnessSettings: Record<string, unknown> | null;
   /** Within-epoch correlation of the per-step gradient scale with the batch loss (steps.csv); null without one. */
   scaleLossCorrelation: number | null;
+  /** summary.json's count of forward and backward passes (SAM 2 a step, the rest 1); null where absent. */
+  gradientEvaluations: number | null;
 }
 
 /** Mean and sample standard deviation of one figure over a variant's runs. */
@@ -143,6 +145,8 @@ export interface VariantSummary {
   } | null;
   /** Per run: the within-epoch correlation of the gradient scale with the batch loss (steps.csv). */
   scaleLossCorrelation: Stat;
+  /** Per run: the gradient evaluations the run cost (summary.json), summarised over runs. */
+  gradientEvaluations: Stat;
   /** Per-run mean of epoch_seconds, summarised over runs. */
   epochSeconds: Stat;
   /** This variant's mean epoch time over the baseline's. */

@@ -11,6 +11,7 @@ import type { RunConfig } from './types.js';
 import type { PlainObject, Sourced } from './sourced.js';
 
 export type { RunConfig } from './types.js';
+export { vdmConfigNote } from './vdmCheck.js';
 
 export interface RunConfigOptions {
   /** The run's name, over the file's and the overrides' (`--name`). */

@@ -13,8 +13,14 @@ import type { NamedBlock, RunConfig } from './types.js';
 
 const BLOCKS: readonly BlockKind[] = ['model', 'dataset', 'optimizer', 'schedule', 'vdm'];
 
+/** The object schema of an entry's params, also under a transform (sam resolves its defaults in one). */
+export function objectSchemaOf(schema: z.ZodType): z.ZodObject | undefined {
+  if (schema instanceof z.ZodPipe) return objectSchemaOf(schema.in as z.ZodType);
+  return schema instanceof z.ZodObject ? schema : undefined;
+}
+
 function keysOf(schema: z.ZodType): string[] {
-  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+  return Object.keys(objectSchemaOf(schema)?.shape ?? {});
 }
 
 class Checker {

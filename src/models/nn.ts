@@ -39,6 +39,15 @@ export function storeName(variable: tf.Variable): string {
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
+/**
+ * A weight (a kernel, a BatchNorm scale: PyTorch's `weight`) rather than an offset (a bias, a
+ * BatchNorm shift). ASAM's ascent scales weights only.
+ */
+export function isWeightParam(variable: tf.Variable): boolean {
+  const leaf = storeName(variable).split('/').pop();
+  return leaf !== 'bias' && leaf !== 'beta';
+}
+
 export class ParamStore {
   /** Trainable weights, in creation order. */
   readonly params: tf.Variable[] = [];

@@ -9,6 +9,19 @@ export interface OptimizerState {
   readonly slots: Record<string, Float32Array[]>;
 }
 
+/**
+ * A sharpness-aware optimizer's ascent (SAM, ASAM): the step's second gradient is taken at the
+ * perturbed weights w + e, and the update is then made at w from that gradient.
+ */
+export interface Perturbation {
+  /** Which forward passes update BatchNorm's running statistics: the first (at w) or both. */
+  readonly batchNorm: 'first' | 'both';
+  /** Moves params from w to w + e, e computed from the (deformed) gradients at w; keeps w. */
+  ascend(params: readonly tf.Variable[], grads: readonly tf.Tensor[]): void;
+  /** Puts back the w kept by ascend, bit for bit. */
+  restore(params: readonly tf.Variable[]): void;
+}
+
 export interface Optimizer {
   /**
    * Updates params in place from the (already deformed) gradients. Weight decay is added
@@ -18,15 +31,30 @@ export interface Optimizer {
   getState(): OptimizerState;
   setState(state: OptimizerState, params: readonly tf.Variable[]): void;
   dispose(): void;
+  /** Present for a two-pass optimizer: the trainer ascends, takes a second gradient, restores. */
+  readonly perturbation?: Perturbation;
+}
+
+/** Gradient evaluations (forward and backward passes) one step of this optimizer costs. */
+export function gradientEvaluationsPerStep(optimizer: Pick<Optimizer, 'perturbation'>): number {
+  return optimizer.perturbation ? 2 : 1;
 }
 
 /** Settings every optimizer takes; the rest of `optimizer:` is the entry's own params. */
 export interface CommonOptimizerOptions {
   readonly lr: number;
   readonly weight_decay: number;
+  /**
+   * Per parameter (in the model's order): true for a weight (a kernel, a BatchNorm scale), false
+   * for an offset (a bias, a BatchNorm shift). ASAM scales only weights' ascent by |w|; absent,
+   * every parameter counts as a weight.
+   */
+  readonly weightParams?: readonly boolean[];
 }
 
 export interface OptimizerEntry<P = any> extends NamedEntry {
   readonly params: z.ZodType<P>;
+  /** The papers an entry follows (shown by `vdm list`). */
+  readonly reference?: string;
   create(params: P, common: CommonOptimizerOptions): Optimizer;
 }

@@ -1,7 +1,7 @@
 // Keeps run.json's status current and writes summary.json when training ends, however it ends.
 import type { BackendReport } from '../backend/resolve.js';
 import { onImmediateExit } from '../shutdown.js';
-import type { EpochMetrics, RunStatus, TrainingHook, TrainingOutcome } from '../train/hooks.js';
+import type { EpochMetrics, RunStatus, TrainingHook, TrainingOutcome, TrainingPlan } from '../train/hooks.js';
 import { writeJsonAtomic } from '../files/safeWrite.js';
 import { environmentFacts } from './provenance.js';
 import type { RunFolder } from './runFolder.js';
@@ -20,10 +20,16 @@ export interface RunIdentity {
   /** The exact command line of the process (argv) and the folder it ran in. */
   readonly command?: readonly string[];
   readonly cwd?: string;
+  /** Forward and backward passes one training step costs (SAM 2, the rest 1); default 1. */
+  readonly gradientEvaluationsPerStep?: number;
 }
 
-/** Final and best figures; total_seconds sums the epochs' times, so it survives a resume. */
-export function summarize(history: readonly EpochMetrics[]): Record<string, number | null> {
+/**
+ * Final and best figures; total_seconds sums the epochs' times, so it survives a resume.
+ * gradient_evaluations counts the run's forward and backward passes (all its processes): the
+ * cost of a method counted, not timed.
+ */
+export function summarize(history: readonly EpochMetrics[], gradientEvaluations: number | null = null): Record<string, number | null> {
   const last = history.at(-1);
   const best = history.reduce<EpochMetrics | undefined>((b, m) => (b === undefined || m.test_acc > b.test_acc ? m : b), undefined);
   return {
@@ -33,6 +39,7 @@ export function summarize(history: readonly EpochMetrics[]): Record<string, numb
     final_test_top5: last?.test_top5 ?? null,
     epochs_completed: history.length,
     total_seconds: Number(history.reduce((t, m) => t + m.epoch_seconds, 0).toFixed(3)),
+    gradient_evaluations: gradientEvaluations,
   };
 }
 
@@ -65,7 +72,16 @@ export function runRecordHook(folder: RunFolder, backend: BackendReport, identit
   const unregister = onImmediateExit(() => {
     writeJsonAtomic(folder.runJson, { ...record, status: 'interrupted' satisfies RunStatus, ended_at: new Date().toISOString(), message: 'quit at once (second interrupt)' });
   });
+  // Steps of the whole run: those before this process (a resume) plus those taken here.
+  let steps = 0;
+  const perStep = identity.gradientEvaluationsPerStep ?? 1;
   return {
+    onTrainStart(plan: TrainingPlan) {
+      steps = plan.firstStep;
+    },
+    onStepEnd() {
+      steps++;
+    },
     onTrainEnd(outcome: TrainingOutcome) {
       unregister();
       const ended = new Date();
@@ -74,7 +90,7 @@ export function runRecordHook(folder: RunFolder, backend: BackendReport, identit
       record.ended_at = ended.toISOString();
       record.message = outcome.error instanceof Error ? outcome.error.message : outcome.error === undefined ? null : String(outcome.error);
       writeJsonAtomic(folder.runJson, record);
-      writeJsonAtomic(folder.summaryJson, summarize(outcome.history));
+      writeJsonAtomic(folder.summaryJson, summarize(outcome.history, steps * perStep));
     },
   };
 }

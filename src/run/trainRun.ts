@@ -3,9 +3,10 @@
 import { join } from 'node:path';
 import { selectBackend, type BackendReport } from '../backend/resolve.js';
 import { describeAdapter } from '../backend/webgpu.js';
-import { configToYaml, type RunConfig } from '../config/index.js';
+import { configToYaml, vdmConfigNote, type RunConfig } from '../config/index.js';
 import { ExitCode, FileRefusedError, InterruptedError, UsageError, asFileSystemError } from '../errors.js';
 import { disposeModel } from '../models/types.js';
+import { gradientEvaluationsPerStep } from '../optimizers/types.js';
 import { buildDataset, buildTrainingParts } from '../train/build.js';
 import { checkpointDir, checkpointHook, cleanStaleFiles, restoreCheckpoint } from '../train/checkpoint.js';
 import type { EpochMetrics, TrainingHook, TrainingPosition } from '../train/hooks.js';
@@ -134,6 +135,8 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
   }
   const backend = await selectBackend(config.backend);
   log(describeBackend(backend));
+  const vdmNote = vdmConfigNote(config.vdm);
+  if (vdmNote) log(`note: vdm: ${vdmNote}`);
   const parts = buildTrainingParts(config, dataset);
   try {
     let position: TrainingPosition = { history: [] };
@@ -167,6 +170,7 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
         describeDataset: () => dataset.describe(),
         classNames: dataset.classNames,
         resumedAfterEpoch: resuming ? position.history.length : undefined,
+        gradientEvaluationsPerStep: gradientEvaluationsPerStep(parts.optimizer),
       });
     } catch (error) {
       throw asFileSystemError(error, 'write', folder.runJson); // its first write: before the run, exit 2

@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.js';
 import { datasets } from '../datasets/index.js';
 import type { Dataset } from '../datasets/types.js';
 import { models } from '../models/index.js';
+import { isWeightParam } from '../models/nn.js';
 import { optimizers } from '../optimizers/index.js';
 import { RandomStream } from '../random.js';
 import { schedules } from '../schedules/index.js';
@@ -55,6 +56,10 @@ export function buildTrainingParts(config: RunConfig, dataset: Dataset): Trainin
   } catch (error) {
     locateModelError(config, error);
   }
-  const optimizer = optimizers.get(config.optimizer.name).create(config.optimizer.params, config.optimizer);
+  const optimizer = optimizers.get(config.optimizer.name).create(config.optimizer.params, {
+    lr: config.optimizer.lr,
+    weight_decay: config.optimizer.weight_decay,
+    weightParams: model.params.map(isWeightParam),
+  });
   return { model, dataset, optimizer, schedule, deformation, seed: config.seed, epochs: config.epochs, batchSize: config.dataset.batch_size };
 }

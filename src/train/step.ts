@@ -50,26 +50,60 @@ function countTop5(logits: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number)
   return tf.sum(tf.cast(tf.less(higher, 5), 'float32')) as tf.Scalar;
 }
 
-/** One step at global step `step` (0-based; a step-dependent deformation reads its slope there). */
-export async function trainStep(input: StepInput, batch: Batch, lr: number, epoch: number, step = 0): Promise<StepResult> {
-  const { model, optimizer, deformation, numClasses } = input;
+interface PassResult {
+  readonly grads: tf.Tensor[];
+  /** [loss, correct, deformed loss, gradient scale] of the pass. */
+  readonly stats: tf.Tensor;
+  readonly batchNormUpdates: BatchNormUpdate[];
+}
+
+/** One forward and backward pass at the current weights: the deformed objective's gradients. */
+function deformedGradients(input: StepInput, x: tf.Tensor4D, labels: tf.Tensor1D, epoch: number, step: number): PassResult {
+  const { model, deformation, numClasses } = input;
   const batchNormUpdates: BatchNormUpdate[] = [];
   let stats: tf.Tensor | null = null;
   const { value, grads } = tf.variableGrads(() => {
-    const { x, labels } = batchTensors(batch, input);
+    // A fresh stream per pass: a sharpness-aware second pass drops the same units as the first.
     const random = RandomStream.derive(input.seed, 'dropout', step);
     const logits = model.forward(x, { training: true, batchNormUpdates, random });
     const deformed = deformation.apply(crossEntropyPerSample(logits, labels, numClasses), epoch, step);
     stats = tf.keep(tf.stack([deformed.loss, countCorrect(logits, labels), deformed.deformed, deformed.scale]));
     return deformed.objective;
   }, model.params);
-  optimizer.step(model.params, model.params.map((p) => grads[p.name]), lr);
   value.dispose();
-  tf.dispose(grads);
-  applyBatchNormUpdates(batchNormUpdates);
-  const kept = stats as unknown as tf.Tensor;
-  const [loss, correct, deformedLoss, gradScale] = await kept.data();
-  kept.dispose();
+  return { grads: model.params.map((p) => grads[p.name]), stats: stats as unknown as tf.Tensor, batchNormUpdates };
+}
+
+function disposeBatchNormUpdates(updates: readonly BatchNormUpdate[]): void {
+  tf.dispose(updates.flatMap((u) => [u.mean, u.variance]));
+}
+
+/**
+ * One step at global step `step` (0-based; a step-dependent deformation reads its slope there).
+ * A sharpness-aware optimizer (optimizer.perturbation) costs a second pass at the ascended
+ * weights, deformed by the same VDM; the figures reported are the first pass's, at w.
+ */
+export async function trainStep(input: StepInput, batch: Batch, lr: number, epoch: number, step = 0): Promise<StepResult> {
+  const { model, optimizer } = input;
+  const { x, labels } = batchTensors(batch, input);
+  const first = deformedGradients(input, x, labels, epoch, step);
+  let grads = first.grads;
+  const perturbation = optimizer.perturbation;
+  if (perturbation) {
+    perturbation.ascend(model.params, first.grads);
+    const second = deformedGradients(input, x, labels, epoch, step);
+    perturbation.restore(model.params);
+    tf.dispose([...first.grads, second.stats]);
+    grads = second.grads;
+    // Folded in after the first pass's: the order PyTorch's two forward passes update them in.
+    if (perturbation.batchNorm === 'both') first.batchNormUpdates.push(...second.batchNormUpdates);
+    else disposeBatchNormUpdates(second.batchNormUpdates);
+  }
+  optimizer.step(model.params, grads, lr);
+  tf.dispose([...grads, x, labels]);
+  applyBatchNormUpdates(first.batchNormUpdates);
+  const [loss, correct, deformedLoss, gradScale] = await first.stats.data();
+  first.stats.dispose();
   return { loss, correct, deformedLoss, gradScale };
 }
 

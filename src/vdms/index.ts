@@ -2,6 +2,7 @@
 import { Registry } from '../registry.js';
 import { expVdm } from './exp.js';
 import { exprVdm } from './expr.js';
+import { floodVdm } from './flood.js';
 import { noneVdm } from './identity.js';
 import { atanVdm, linearBandVdm, logexpVdm, sechVdm } from './llr.js';
 import { logVdm } from './log.js';
@@ -22,4 +23,5 @@ export const vdms = new Registry<VdmEntry>('vdm', [
   linearBandVdm,
   exprVdm,
   recordedScaleVdm,
+  floodVdm,
 ]);

@@ -18,6 +18,11 @@ export interface VdmEntry<P = any> extends NamedEntry {
    */
   readonly vanishesAtZero?: boolean;
   /**
+   * false for a phi that is not increasing everywhere (flood ascends below its level): the
+   * load-time check then accepts phi' < 0 and notes it (deformationNote) instead of refusing.
+   */
+  readonly monotone?: false;
+  /**
    * Losses where phi' jumps (linear_band): phi' is checked piece by piece, and finite
    * differences are not taken across these points.
    */

@@ -38,13 +38,15 @@ export function checkDeformation(spec: VdmSpec): string | undefined {
     if (loss === 0 && spec.entry.vanishesAtZero) continue;
     const d = samples.dphi[i];
     if (!Number.isFinite(d)) return `${at}: phi' must be finite over the losses it will see, ${range}`;
-    if (!(d > 0)) return `${at}: phi must be strictly increasing (phi' > 0) over the losses it will see, ${range}`;
+    // A non-monotone entry (flood) may ascend: deformationNote says so; a vanishing step is still wrong.
+    const monotone = spec.entry.monotone !== false;
+    if (monotone && !(d > 0)) return `${at}: phi must be strictly increasing (phi' > 0) over the losses it will see, ${range}`;
     // sech's phi' rises from 0 by design; only past its rise is a tiny phi' a killed step.
     const rising = spec.entry.vanishesAtZero && loss < lossMax / 100;
-    if (d < MIN_SCALE && !rising) {
-      return `${at}: the step is killed (phi' < ${MIN_SCALE}) at losses it will see, ${range}; change the parameters or normalize`;
+    if (!(Math.abs(d) >= MIN_SCALE) && !rising) {
+      return `${at}: the step is killed (${monotone ? "phi'" : "|phi'|"} < ${MIN_SCALE}) at losses it will see, ${range}; change the parameters or normalize`;
     }
-    if (d > MAX_SCALE && spec.options.max_scale === undefined) {
+    if (Math.abs(d) > MAX_SCALE && spec.options.max_scale === undefined) {
       return `${at}: the step blows up (phi' > ${MAX_SCALE}) at losses it will see, ${range}; set max_scale or change the parameters`;
     }
     const nearBreak = breakpoints.some((b) => Math.abs(loss - b) <= spacing);
@@ -54,6 +56,21 @@ export function checkDeformation(spec: VdmSpec): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * What a user should know about a spec that passes the check: for a non-monotone entry (flood),
+ * where over the losses it will see phi' < 0 and the step ascends. Undefined when nothing.
+ */
+export function deformationNote(spec: VdmSpec): string | undefined {
+  if (spec.entry.monotone !== false) return undefined;
+  const lossMax = checkedLossMax(spec.options);
+  const { losses, dphi } = sample(spec, lossMax);
+  const ascending = losses.filter((_, i) => dphi[i] < 0);
+  const where = ascending.length === 0
+    ? `phi' > 0 everywhere on [0, ${formatNumber(lossMax)}] with these parameters`
+    : `phi' < 0 for losses up to about ${formatNumber(ascending[ascending.length - 1]!)}, where the step ascends`;
+  return `${spec.entry.name} is not monotone (not a VDM in the paper's sense): ${where}; accepted, not refused`;
 }
 
 /** phi, the entry's phi' and autodiff's phi' on the grid (gradients outside any tape are fine). */

@@ -21,6 +21,8 @@ export interface FakeRun {
   /** Deep-merged over the base config below. */
   config?: Record<string, unknown>;
   flatness?: Record<string, unknown>;
+  /** Written as summary.json when given. */
+  summary?: Record<string, unknown>;
 }
 
 export function tempRoot(): string {
@@ -100,6 +102,7 @@ export function writeRun(root: string, run: FakeRun): string {
   };
   writeFileSync(join(dir, 'run.json'), JSON.stringify(info, null, 2));
   if (run.flatness) writeFileSync(join(dir, 'flatness.json'), JSON.stringify(run.flatness));
+  if (run.summary) writeFileSync(join(dir, 'summary.json'), JSON.stringify(run.summary));
   return dir;
 }
 

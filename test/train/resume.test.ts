@@ -29,18 +29,18 @@ function configIn(output: string, extra: string[] = []) {
   return loadRunConfig(join(dir, 'tiny.yaml'), [...SET, ...extra]);
 }
 
-test('an interrupted run resumed from its checkpoint matches the uninterrupted run exactly', async () => {
-  const straight = await trainRun({ config: configIn(tempDir()), plain: true, log: quiet });
+async function interruptedAndResumedMatches(extra: string[] = []): Promise<void> {
+  const straight = await trainRun({ config: configIn(tempDir(), extra), plain: true, log: quiet });
 
   const output = tempDir();
   const controller = new AbortController();
   const stopAfterTwo = (line: string) => void (line.startsWith('epoch 2/') && controller.abort());
-  await assert.rejects(trainRun({ config: configIn(output), plain: true, log: stopAfterTwo, signal: controller.signal }), InterruptedError);
+  await assert.rejects(trainRun({ config: configIn(output, extra), plain: true, log: stopAfterTwo, signal: controller.signal }), InterruptedError);
   const runDir = join(output, 'tiny', 'seed-7');
   assert.equal(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).status, 'interrupted');
 
   const lines: string[] = [];
-  const resumed = await trainRun({ config: configIn(output), resume: true, plain: true, log: (l) => void lines.push(l) });
+  const resumed = await trainRun({ config: configIn(output, extra), resume: true, plain: true, log: (l) => void lines.push(l) });
   assert.ok(lines.some((l) => /resuming after epoch 2/.test(l)), lines.join('\n'));
   assert.deepEqual(
     withoutTiming(readFileSync(join(resumed.folder.dir, 'metrics.csv'), 'utf8')),
@@ -50,7 +50,12 @@ test('an interrupted run resumed from its checkpoint matches the uninterrupted r
   assert.equal(run.status, 'completed');
   assert.equal(run.resumed_after_epoch, 2);
   assert.equal(JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')).epochs_completed, 3);
-});
+}
+
+test('an interrupted run resumed from its checkpoint matches the uninterrupted run exactly', () => interruptedAndResumedMatches());
+
+test('a sam run (momentum, bn: both) resumes exactly too: its state is its base optimizer\'s', () =>
+  interruptedAndResumedMatches(['optimizer={name: sam, lr: 0.05, momentum: 0.9, weight_decay: 1.0e-4, bn: both}']));
 
 test('resuming with a different config is refused, naming the key', async () => {
   const output = tempDir();

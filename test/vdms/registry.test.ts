@@ -21,7 +21,7 @@ function close(got: number, want: number, tolerance: number): boolean {
 }
 
 test('the registry holds every deformation the issue lists, none first', () => {
-  assert.deepEqual(vdms.names(), ['none', 'scale', 'log', 'power', 'exp', 'atan', 'logexp', 'sech', 'linear_band', 'expr', 'recorded_scale']);
+  assert.deepEqual(vdms.names(), ['none', 'scale', 'log', 'power', 'exp', 'atan', 'logexp', 'sech', 'linear_band', 'expr', 'recorded_scale', 'flood']);
 });
 
 for (const entry of vdms.entries()) {
