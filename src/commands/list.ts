@@ -1,7 +1,7 @@
 // `vdm list [kind]`: every registry entry with its description and default parameters.
 import { z } from 'zod';
 import { registriesByBlock, type ParameterizedEntry } from '../config/registries.js';
-import { objectSchemaOf } from '../config/validate.js';
+import { objectSchemaOf } from '../config/schemaKeys.js';
 import { UsageError } from '../errors.js';
 import { models } from '../models/index.js';
 import { CIFAR10_SIZE, entryParameterCount, type ModelEntry } from '../models/types.js';

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { ConfigError, type SourceLocation } from '../errors.js';
 import { applyOverrideSet } from './overrideSet.js';
 import { parseOverrideWord } from './overrides.js';
-import { assertLooksLikeConfig } from './validate.js';
+import { assertLooksLikeConfig } from './looksLikeConfig.js';
 import { mergeSourced, readYamlFile, type Sourced } from './sourced.js';
 
 /** A file and its bases, merged (the file's own keys win); `extends` itself is consumed. */

@@ -7,22 +7,15 @@ import { VDM_OPTION_KEYS } from '../vdms/options.js';
 import type { VdmOptions } from '../vdms/types.js';
 import { describeIssue, issuePath } from './issues.js';
 import { registriesByBlock } from './registries.js';
+import { assertLooksLikeConfig } from './looksLikeConfig.js';
 import { commonBlockSchemas, topLevelSchema, type BlockKind } from './schema.js';
+import { keysOf } from './schemaKeys.js';
 import { displayPath, isPlainObject, locate, type ConfigPath, type PlainObject, type Sourced } from './sourced.js';
 import type { NamedBlock, RunConfig } from './types.js';
 
 const BLOCKS: readonly BlockKind[] = ['model', 'dataset', 'optimizer', 'schedule', 'vdm'];
 
 /** The object schema of an entry's params, also under a transform (sam resolves its defaults in one). */
-export function objectSchemaOf(schema: z.ZodType): z.ZodObject | undefined {
-  if (schema instanceof z.ZodPipe) return objectSchemaOf(schema.in as z.ZodType);
-  return schema instanceof z.ZodObject ? schema : undefined;
-}
-
-function keysOf(schema: z.ZodType): string[] {
-  return Object.keys(objectSchemaOf(schema)?.shape ?? {});
-}
-
 class Checker {
   constructor(
     private readonly sourced: Sourced,
@@ -73,18 +66,6 @@ function resolveBlock(checker: Checker, kind: BlockKind, block: PlainObject): { 
   const validKeys = [...commonKeys, ...keysOf(entry.params)];
   const params = checker.parse(entry.params, own, [kind], validKeys) as PlainObject;
   return { common, params };
-}
-
-/**
- * A file none of whose keys is a config key is some other file (`extends: /etc/shadow`): it is
- * refused without quoting any of it, since its keys may be secrets.
- */
-export function assertLooksLikeConfig(sourced: Sourced, file: string): void {
-  const keys = Object.keys(sourced.value);
-  const known = new Set(['extends', ...keysOf(topLevelSchema)]);
-  if (keys.length === 0 || keys.some((key) => known.has(key))) return;
-  const origins = [...new Set(keys.map((key) => sourced.locations.get(key)?.file ?? file))];
-  throw new ConfigError(`not a vdm config: none of its ${keys.length} top-level key${keys.length > 1 ? 's' : ''} is a config key (valid keys: ${[...known].join(', ')})`, { file: origins[0] ?? file, path: '' });
 }
 
 export interface ValidateHooks {
