@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { ParamStore, ParameterCounter, batchNorm, conv2d, dense, globalAveragePool, type Layer } from './nn.js';
+import { ParamStore, ParameterCounter, batchNorm, conv2d, preActivationHead, type Layer } from './nn.js';
 import type { Model, ModelEntry } from './types.js';
 
 const densenetParams = z
@@ -53,8 +53,7 @@ function buildDenseNet(p: DenseNetParams, store: ParamStore, inChannels: number,
       channels = out;
     }
   }
-  const finalBn = batchNorm(store, 'final/bn', channels);
-  const head = dense(store, 'logits', channels, numClasses);
+  const head = preActivationHead(store, channels, numClasses);
   return {
     name: 'densenet_bc',
     params: store.params,
@@ -64,7 +63,7 @@ function buildDenseNet(p: DenseNetParams, store: ParamStore, inChannels: number,
     forward: (x, ctx) =>
       tf.tidy(() => {
         const features = layers.reduce((h, layer) => layer(h, ctx), x as tf.Tensor);
-        return head(globalAveragePool(tf.relu(finalBn(features, ctx)), ctx), ctx) as tf.Tensor2D;
+        return head(features, ctx) as tf.Tensor2D;
       }),
   };
 }

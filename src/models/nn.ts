@@ -207,6 +207,13 @@ export function applyBatchNormUpdates(updates: BatchNormUpdate[], momentum = 0.1
 /** Mean over the spatial axes of NHWC activations. */
 export const globalAveragePool: Layer = (x) => tf.mean(x, [1, 2]);
 
+/** The head of the pre-activation networks: BN-ReLU on the last features, their global mean, dense logits. */
+export function preActivationHead(store: ParamStore, channels: number, numClasses: number): Layer {
+  const finalBn = batchNorm(store, 'final/bn', channels);
+  const logits = dense(store, 'logits', channels, numClasses);
+  return (x, ctx) => logits(globalAveragePool(tf.relu(finalBn(x, ctx)), ctx), ctx);
+}
+
 export const relu: Layer = (x) => tf.relu(x);
 
 export const flatten: Layer = (x) => tf.reshape(x, [x.shape[0], -1]);

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { ParamStore, ParameterCounter, batchNorm, conv2d, dense, dropout, globalAveragePool, type Layer } from './nn.js';
+import { ParamStore, ParameterCounter, batchNorm, conv2d, dropout, preActivationHead, type Layer } from './nn.js';
 import type { Model, ModelEntry } from './types.js';
 
 const wrnParams = z
@@ -57,8 +57,7 @@ function buildWideResNet(p: WideResNetParams, store: ParamStore, inChannels: num
       channels = width;
     }
   }
-  const finalBn = batchNorm(store, 'final/bn', channels);
-  const head = dense(store, 'logits', channels, numClasses);
+  const head = preActivationHead(store, channels, numClasses);
   return {
     name: 'wrn',
     params: store.params,
@@ -67,7 +66,7 @@ function buildWideResNet(p: WideResNetParams, store: ParamStore, inChannels: num
     forward: (x, ctx) =>
       tf.tidy(() => {
         const features = layers.reduce((h, layer) => layer(h, ctx), x as tf.Tensor);
-        return head(globalAveragePool(tf.relu(finalBn(features, ctx)), ctx), ctx) as tf.Tensor2D;
+        return head(features, ctx) as tf.Tensor2D;
       }),
   };
 }

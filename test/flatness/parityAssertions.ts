@@ -1,9 +1,12 @@
 // The tolerances of the Hessian parity tests, shared by the wasm and cpu files.
 import assert from 'node:assert/strict';
-import { hessianParity, relativeDifference, traceOf, type ParityCase } from './torchHessian.js';
+import { hessianParity, relativeDifference, torchMissing, traceOf, type ParityCase } from './torchHessian.js';
 
 /** Runs the cases and asserts: Hv to 1e-4 relative, the eigenvalue estimate and the trace to 1e-3. */
 export async function assertParity(cases: readonly ParityCase[], report: (line: string) => void): Promise<void> {
+  // A missing PyTorch fails, as in the export parity tests: CI installs it, and a skip would hide that.
+  const missing = torchMissing();
+  assert.equal(missing, null, missing ?? '');
   const results = await hessianParity(cases);
   assert.deepEqual(results.map((r) => r.model), cases.map((c) => c.model));
   for (const r of results) {

@@ -2,13 +2,11 @@
 // one Hessian-vector product to 1e-4 relative, power iteration's eigenvalue and the Hutchinson
 // trace on fixed probes to 1e-3, for mlp, lenet5, resnet20 and preresnet20 (weights and BatchNorm
 // statistics randomised, so no term can vanish by chance). The finite-difference fallback's error
-// is printed, not tested. Skipped, saying why, where python3 cannot import torch.
+// is printed, not tested. A missing PyTorch fails the test.
 import { before, test } from 'node:test';
 import { selectBackend } from '../../src/backend/resolve.js';
 import { assertParity } from './parityAssertions.js';
-import { torchMissing, type ParityCase } from './torchHessian.js';
-
-const missing = torchMissing();
+import type { ParityCase } from './torchHessian.js';
 
 before(async () => {
   await selectBackend('wasm');
@@ -21,6 +19,6 @@ const CASES: ParityCase[] = [
   { model: 'preresnet20', inputShape: [4, 4, 3], classes: 5 },
 ];
 
-test('wasm: exact HVP, power iteration and Hutchinson equal PyTorch double backward (mlp, lenet5, resnet20, preresnet20)', { skip: missing ?? false }, async (t) => {
+test('wasm: exact HVP, power iteration and Hutchinson equal PyTorch double backward (mlp, lenet5, resnet20, preresnet20)', async (t) => {
   await assertParity(CASES, (line) => t.diagnostic(line));
 });

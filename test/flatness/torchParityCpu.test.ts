@@ -5,9 +5,7 @@
 import { before, test } from 'node:test';
 import { selectBackend } from '../../src/backend/resolve.js';
 import { assertParity } from './parityAssertions.js';
-import { torchMissing, type ParityCase } from './torchHessian.js';
-
-const missing = torchMissing();
+import type { ParityCase } from './torchHessian.js';
 
 before(async () => {
   await selectBackend('cpu');
@@ -18,6 +16,6 @@ const CASES: ParityCase[] = [
   { model: 'lenet5', inputShape: [12, 12, 1], classes: 3 },
 ];
 
-test('cpu: exact HVP, power iteration and Hutchinson equal PyTorch double backward (mlp, lenet5)', { skip: missing ?? false }, async (t) => {
+test('cpu: exact HVP, power iteration and Hutchinson equal PyTorch double backward (mlp, lenet5)', async (t) => {
   await assertParity(CASES, (line) => t.diagnostic(line));
 });
