@@ -6,7 +6,7 @@ import { describeAdapter } from '../backend/webgpu.js';
 import { configToYaml, vdmConfigNote, type RunConfig } from '../config/index.js';
 import { ExitCode, FileRefusedError, InterruptedError, UsageError, asFileSystemError } from '../errors.js';
 import { disposeModel } from '../models/types.js';
-import { gradientEvaluationsPerStep } from '../optimizers/types.js';
+import { optimizers } from '../optimizers/index.js';
 import { buildDataset, buildTrainingParts } from '../train/build.js';
 import { checkpointDir, checkpointHook, cleanStaleFiles, restoreCheckpoint } from '../train/checkpoint.js';
 import type { EpochMetrics, TrainingHook, TrainingPosition } from '../train/hooks.js';
@@ -170,7 +170,7 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
         describeDataset: () => dataset.describe(),
         classNames: dataset.classNames,
         resumedAfterEpoch: resuming ? position.history.length : undefined,
-        gradientEvaluationsPerStep: gradientEvaluationsPerStep(parts.optimizer),
+        gradientEvaluationsPerStep: optimizers.get(config.optimizer.name).gradientEvaluationsPerStep,
       });
     } catch (error) {
       throw asFileSystemError(error, 'write', folder.runJson); // its first write: before the run, exit 2
