@@ -58,7 +58,7 @@ test('step_matched settings: seeds own / next pick one source seed, ema passes i
 });
 
 const BAD: [string, (text: string) => string, RegExp][] = [
-  ['an unknown control', (t) => t.replace('[step_matched]', '[step_match]'), /exp\.yaml: controls\[0\] \(line 5\): expected step_matched or/],
+  ['an unknown control', (t) => t.replace('[step_matched]', '[step_match]'), /exp\.yaml: controls\[0\] \(line 5\): expected one of step_matched, compute_matched \(or \{ step_matched: /],
   [
     'the retired lr_matched',
     (t) => t.replace('[step_matched]', '[lr_matched]'),
