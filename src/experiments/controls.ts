@@ -122,7 +122,7 @@ function stepMatchedTargets(settings: StepMatchedSettings, sources: readonly Var
     const skipped = candidates.filter((source) => !isMonotone(source));
     for (const source of skipped) {
       notes.push(
-        `step_matched: no ${source.variant}${STEP_MATCHED_SUFFIX}: ${source.variant}'s ${source.config.vdm.name} is not monotone (phi' is +1 or -1), so no step size stands for it`,
+        `step_matched: no ${source.variant}${STEP_MATCHED_SUFFIX}: variant '${source.variant}' trains with ${source.config.vdm.name}, which is not monotone (phi' is +1 or -1), so no step size stands for it`,
       );
     }
     return candidates.filter(isMonotone);
