@@ -227,6 +227,7 @@ function computePoints(comparison: Comparison) {
  */
 function accuracyVsComputeSpec(comparison: Comparison): TopLevelSpec {
   const points = computePoints(comparison);
+  const largest = Math.max(...points.map((point) => point.evaluations));
   const x = { field: 'evaluations', type: 'quantitative', title: 'Gradient evaluations per run (forward + backward passes, counted)', scale: { zero: false, padding: 24 }, axis: { format: '~s' } } as const;
   const y = { type: 'quantitative', title: 'Final test top-1 accuracy (%)', scale: { zero: false, padding: 12 } } as const;
   const color = { field: 'variant', type: 'nominal', title: 'Variant', scale: colorScale(comparison), sort: comparison.variants.map((v) => v.label) } as const;
@@ -243,7 +244,9 @@ function accuracyVsComputeSpec(comparison: Comparison): TopLevelSpec {
         mark: { type: 'point', filled: true, size: 100, shape: 'diamond', opacity: 1 },
         encoding: { y: { field: 'mean', ...y }, color, tooltip: [{ field: 'variant' }, { field: 'evaluations', format: ',' }, { field: 'mean', format: '.2f' }] },
       },
-      { mark: { type: 'text', align: 'left', dx: 8, dy: -8, fontSize: 11 }, encoding: { y: { field: 'mean', ...y }, text: { field: 'variant' }, color } },
+      // Names beside the points: left of those at the largest cost, so that none runs off the plot.
+      { transform: [{ filter: `datum.evaluations < ${largest}` }], mark: { type: 'text', align: 'left', dx: 8, dy: -8, fontSize: 11 }, encoding: { y: { field: 'mean', ...y }, text: { field: 'variant' }, color } },
+      { transform: [{ filter: `datum.evaluations >= ${largest}` }], mark: { type: 'text', align: 'right', dx: -8, dy: -8, fontSize: 11 }, encoding: { y: { field: 'mean', ...y }, text: { field: 'variant' }, color } },
     ],
     config: sharedConfig,
   } as TopLevelSpec;
