@@ -89,6 +89,9 @@ export function validateConfig(sourced: Sourced, file: string, hooks: ValidateHo
   if (vdmOptions.end_epoch !== undefined && vdmOptions.end_epoch < vdmOptions.start_epoch) {
     checker.fail(['vdm', 'end_epoch'], `end_epoch (${vdmOptions.end_epoch}) is before start_epoch (${vdmOptions.start_epoch})`);
   }
+  if (top.swa && top.swa.start_epoch > top.epochs) {
+    checker.fail(['swa', 'start_epoch'], `start_epoch (${top.swa.start_epoch}) is after the last epoch (${top.epochs}); SWA would average nothing`);
+  }
   const config: RunConfig = {
     name: top.name ?? basename(file, extname(file)),
     seed: top.seed,
@@ -102,6 +105,7 @@ export function validateConfig(sourced: Sourced, file: string, hooks: ValidateHo
     vdm: { ...named('vdm'), options: vdmOptions },
     logging: top.logging,
     checkpoint: top.checkpoint,
+    ...(top.swa ? { swa: top.swa } : {}),
     source: file,
   };
   const vdmProblem = hooks.checkVdm?.(config.vdm);

@@ -5,9 +5,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { selectBackend } from '../backend/resolve.js';
 import { loadRunConfig } from '../config/index.js';
 import { DataError, UsageError } from '../errors.js';
-import { disposeModel } from '../models/types.js';
 import { VDM_VERSION } from '../run/provenance.js';
-import { buildDataset, buildTrainingParts } from '../train/build.js';
+import { buildDataset, buildTrainingParts, disposeTrainingParts } from '../train/build.js';
 import { hasCheckpoint, restoreCheckpoint, type CheckpointChoice } from '../train/checkpoint.js';
 import { writeSafetensors } from './safetensors.js';
 import { torchNamingOf, torchStateDict } from './torchStateDict.js';
@@ -69,8 +68,7 @@ export async function exportRun(runDir: string, options: { format: ExportFormat;
         definition: naming.definition,
       };
     } finally {
-      disposeModel(parts.model);
-      parts.optimizer.dispose();
+      disposeTrainingParts(parts);
     }
   } finally {
     await dataset.close?.();

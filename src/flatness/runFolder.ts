@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { selectBackend, type BackendChoice, type BackendReport } from '../backend/resolve.js';
 import { loadRunConfig, type RunConfig } from '../config/index.js';
 import type { Dataset } from '../datasets/types.js';
-import { disposeModel } from '../models/types.js';
 import { readJsonIfPresent } from '../files/boundedRead.js';
 import { writeJsonAtomic } from '../files/safeWrite.js';
-import { buildDataset, buildTrainingParts } from '../train/build.js';
+import { buildDataset, buildTrainingParts, disposeTrainingParts } from '../train/build.js';
 import type { TrainingParts } from '../train/trainer.js';
 import { hasCheckpoint, restoreCheckpoint } from '../train/checkpoint.js';
 import { flatnessFileContents, measureFlatness, type FlatnessFigures, type FlatnessOptions } from './measure.js';
@@ -79,15 +78,13 @@ export async function openRun(dir: string, options: { samples: number; seed: num
       parts,
       backend,
       async close() {
-        disposeModel(opened.model);
-        opened.optimizer.dispose();
+        disposeTrainingParts(opened);
         await dataset.close?.();
       },
     };
   } catch (error) {
     if (parts) {
-      disposeModel(parts.model);
-      parts.optimizer.dispose();
+      disposeTrainingParts(parts);
     }
     await dataset.close?.();
     throw error;
