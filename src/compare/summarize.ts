@@ -78,6 +78,7 @@ export function summarizeVariants(variants: readonly VariantInput[], baseline: V
       vsControl: controlDeltas(variant, variants, accuracy),
       scaleLossCorrelation: describePresent(variant.runs.map((run) => run.scaleLossCorrelation)),
       gradientEvaluations: describePresent(variant.runs.map((run) => run.gradientEvaluations)),
+      swaTestAcc: describePresent(variant.runs.map((run) => run.swaTestAcc)),
       epochSeconds,
       epochTimeRatio:
         baseSeconds !== null && epochSeconds.mean !== null && baseSeconds > 0 ? epochSeconds.mean / baseSeconds : null,
