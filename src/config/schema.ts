@@ -2,7 +2,6 @@
 // Entry-specific keys are checked afterwards against the entry's own params schema.
 import { z } from 'zod';
 import { vdmOptionsSchema } from '../vdms/options.js';
-import { swaSchema } from './swa.js';
 
 /**
  * Upper bounds that no real run reaches but that keep a typo (1e12 for 12) from being taken
@@ -74,6 +73,7 @@ export const topLevelSchema = z
       })
       .strict()
       .default({ keep_last: 1, best: 'none' }),
-    swa: swaSchema.optional(),
+    // Checked on its own in validate.ts, so that an unknown key lists swa's keys, not these.
+    swa: z.unknown().optional(),
   })
   .strict();

@@ -32,7 +32,8 @@ export function restoreSwa(dir: string, parts: TrainingParts, byGroup: ReadonlyM
   if (!parts.swa) return;
   const averaged = index?.averaged ?? 0;
   const params = byGroup.get(PARAMS) ?? [];
-  const buffers = byGroup.get(BUFFERS) ?? null;
+  // A finished average has statistics: none saved for a model without BatchNorm means an empty list.
+  const buffers = byGroup.get(BUFFERS) ?? (index?.result ? [] : null);
   const shapesFit = (values: Float32Array[], variables: readonly tf.Variable[]) => values.length === variables.length && values.every((v, i) => v.length === variables[i]!.size);
   if (!Number.isInteger(averaged) || averaged < 0 || (averaged > 0 && !shapesFit(params, parts.model.params)) || (buffers !== null && !shapesFit(buffers, parts.model.buffers))) {
     throw new DataError(`${dir}: checkpoint's SWA average does not fit the model (${params.length} arrays for ${parts.model.params.length} weights); pass --force to start the run over`);
