@@ -9,7 +9,7 @@ export const swaSchema = z
   .object({
     start_epoch: z.number().int().positive().describe('first epoch averaged (at its end); the paper starts at 75% of the budget'),
     lr: z.number().positive().describe('the SWA learning rate annealed to; the paper: 0.05 for ResNet-type nets trained at lr 0.1'),
-    anneal_epochs: z.number().int().min(0).max(100_000).default(10).describe('epochs from the scheduled lr to lr (SWALR default 10; 0: at once)'),
+    anneal_epochs: z.number().int().min(0).max(100_000).default(10).describe('averaged epochs from the scheduled lr to lr, one SWALR step after each (SWALR default 10)'),
     anneal_strategy: z.enum(['cos', 'linear']).default('cos').describe('shape of the annealing (SWALR default cos)'),
   })
   .strict();
