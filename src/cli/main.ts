@@ -234,6 +234,7 @@ export function buildProgram(): Command {
     .option('--sigma <x>', 'adaptive average-case noise delta = x |w| z (default 0.01)', numberFlag('--sigma', { min: 0, exclusiveMin: true, max: 10 }))
     .option('--ascent-steps <n>', 'gradient-ascent steps of the worst-case sharpness figures (default 10)', numberFlag('--ascent-steps', { integer: true, min: 1, max: 10_000 }))
     .option('--noise-samples <n>', 'noise draws of the average case (default 10)', numberFlag('--noise-samples', { integer: true, min: 2, max: 10_000 }))
+    .addOption(new Option('--which <weights>', "last: the trained weights (flatness.json); swa: the run's SWA average (flatness-swa.json)").choices(['last', 'swa']))
     .action(async (inputs: string[], opts) => {
       await loadTensorFlow();
       const { flatnessCommand } = await import('../commands/flatness.js');
@@ -246,7 +247,7 @@ export function buildProgram(): Command {
     .argument('<run>', 'run folder')
     .addOption(new Option('--format <format>', 'file format').choices(['safetensors']).default('safetensors'))
     .option('--out <file>', 'where to write (default: <run>/model.safetensors)')
-    .addOption(new Option('--which <checkpoint>', "the last epoch's weights, or the best epoch's (checkpoint.best)").choices(['last', 'best']).default('last'))
+    .addOption(new Option('--which <checkpoint>', "the last epoch's weights, the best epoch's (checkpoint.best), or the SWA average (swa:; default out model-swa.safetensors)").choices(['last', 'best', 'swa']).default('last'))
     .action(async (run: string, opts: { format: string; out?: string; which: string }) => {
       await loadTensorFlow();
       const { exportCommand } = await import('../commands/export.js');
@@ -269,6 +270,7 @@ export function buildProgram(): Command {
     .option('--batch-size <n>', "evaluation batch size (default: the run's)")
     .option('--backend <name>', "auto, tensorflow, webgpu, wasm or cpu (default: the run's)")
     .option('--out <dir>', 'folder for the plots (default: landscape/ in the run, or beside the runs)')
+    .addOption(new Option('--which <weights>', "last: the trained weights (default); swa: each run's SWA average (files marked -swa)").choices(['last', 'swa']))
     .option('--dry-run', 'print the points, forward passes and a timed estimate, and stop')
     .option('-q, --quiet', 'plain progress lines instead of a bar')
     .action(async (inputs: string[], opts) => {

@@ -5,7 +5,7 @@ import { findRunFolders } from '../compare/discover.js';
 import { DataError, UsageError } from '../errors.js';
 import { resultFolderOf } from '../experiments/spec.js';
 import { HVP_METHODS, type HvpMethod } from '../flatness/hvp.js';
-import { measureRunFolder, unusableReason } from '../flatness/runFolder.js';
+import { measureRunFolder, parseMeasuredWeights, unusableReason } from '../flatness/runFolder.js';
 import { describeBackend } from '../run/trainRun.js';
 
 export interface FlatnessCommandOptions {
@@ -26,6 +26,8 @@ export interface FlatnessCommandOptions {
   sigma?: number;
   ascentSteps?: number;
   noiseSamples?: number;
+  /** last (default): the trained weights; swa: the run's SWA average (flatness-swa.json). */
+  which?: string;
 }
 
 /** The same for every run, so every variant is measured on the same examples and probe vectors. */
@@ -78,10 +80,11 @@ export async function flatnessCommand(inputs: string[], opts: FlatnessCommandOpt
     sigma: positive('--sigma', opts.sigma),
     ascentSteps: opts.ascentSteps === undefined ? undefined : wholeNumber('--ascent-steps', opts.ascentSteps, 1, 1),
     noiseSamples: opts.noiseSamples === undefined ? undefined : wholeNumber('--noise-samples', opts.noiseSamples, 2, 2),
+    which: parseMeasuredWeights(opts.which),
   };
   const folders = findRunFolders(inputs.map(resultFolderOf));
   const usable = folders.filter((dir) => {
-    const reason = unusableReason(dir);
+    const reason = unusableReason(dir, options.which);
     if (reason !== null) log(`skipped ${dir}: ${reason}`);
     return reason === null;
   });
@@ -97,7 +100,7 @@ export async function flatnessCommand(inputs: string[], opts: FlatnessCommandOpt
     lastBackend = backendLine;
     const seconds = (performance.now() - started) / 1000;
     log(
-      `${dir}: lambda_max ${figures.hessian_top_eigenvalue.toPrecision(4)} (${figures.iterations_run} iterations), ` +
+      `${dir}${options.which === 'swa' ? ' (SWA average)' : ''}: lambda_max ${figures.hessian_top_eigenvalue.toPrecision(4)} (${figures.iterations_run} iterations), ` +
         `trace ${figures.hessian_trace.toPrecision(4)} ± ${figures.hessian_trace_stderr.toPrecision(2)}, ` +
         `loss ${figures.train_loss_subset.toFixed(4)} on ${figures.samples}, ${seconds.toFixed(1)} s`,
     );

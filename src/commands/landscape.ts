@@ -4,7 +4,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../backend/resolve.js';
 import { findRunFolders } from '../compare/discover.js';
 import { DataError, UsageError } from '../errors.js';
 import { resultFolderOf } from '../experiments/spec.js';
-import { unusableReason } from '../flatness/runFolder.js';
+import { parseMeasuredWeights, unusableReason, type MeasuredWeights } from '../flatness/runFolder.js';
 import { ignoreChoices, type IgnoreChoice } from '../landscape/directions.js';
 import { bnChoices, type BnChoice } from '../landscape/evaluate.js';
 import { drawLandscapes, landscapeDefaults, planLandscapes, type LandscapeRequest } from '../landscape/index.js';
@@ -26,6 +26,8 @@ export interface LandscapeCommandOptions {
   out?: string;
   dryRun?: boolean;
   quiet?: boolean;
+  /** last (default) or swa: the runs' SWA averages. */
+  which?: string;
 }
 
 
@@ -79,24 +81,25 @@ export function landscapeRequest(opts: LandscapeCommandOptions): LandscapeReques
     bn,
     splits,
     batchSize: opts.batchSize === undefined ? null : wholeNumber('--batch-size', opts.batchSize, 0, 1),
+    ...(parseMeasuredWeights(opts.which) === 'swa' ? { which: 'swa' as const } : {}),
   };
 }
 
 /** Completed runs with checkpoints; for --between, each input must be exactly one run. */
-function runFoldersOf(inputs: string[], between: boolean, log: (line: string) => void): string[] {
+function runFoldersOf(inputs: string[], between: boolean, which: MeasuredWeights, log: (line: string) => void): string[] {
   if (between) {
     if (inputs.length !== 2) throw new UsageError(`--between needs exactly two run folders (A B), got ${inputs.length}`);
     return inputs.map((input) => {
       const found = findRunFolders([input]);
       if (found.length !== 1) throw new DataError(`${input}: --between needs one run folder, found ${found.length} runs under it`);
-      const reason = unusableReason(found[0]);
+      const reason = unusableReason(found[0], which);
       if (reason !== null) throw new DataError(`${found[0]}: cannot be used (${reason})`);
       return found[0];
     });
   }
   const folders = findRunFolders(inputs.map(resultFolderOf));
   const usable = folders.filter((dir) => {
-    const reason = unusableReason(dir);
+    const reason = unusableReason(dir, which);
     if (reason !== null) log(`skipped ${dir}: ${reason}`);
     return reason === null;
   });
@@ -109,7 +112,7 @@ export async function landscapeCommand(inputs: string[], opts: LandscapeCommandO
   const request = landscapeRequest(opts);
   const backend = choice<BackendChoice | 'run'>('--backend', opts.backend, [...BACKEND_CHOICES, 'run'], 'run');
   const chosenBackend = backend === 'run' ? undefined : backend;
-  const runs = runFoldersOf(inputs, opts.between === true, log);
+  const runs = runFoldersOf(inputs, opts.between === true, request.which ?? 'last', log);
   if (opts.dryRun) {
     const plan = await planLandscapes(runs, request, chosenBackend);
     for (const r of plan.runs) log(`${r.run}: ${r.points} points${r.done > 0 ? `, ${r.done} already written` : ''}`);

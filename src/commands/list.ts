@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { registriesByBlock, type ParameterizedEntry } from '../config/registries.js';
 import { objectSchemaOf } from '../config/schemaKeys.js';
+import { SWA_CITATION, swaDefaults, swaSchema } from '../config/swa.js';
 import { UsageError } from '../errors.js';
 import { models } from '../models/index.js';
 import { CIFAR10_SIZE, entryParameterCount, type ModelEntry } from '../models/types.js';
@@ -48,6 +49,21 @@ function describeEntry(entry: ParameterizedEntry, nameWidth: number): string {
   return lines.join('\n');
 }
 
+/**
+ * SWA is a run-config block, not a registry entry; it is listed with the schedules because it
+ * takes over the learning rate of whichever schedule the run names.
+ */
+function swaBlock(): string {
+  const shape = swaSchema.shape as Record<string, z.ZodType>;
+  return [
+    'swa (run-config block swa: { ... }, over any schedule): stochastic weight averaging of the weights at each epoch end from start_epoch,',
+    '  BatchNorm statistics recomputed at the end, evaluated as its own result (summary.json swa_test_acc)',
+    `    defaults: ${swaDefaults.map((d) => `${d.key}=${d.value}`).join('; ')}`,
+    ...Object.entries(shape).map(([key, schema]) => `      ${key}: ${schema.description}`),
+    `    reference: ${SWA_CITATION}`,
+  ].join('\n');
+}
+
 export function listCommand(kind?: string): string {
   if (kind !== undefined && !(kind in KINDS)) {
     throw new UsageError(`unknown kind '${kind}'; expected one of ${Object.keys(KINDS).join(', ')}`);
@@ -57,7 +73,9 @@ export function listCommand(kind?: string): string {
     .map((k) => {
       const entries = registriesByBlock[KINDS[k]].entries();
       const width = Math.max(...entries.map((e) => e.name.length));
-      return [`${k}:`, ...entries.map((e) => describeEntry(e, width))].join('\n');
+      const lines = [`${k}:`, ...entries.map((e) => describeEntry(e, width))];
+      if (k === 'schedules') lines.push('', swaBlock());
+      return lines.join('\n');
     })
     .join('\n\n');
 }

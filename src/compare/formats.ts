@@ -92,6 +92,8 @@ function csvTable(comparison: Comparison): string {
     if (hasControls) Object.assign(cells, controlCells(v));
     if (hasControls) cells.scale_loss_correlation_mean = v.scaleLossCorrelation.mean;
     cells.gradient_evaluations_mean = v.gradientEvaluations.mean;
+    cells.swa_test_acc_mean = v.swaTestAcc.mean;
+    cells.swa_test_acc_std = v.swaTestAcc.std;
     if (hasCompute) Object.assign(cells, computeCells(v));
     cells.epoch_seconds_mean = v.epochSeconds.mean;
     cells.epoch_seconds_std = v.epochSeconds.std;
@@ -169,6 +171,7 @@ function jsonDocument(comparison: Comparison): string {
       accuracy: 'fraction in [0,1], as in metrics.csv (tables show percent)',
       delta: 'variant minus baseline, same units as the figure; CI is Welch 95%, p two-sided; pHolm corrected over the variants tested on that figure',
       epochSeconds: 'seconds',
+      swaTestAcc: "per run, summary.json's swa_test_acc: the SWA average's test top-1 (fraction in [0,1]); n counts the runs with one",
       gradientEvaluations: "per run, summary.json's gradient_evaluations: forward and backward passes counted (SAM 2 a step, the rest 1)",
       scaleLossCorrelation: "per run, the Pearson correlation of steps.csv's grad_scale with the batch loss within each epoch (pooled over epochs); 0 for a control whose scale does not follow the loss",
     },

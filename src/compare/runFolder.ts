@@ -45,9 +45,10 @@ export function readRunFolder(dir: string): RunRecord {
   const scaleLossCorrelation = existsSync(stepsFile) ? scaleLossCorrelationOfCsv(readText(stepsFile, LIMITS.steps)) : null;
   if (info.seed === null && typeof config.seed === 'number') info.seed = config.seed;
   const summaryFile = join(dir, 'summary.json');
+  const summary = existsSync(summaryFile) ? readSummary(summaryFile) : { gradientEvaluations: null, swaTestAcc: null };
   return {
     dir, info, config, metrics: metrics.rows, hasTop5: metrics.hasTop5,
-    gradientEvaluations: existsSync(summaryFile) ? readGradientEvaluations(summaryFile) : null,
+    ...summary,
     flatness: flatnessJson?.figures ?? null, flatnessSettings: flatnessJson?.settings ?? null, scaleLossCorrelation,
   };
 }
@@ -91,15 +92,22 @@ function readConfig(file: string): Record<string, unknown> {
   return flattenObject(value as Record<string, unknown>);
 }
 
-/** summary.json's gradient_evaluations; null in folders from before it was counted (or a run still going). */
-function readGradientEvaluations(file: string): number | null {
+/**
+ * summary.json's gradient_evaluations (null in folders from before it was counted, or a run still
+ * going) and swa_test_acc (null for a run without SWA, or one that stopped before averaging ended).
+ */
+function readSummary(file: string): Pick<RunRecord, 'gradientEvaluations' | 'swaTestAcc'> {
   const value = readJson(file, LIMITS.summary);
-  const count = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).gradient_evaluations : undefined;
-  if (count === undefined || count === null) return null;
-  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
+  const summary = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  const count = summary.gradient_evaluations;
+  if (count !== undefined && count !== null && (typeof count !== 'number' || !Number.isInteger(count) || count < 0)) {
     throw new DataError(`${file}: gradient_evaluations: expected a whole number >= 0, got ${JSON.stringify(count)}`);
   }
-  return count;
+  const swa = summary.swa_test_acc;
+  if (swa !== undefined && swa !== null && (typeof swa !== 'number' || !(swa >= 0 && swa <= 1))) {
+    throw new DataError(`${file}: swa_test_acc: expected a fraction in [0, 1], got ${JSON.stringify(swa)}`);
+  }
+  return { gradientEvaluations: (count as number | null | undefined) ?? null, swaTestAcc: (swa as number | null | undefined) ?? null };
 }
 
 function readFlatness(file: string): { figures: Record<string, number>; settings: Record<string, unknown> | null } {

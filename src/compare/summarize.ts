@@ -82,6 +82,7 @@ export function summarizeVariants(variants: readonly VariantInput[], baseline: V
       vsCompute: isBaseline || baseline === null ? null : computeDeltas(variant, baseline, variants, accuracy),
       scaleLossCorrelation: describePresent(variant.runs.map((run) => run.scaleLossCorrelation)),
       gradientEvaluations: describePresent(variant.runs.map((run) => run.gradientEvaluations)),
+      swaTestAcc: describePresent(variant.runs.map((run) => run.swaTestAcc)),
       epochSeconds,
       epochTimeRatio:
         baseSeconds !== null && epochSeconds.mean !== null && baseSeconds > 0 ? epochSeconds.mean / baseSeconds : null,

@@ -49,6 +49,7 @@ function columns(comparison: Comparison): Column[] {
   // Folders from before summary.json counted them have none: no column of dashes.
   const hasCosts = comparison.variants.some((v) => v.gradientEvaluations.n > 0);
   const hasCompute = comparison.variants.some((v) => v.vsCompute !== null);
+  const hasSwa = comparison.variants.some((v) => v.swaTestAcc.n > 0);
   const controlSuffix = controlSuffixOf(comparison);
   const excludedCount = (label: string) => comparison.excluded.filter((run) => run.variant === label).length;
   const all: (Column | false)[] = [
@@ -56,6 +57,7 @@ function columns(comparison: Comparison): Column[] {
     { title: 'Runs', numeric: true, cell: (v) => `${v.completed}/${v.runs.length + excludedCount(v.label)}` },
     { title: 'Final top-1 %', numeric: true, cell: (v) => percentStat(v.accuracy.finalTop1) },
     { title: 'Best top-1 %', numeric: true, cell: (v) => percentStat(v.accuracy.bestTop1) },
+    hasSwa && { title: 'SWA top-1 %', numeric: true, cell: (v) => percentStat(v.swaTestAcc) },
     hasTop5 && { title: 'Final top-5 %', numeric: true, cell: (v) => percentStat(v.accuracy.finalTop5) },
     hasTop5 && { title: 'Best top-5 %', numeric: true, cell: (v) => percentStat(v.accuracy.bestTop5) },
     comparison.baseline !== null && {
@@ -125,6 +127,9 @@ function legend(comparison: Comparison): string[] {
         : ` Δ: difference of means vs '${comparison.baseline}' in percentage points, Welch 95% CI;` +
           " p: Welch's t-test, two-sided. Epoch s: mean epoch time after the first (warm-up) epoch; Time ×: its ratio to the baseline's."),
   ];
+  if (comparison.variants.some((v) => v.swaTestAcc.n > 0)) {
+    lines.push("SWA top-1: test accuracy of the run's stochastic weight average (its BatchNorm statistics recomputed), mean ± std over the runs that have one (summary.json's swa_test_acc).");
+  }
   if (comparison.variants.some((v) => v.gradientEvaluations.n > 0)) {
     lines.push('Grad evals: forward and backward passes a run cost, counted rather than timed (SAM 2 a step, every other method 1), mean over its runs (summary.json).');
   }

@@ -52,6 +52,8 @@ export interface RunRecord {
   scaleLossCorrelation: number | null;
   /** summary.json's count of forward and backward passes (SAM 2 a step, the rest 1); null where absent. */
   gradientEvaluations: number | null;
+  /** summary.json's swa_test_acc: the SWA average's test top-1 (fraction); null for a run without SWA. */
+  swaTestAcc: number | null;
 }
 
 /** Mean and sample standard deviation of one figure over a variant's runs. */
@@ -159,6 +161,8 @@ export interface VariantSummary {
   scaleLossCorrelation: Stat;
   /** Per run: the gradient evaluations the run cost (summary.json), summarised over runs. */
   gradientEvaluations: Stat;
+  /** Per run: the SWA average's test top-1 (summary.json's swa_test_acc), summarised over the runs that have one. */
+  swaTestAcc: Stat;
   /** Per-run mean of epoch_seconds, summarised over runs. */
   epochSeconds: Stat;
   /** This variant's mean epoch time over the baseline's. */

@@ -75,6 +75,7 @@ export function toPlainConfig(config: RunConfig): Record<string, unknown> {
     // Only when set: config.yaml of runs made before the key existed still match (resume).
     ...(config.logging.steps_every !== 1 || !config.logging.tensorboard ? { logging: config.logging } : {}),
     ...(config.checkpoint.keep_last !== 1 || config.checkpoint.best !== 'none' ? { checkpoint: config.checkpoint } : {}),
+    ...(config.swa ? { swa: config.swa } : {}),
   };
 }
 

@@ -75,5 +75,7 @@ export const topLevelSchema = z
       })
       .strict()
       .default({ keep_last: 1, best: 'none' }),
+    // Checked on its own in validate.ts, so that an unknown key lists swa's keys, not these.
+    swa: z.unknown().optional(),
   })
   .strict();

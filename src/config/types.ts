@@ -2,6 +2,7 @@
 import type { BackendChoice } from '../backend/resolve.js';
 import type { AugmentName } from '../datasets/types.js';
 import type { VdmOptions } from '../vdms/types.js';
+import type { SwaConfig } from './swa.js';
 
 /** A registry-named block: the entry's name and its validated parameters (defaults filled). */
 export interface NamedBlock {
@@ -28,6 +29,8 @@ export interface RunConfig {
   readonly logging: { readonly steps_every: number; readonly tensorboard: boolean };
   /** Which checkpoints a run keeps besides the latest. */
   readonly checkpoint: { readonly keep_last: number; readonly best: 'none' | 'test_acc' | 'test_loss' };
+  /** Stochastic weight averaging, when the config has a `swa:` block. */
+  readonly swa?: SwaConfig;
   /** The file it was read from (not part of the resolved YAML). */
   readonly source: string;
 }

@@ -10,6 +10,7 @@ import { registriesByBlock } from './registries.js';
 import { schedules } from '../schedules/index.js';
 import { assertLooksLikeConfig } from './looksLikeConfig.js';
 import { commonBlockSchemas, topLevelSchema, type BlockKind } from './schema.js';
+import { swaSchema } from './swa.js';
 import { keysOf } from './schemaKeys.js';
 import { displayPath, isPlainObject, locate, type ConfigPath, type PlainObject, type Sourced } from './sourced.js';
 import type { NamedBlock, RunConfig } from './types.js';
@@ -90,6 +91,10 @@ export function validateConfig(sourced: Sourced, file: string, hooks: ValidateHo
   if (vdmOptions.end_epoch !== undefined && vdmOptions.end_epoch < vdmOptions.start_epoch) {
     checker.fail(['vdm', 'end_epoch'], `end_epoch (${vdmOptions.end_epoch}) is before start_epoch (${vdmOptions.start_epoch})`);
   }
+  const swa = top.swa === undefined ? undefined : checker.parse(swaSchema, top.swa, ['swa'], keysOf(swaSchema));
+  if (swa && swa.start_epoch > top.epochs) {
+    checker.fail(['swa', 'start_epoch'], `start_epoch (${swa.start_epoch}) is after the last epoch (${top.epochs}); SWA would average nothing`);
+  }
   const config: RunConfig = {
     name: top.name ?? basename(file, extname(file)),
     seed: top.seed,
@@ -103,6 +108,7 @@ export function validateConfig(sourced: Sourced, file: string, hooks: ValidateHo
     vdm: { ...named('vdm'), options: vdmOptions },
     logging: top.logging,
     checkpoint: top.checkpoint,
+    ...(swa ? { swa } : {}),
     source: file,
   };
   if (config.schedule.stretch !== undefined && schedules.get(config.schedule.name).stretchable === false) {

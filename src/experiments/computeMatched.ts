@@ -26,11 +26,14 @@ const unsourced = (value: PlainObject) => ({ value, locations: new Map() });
 
 /**
  * The baseline trained k times as long on its schedule stretched by k: milestones, the cosine
- * period and the warm-up at k times their epochs. With k = 1 it trains as the baseline, bit for
+ * period and the warm-up at k times their epochs (and an SWA block's start and annealing). With k = 1 it trains as the baseline, bit for
  * bit (a stretch of 1 is the identity).
  */
 export function computeMatched(baseline: VariantSource, k: number, variant: string): ControlVariant {
-  const change = { epochs: baseline.config.epochs * k, schedule: { stretch: (baseline.config.schedule.stretch ?? 1) * k } };
+  const change: PlainObject = { epochs: baseline.config.epochs * k, schedule: { stretch: (baseline.config.schedule.stretch ?? 1) * k } };
+  // SWA keeps its place in the run: averaging from the same share of the epochs, annealing k times as long.
+  const swa = baseline.config.swa;
+  if (swa) change.swa = { start_epoch: (swa.start_epoch - 1) * k + 1, anneal_epochs: swa.anneal_epochs * k };
   return {
     variant,
     source: baseline.variant,

@@ -9,9 +9,8 @@ import { datasets } from '../datasets/index.js';
 import { syntheticDataset } from '../datasets/synthetic.js';
 import type { Batch, Dataset } from '../datasets/types.js';
 import { DataError, InterruptedError, VdmError } from '../errors.js';
-import { disposeModel } from '../models/types.js';
 import { RandomStream } from '../random.js';
-import { buildDataset, buildTrainingParts } from '../train/build.js';
+import { buildDataset, buildTrainingParts, disposeTrainingParts } from '../train/build.js';
 import { evaluate, trainStep, type StepInput } from '../train/step.js';
 import { formatDuration } from './progress.js';
 import type { ExperimentRun } from './spec.js';
@@ -157,8 +156,7 @@ export async function probeStepCost(config: RunConfig): Promise<StepCost> {
       ...(probeBatch !== batch ? { scaledFrom: probeBatch } : {}),
     };
   } finally {
-    disposeModel(parts.model);
-    parts.optimizer.dispose();
+    disposeTrainingParts(parts);
     await data.dataset.close?.();
   }
 }

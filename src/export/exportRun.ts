@@ -5,9 +5,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { selectBackend } from '../backend/resolve.js';
 import { loadRunConfig } from '../config/index.js';
 import { DataError, UsageError } from '../errors.js';
-import { disposeModel } from '../models/types.js';
 import { VDM_VERSION } from '../run/provenance.js';
-import { buildDataset, buildTrainingParts } from '../train/build.js';
+import { buildDataset, buildTrainingParts, disposeTrainingParts } from '../train/build.js';
 import { hasCheckpoint, restoreCheckpoint, type CheckpointChoice } from '../train/checkpoint.js';
 import { writeSafetensors } from './safetensors.js';
 import { torchNamingOf, torchStateDict } from './torchStateDict.js';
@@ -24,16 +23,18 @@ export interface ExportResult {
   readonly epochs: number;
   /** Which PyTorch definition the names follow. */
   readonly definition: string;
+  /** With which 'swa': the epochs the average holds. */
+  readonly swaEpochsAveraged?: number;
 }
 
-/** `out` defaults to <run>/model.safetensors; `which` to the last checkpoint. */
+/** `out` defaults to <run>/model.safetensors (model-swa.safetensors for the SWA average); `which` to the last checkpoint. */
 export async function exportRun(runDir: string, options: { format: ExportFormat; out?: string; which?: CheckpointChoice }): Promise<ExportResult> {
   const configFile = join(runDir, 'config.yaml');
   if (!existsSync(configFile)) throw new UsageError(`${runDir}: not a run folder (no config.yaml)`);
   if (!hasCheckpoint(runDir)) throw new DataError(`${runDir}: no checkpoint to export (the run has not finished an epoch)`);
   const config = loadRunConfig(configFile);
   const naming = torchNamingOf(config.model.name); // refuses an unexportable model before any data loads
-  const file = resolve(options.out ?? join(runDir, `model.${options.format}`));
+  const file = resolve(options.out ?? join(runDir, `${options.which === 'swa' ? 'model-swa' : 'model'}.${options.format}`));
   if (!existsSync(dirname(file))) throw new UsageError(`--out ${options.out}: folder ${dirname(file)} does not exist`);
   // Export only copies numbers: the cpu backend does it exactly and starts at once.
   await selectBackend('cpu');
@@ -54,6 +55,7 @@ export async function exportRun(runDir: string, options: { format: ExportFormat;
         run: basename(resolve(runDir)),
         model: config.model.name,
         epochs: String(history.length),
+        ...(parts.swa && options.which === 'swa' ? { swa_epochs_averaged: String(parts.swa.average.averaged) } : {}),
         dataset: config.dataset.name,
         num_classes: String(dataset.numClasses),
         // PyTorch takes NCHW; the normalisation is the one the run trained with.
@@ -67,10 +69,10 @@ export async function exportRun(runDir: string, options: { format: ExportFormat;
         model: config.model.name,
         epochs: history.length,
         definition: naming.definition,
+        ...(parts.swa && options.which === 'swa' ? { swaEpochsAveraged: parts.swa.average.averaged } : {}),
       };
     } finally {
-      disposeModel(parts.model);
-      parts.optimizer.dispose();
+      disposeTrainingParts(parts);
     }
   } finally {
     await dataset.close?.();

@@ -66,7 +66,7 @@ export function defaultOutDir(runFolders: readonly string[], kind: LandscapeSett
 async function withRuns<T>(dirs: readonly string[], request: LandscapeRequest, backend: BackendChoice | undefined, use: (runs: OpenedRun[]) => Promise<T>): Promise<T> {
   const runs: OpenedRun[] = [];
   try {
-    for (const dir of dirs) runs.push(await openRun(dir, { samples: request.samples, seed: request.seed, backend }));
+    for (const dir of dirs) runs.push(await openRun(dir, { samples: request.samples, seed: request.seed, backend, which: request.which ?? 'last' }));
     return await use(runs);
   } finally {
     for (const run of runs) await run.close();
@@ -86,8 +86,9 @@ export async function drawLandscapes(runFolders: readonly string[], request: Lan
       const grid = await withRuns(dirs, request, options.backend, ([run, partner]) =>
         computeGrid(run, job.settings, { signal: options.signal, onPoint: () => options.progress?.tick(job.run) }, partner),
       );
+      const swa = request.which === 'swa' ? ' (SWA)' : '';
       const { variant, seed } = labelOf(job.run);
-      const label = job.partner ? `${variant} → ${labelOf(job.partner).variant}` : variant;
+      const label = job.partner ? `${variant}${swa} → ${labelOf(job.partner).variant}${swa}` : `${variant}${swa}`;
       grids.push({ ...grid, run: job.run, label: { variant: label, seed, columns: grid.table.columns, rows: grid.table.rows } });
     }
   } finally {

@@ -23,6 +23,8 @@ export interface LandscapeSettings {
   readonly batchSize: number | null;
   /** 'between': the other end's run folder (its real path, so the name is stable). */
   readonly partner: string | null;
+  /** 'swa': the runs' SWA averages. Absent for the last weights, so earlier tables keep their names. */
+  readonly which?: 'swa';
 }
 
 export const landscapeDefaults = {
@@ -69,5 +71,6 @@ export function settingsStem(settings: LandscapeSettings): string {
       ? [...shared, settings.bn]
       : [...shared, `seed${settings.seed}`, settings.ignore, settings.bn];
   if (settings.splits.includes('test')) parts.push('test');
+  if (settings.which === 'swa') parts.push('swa');
   return [settings.kind, ...parts, hashOf(settings)].join('-');
 }

@@ -106,6 +106,7 @@ export function assertStartable(folder: RunFolder, state: RunState, force: boole
 const VDM_FILES = new Set([
   'run.json', 'summary.json', 'config.yaml', 'metrics.csv', 'steps.csv', 'log.txt', 'tb',
   'checkpoint.json', 'best.json', 'checkpoint', 'flatness.json', 'landscape', 'model.safetensors',
+  'flatness-swa.json', 'model-swa.safetensors',
 ]);
 const VDM_PATTERNS = [/^checkpoint-\d{6,}$/, /\.(?:tmp|old|new|stale)-\d+$/];
 

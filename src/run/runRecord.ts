@@ -22,6 +22,8 @@ export interface RunIdentity {
   readonly cwd?: string;
   /** Forward and backward passes one training step costs (SAM 2, the rest 1); default 1. */
   readonly gradientEvaluationsPerStep?: number;
+  /** Figures of other results the run produced (the SWA average's), asked for when it ends. */
+  readonly summaryExtras?: () => Record<string, number | null>;
 }
 
 /**
@@ -90,7 +92,7 @@ export function runRecordHook(folder: RunFolder, backend: BackendReport, identit
       record.ended_at = ended.toISOString();
       record.message = outcome.error instanceof Error ? outcome.error.message : outcome.error === undefined ? null : String(outcome.error);
       writeJsonAtomic(folder.runJson, record);
-      writeJsonAtomic(folder.summaryJson, summarize(outcome.history, steps * perStep));
+      writeJsonAtomic(folder.summaryJson, { ...summarize(outcome.history, steps * perStep), ...identity.summaryExtras?.() });
     },
   };
 }

@@ -5,15 +5,15 @@ import { selectBackend, type BackendReport } from '../backend/resolve.js';
 import { describeAdapter } from '../backend/webgpu.js';
 import { configToYaml, vdmConfigNote, type RunConfig } from '../config/index.js';
 import { ExitCode, FileRefusedError, InterruptedError, UsageError, asFileSystemError } from '../errors.js';
-import { disposeModel } from '../models/types.js';
 import { optimizers } from '../optimizers/index.js';
-import { buildDataset, buildTrainingParts } from '../train/build.js';
+import { buildDataset, buildTrainingParts, disposeTrainingParts } from '../train/build.js';
 import { checkpointDir, checkpointHook, cleanStaleFiles, restoreCheckpoint } from '../train/checkpoint.js';
 import type { EpochMetrics, TrainingHook, TrainingPosition } from '../train/hooks.js';
 import { divergenceGuard } from '../train/hooks/divergenceGuard.js';
 import { metricsCsvHook } from '../train/hooks/metricsCsv.js';
 import { plainProgress, terminalProgress } from '../train/hooks/progress.js';
 import { stepsCsvGap, stepsCsvHook } from '../train/hooks/stepsCsv.js';
+import { swaHook, swaSummary } from '../train/swa/hook.js';
 import { train, type TrainingParts } from '../train/trainer.js';
 import { tensorboardHook } from '../tensorboard/hook.js';
 import { writeFileAtomic } from '../files/safeWrite.js';
@@ -158,6 +158,7 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
       }
     }
     const files = (hook: TrainingHook, path: string) => reportingFileErrors(hook, path, log);
+    const swa = parts.swa;
     let record: TrainingHook;
     try {
       record = runRecordHook(folder, backend, {
@@ -171,6 +172,7 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
         classNames: dataset.classNames,
         resumedAfterEpoch: resuming ? position.history.length : undefined,
         gradientEvaluationsPerStep: optimizers.get(config.optimizer.name).gradientEvaluationsPerStep,
+        ...(swa ? { summaryExtras: () => swaSummary(swa.average) } : {}),
       });
     } catch (error) {
       throw asFileSystemError(error, 'write', folder.runJson); // its first write: before the run, exit 2
@@ -181,6 +183,8 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
       files(metricsCsvHook(folder.metricsCsv, dataset.numClasses, position.history), folder.metricsCsv),
       files(stepsCsvHook(join(folder.dir, 'steps.csv'), config.logging.steps_every), join(folder.dir, 'steps.csv')),
       ...(config.logging.tensorboard ? [files(tensorboardHook(folder.dir, { config: configToYaml(config) }), join(folder.dir, 'tb'))] : []),
+      // before the checkpoint: each checkpoint holds the average of the epochs it has finished
+      ...(swa ? [swaHook({ ...parts, swa }, { signal: request.signal, log })] : []),
       // after the CSV hooks: a checkpoint follows its rows
       files(checkpointHook(folder.dir, parts, position.history, { keepLast: config.checkpoint.keep_last, best: config.checkpoint.best }), checkpointDir(folder.dir)),
       // The bars are the console's; log.txt gets the same epoch lines as a plain run's.
@@ -196,8 +200,7 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
       throw error;
     }
   } finally {
-    disposeModel(parts.model);
-    parts.optimizer.dispose();
+    disposeTrainingParts(parts);
     await dataset.close?.();
   }
 }

@@ -6,11 +6,14 @@ import { datasets } from '../datasets/index.js';
 import type { Dataset } from '../datasets/types.js';
 import { models } from '../models/index.js';
 import { isWeightParam } from '../models/nn.js';
+import { disposeModel } from '../models/types.js';
 import { optimizers } from '../optimizers/index.js';
 import { RandomStream } from '../random.js';
 import { scheduleFor } from '../schedules/index.js';
 import { LossDeformation } from '../vdms/deformation.js';
 import { vdms } from '../vdms/index.js';
+import { WeightAverage } from './swa/average.js';
+import { withSwa } from './swa/schedule.js';
 import type { TrainingParts } from './trainer.js';
 
 export async function buildDataset(config: RunConfig, signal?: AbortSignal): Promise<Dataset> {
@@ -39,7 +42,7 @@ export function buildTrainingParts(config: RunConfig, dataset: Dataset): Trainin
     seed: config.seed,
   };
   // What reads other runs' records (a control's source) comes first: a missing one fails before any tensor exists.
-  const schedule = scheduleFor(config.schedule, { ...run, baseLr: config.optimizer.lr });
+  const schedule = withSwa(scheduleFor(config.schedule, { ...run, baseLr: config.optimizer.lr }), config.swa);
   const entry = vdms.get(config.vdm.name);
   const deformation = new LossDeformation({ entry, params: config.vdm.params, options: config.vdm.options }, entry.stepSlopes?.(config.vdm.params, run) ?? null);
   let model;
@@ -57,5 +60,13 @@ export function buildTrainingParts(config: RunConfig, dataset: Dataset): Trainin
     weight_decay: config.optimizer.weight_decay,
     weightParams: model.params.map(isWeightParam),
   });
-  return { model, dataset, optimizer, schedule, deformation, seed: config.seed, epochs: config.epochs, batchSize: config.dataset.batch_size };
+  const swa = config.swa && { config: config.swa, average: new WeightAverage() };
+  return { model, dataset, optimizer, schedule, deformation, seed: config.seed, epochs: config.epochs, batchSize: config.dataset.batch_size, ...(swa ? { swa } : {}) };
+}
+
+/** Frees what buildTrainingParts allocated (the data set is closed by whoever built it). */
+export function disposeTrainingParts(parts: TrainingParts): void {
+  disposeModel(parts.model);
+  parts.optimizer.dispose();
+  parts.swa?.average.dispose();
 }

@@ -21,6 +21,7 @@ import type { OptimizerState } from '../optimizers/types.js';
 import type { DeformationState } from '../vdms/deformation.js';
 import type { EpochMetrics, EpochProgress, TrainingHook, TrainingPosition } from './hooks.js';
 import { metricsCsvLine } from './hooks/metricsCsv.js';
+import { assignAverage, restoreSwa, swaArrayGroups, type SwaIndex } from './swa/checkpoint.js';
 import type { TrainingParts } from './trainer.js';
 
 const FORMAT = 2;
@@ -57,8 +58,11 @@ export interface CheckpointRetention {
 
 export const DEFAULT_RETENTION: CheckpointRetention = { keepLast: 1, best: 'none' };
 
-/** Which checkpoint a reader wants: the latest (resume always takes it) or the best epoch's. */
-export type CheckpointChoice = 'last' | 'best';
+/**
+ * Which checkpoint a reader wants: the latest (resume always takes it), the best epoch's, or the
+ * SWA average the latest one holds (with its recomputed BatchNorm statistics).
+ */
+export type CheckpointChoice = 'last' | 'best' | 'swa';
 
 interface CheckpointIndex {
   readonly format: number;
@@ -69,6 +73,8 @@ interface CheckpointIndex {
   readonly partial?: EpochProgress | null;
   readonly deformation: DeformationState;
   readonly optimizerStep: number;
+  /** A run with a swa: block: epochs averaged and, once finished, the average's figures. */
+  readonly swa?: SwaIndex;
   /** Byte layout of checkpoint.bin: each array's group, shape and length, in order. */
   readonly arrays: { group: string; shape: number[]; length: number }[];
 }
@@ -167,12 +173,14 @@ export function saveCheckpoint(
   retention: CheckpointRetention = DEFAULT_RETENTION,
 ): void {
   const optimizer = parts.optimizer.getState();
+  const swa = swaArrayGroups(parts);
   const groups: [string, Float32Array[], number[][]][] = [
     ['params', parts.model.params.map((p) => p.dataSync() as Float32Array), parts.model.params.map((p) => p.shape)],
     ['buffers', parts.model.buffers.map((b) => b.dataSync() as Float32Array), parts.model.buffers.map((b) => b.shape)],
     ...Object.entries(optimizer.slots).map(([slot, arrays]): [string, Float32Array[], number[][]] => [
       `optimizer.${slot}`, arrays, arrays.map((a) => [a.length]),
     ]),
+    ...swa.groups,
   ];
   const arrays = groups.flatMap(([group, values, shapes]) => values.map((v, i) => ({ group, shape: shapes[i], length: v.length, v })));
   const index: CheckpointIndex = {
@@ -182,6 +190,7 @@ export function saveCheckpoint(
     partial: position.partial ?? null,
     deformation: parts.deformation.getState(),
     optimizerStep: optimizer.step,
+    ...(swa.index ? { swa: swa.index } : {}),
     arrays: arrays.map(({ group, shape, length }) => ({ group, shape, length })),
   };
   const bin = Buffer.concat(arrays.map(({ v }) => Buffer.from(v.buffer, v.byteOffset, v.byteLength)));
@@ -362,7 +371,7 @@ function checkAgainstMetrics(dir: string, index: CheckpointIndex, metricsCsv: st
 export interface RestoreOptions {
   /** Check the checkpoint against this metrics.csv (resume); flatness reads a finished run without it. */
   readonly metricsCsv?: string;
-  /** The latest checkpoint (default; resume always takes it) or the best epoch's (best.json). */
+  /** The latest checkpoint (default; resume always takes it), the best epoch's (best.json), or the latest's SWA average. */
   readonly which?: CheckpointChoice;
 }
 
@@ -392,6 +401,8 @@ export function restoreCheckpoint(runDir: string, parts: TrainingParts, options:
   );
   parts.optimizer.setState({ step: index.optimizerStep, slots }, parts.model.params);
   parts.deformation.setState(index.deformation);
+  restoreSwa(dir, parts, byGroup, index.swa);
+  if (options.which === 'swa') assignAverage(runDir, parts);
   return { history: index.history, partial: index.partial ?? undefined };
 }
 

@@ -9,6 +9,7 @@ import type { LearningRateSchedule } from '../schedules/types.js';
 import type { LossDeformation } from '../vdms/deformation.js';
 import type { EpochMetrics, EpochProgress, TrainingHook, TrainingOutcome, TrainingPlan, TrainingPosition } from './hooks.js';
 import { evaluate, trainStep, yieldToEventLoop, type StepInput } from './step.js';
+import type { SwaParts } from './swa/hook.js';
 
 export interface TrainingParts {
   readonly model: Model;
@@ -19,6 +20,8 @@ export interface TrainingParts {
   readonly seed: number;
   readonly epochs: number;
   readonly batchSize: number;
+  /** Stochastic weight averaging: the average its hook (src/train/swa/hook.ts) keeps. */
+  readonly swa?: SwaParts;
 }
 
 export interface TrainOptions {

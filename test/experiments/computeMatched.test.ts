@@ -50,6 +50,14 @@ test('compute_matched adds <baseline>~compute for the variants that cost more: k
   assert.deepEqual(experiment.notes, []);
 });
 
+test("a baseline with SWA: the control averages from the same share of its epochs and anneals k times as long", () => {
+  const output = tempDir();
+  const withSwa = EXPERIMENT.replace('  plain: { vdm: { name: none } }', '  plain: { vdm: { name: none }, swa: { start_epoch: 3, lr: 0.01, anneal_epochs: 1 } }');
+  const dir = writeFiles({ 'base.yaml': base(output), 'exp.yaml': withSwa });
+  const control = loadExperiment(join(dir, 'exp.yaml')).runs.find((run) => run.variant === 'plain~compute')!;
+  assert.deepEqual(control.config.swa, { start_epoch: 5, lr: 0.01, anneal_epochs: 2, anneal_strategy: 'cos' }, 'epoch 3 of 3 -> epochs 5-6 of 6');
+});
+
 test('several costs: one control per k, named ~compute-xK', () => {
   const output = tempDir();
   const several = EXPERIMENT.replace('controls: [step_matched, compute_matched]', 'controls: [compute_matched]')
