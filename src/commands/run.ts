@@ -130,6 +130,7 @@ export async function runCommand(file: string, options: RunCommandFlags, log: (l
   if (options.on) checkLauncherFlags(launchers.get(options.on), launchOptions(options));
   const experiment = loadExperiment(file, { seeds: options.seeds, overrides: options.set, sweeps: options.sweep, name: options.name });
   const runs = options.task === undefined ? selectRuns(experiment, options.only ?? []) : [runForTask(experiment, options.task + (options.taskOffset ?? 0))];
+  if (options.task === undefined) for (const note of experiment.notes) log(`note: ${note}`);
   const evidence = options.evidence ? resolveEvidenceSettings(experiment.evidence?.values ?? {}, parseEvidenceFlag(options.evidence), { file: `${experiment.file}: ${experiment.evidence?.path ?? 'evidence'}`, flag: '--evidence' }) : null;
   if (options.dryRun) {
     log(describePlan(experiment, runs, await estimateRuns(runs, (run) => isDone(experiment, run))));
