@@ -48,13 +48,6 @@ export function axisPoint(surface: ToySurface, a: number, b: number): [number, n
   return [sharp.x + a * ex - (b * ey) / length, sharp.y + a * ey + (b * ex) / length];
 }
 
-export function axisFraction(surface: ToySurface, x: number, y: number): number {
-  const { sharp, flat } = surface;
-  const ex = flat.x - sharp.x;
-  const ey = flat.y - sharp.y;
-  return ((x - sharp.x) * ex + (y - sharp.y) * ey) / (ex * ex + ey * ey);
-}
-
 const lossAt = (surface: ToySurface, a: number, b: number) => evaluate(surface, ...axisPoint(surface, a, b)).loss;
 
 /** The highest point on the segment between the minima (grid, then golden-section refinement). */
@@ -112,8 +105,8 @@ export function temperatureOf({ lr, sigma, momentum }: NoiseSettings): number {
 }
 
 const TABLE_SIZE = 4096;
-const ALONG_POINTS = 1200;
-const ACROSS_POINTS = 161;
+const ALONG_POINTS = 800;
+const ACROSS_POINTS = 81;
 
 export function predictEscape(surface: ToySurface, barrier: Barrier, dphi: BatchScale, noise: NoiseSettings): KramersPrediction {
   const T = temperatureOf(noise);
@@ -165,6 +158,8 @@ export function predictEscape(surface: ToySurface, barrier: Barrier, dphi: Batch
     if (i >= start) tau += ((i === start || i === ALONG_POINTS ? 0.5 : 1) * cumulative * da * length) / drho[i];
   }
   const timePerStep = noise.lr / (1 - noise.momentum);
+  // No noise, no escape: gradient descent started in the minimum stays there.
+  const never = T === 0 ? Infinity : undefined;
   return {
     temperature: T,
     barrier: dG,
@@ -172,8 +167,8 @@ export function predictEscape(surface: ToySurface, barrier: Barrier, dphi: Batch
     saddleCurvature: scaleSaddle * barrier.saddleCurvature,
     scaleAtMinimum: scaleMin,
     scaleAtSaddle: scaleSaddle,
-    harmonicSteps: positive ? 1 / (harmonicPrefactor * Math.exp(-dG / T)) / timePerStep : NaN,
-    integralSteps: positive ? tau / timePerStep : NaN,
+    harmonicSteps: never ?? (positive ? 1 / (harmonicPrefactor * Math.exp(-dG / T)) / timePerStep : NaN),
+    integralSteps: never ?? (positive ? tau / timePerStep : NaN),
     stepCheck: (noise.lr * scaleMin * sharp.curvature) / (1 - noise.momentum) ** 2,
   };
 }

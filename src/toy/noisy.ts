@@ -4,7 +4,6 @@
 // first step at which each run crosses the escape line into the flat basin.
 import { RandomStream } from '../random.js';
 import type { ScaleFunction } from './descent.js';
-import { axisFraction } from './kramers.js';
 import { evaluate, type ToySurface } from './surface.js';
 
 export interface NoisyOptions {
@@ -50,6 +49,11 @@ export function noisyDescend(options: NoisyOptions): NoisyResult {
   const noise = RandomStream.derive(options.seed, 'toy-noise');
   const tracked = options.tracked ?? [];
   const paths = tracked.map((i) => [[xs[i], ys[i]] as [number, number]]);
+  // Escaped: the axis fraction (see axisPoint in kramers.ts) has reached escapeAt; as one dot
+  // product against a precomputed level.
+  const ex = surface.flat.x - surface.sharp.x;
+  const ey = surface.flat.y - surface.sharp.y;
+  const level = escapeAt * (ex * ex + ey * ey) + surface.sharp.x * ex + surface.sharp.y * ey;
   let remaining = n;
   let step = 0;
   while (step < steps && (remaining > 0 || tracked.length > 0)) {
@@ -64,7 +68,7 @@ export function noisyDescend(options: NoisyOptions): NoisyResult {
     for (let i = 0; i < n; i++) {
       const zx = sigma > 0 ? sigma * noise.normal() : 0;
       const zy = sigma > 0 ? sigma * noise.normal() : 0;
-      if (!(Math.hypot(xs[i], ys[i]) < ESCAPED_RADIUS)) continue; // frozen once gone (or NaN)
+      if (!(xs[i] * xs[i] + ys[i] * ys[i] < ESCAPED_RADIUS * ESCAPED_RADIUS)) continue; // frozen once gone (or NaN)
       // s*(g + noise) with s = lr*phi', in the same order as descend(): at sigma = 0 and mu = 0
       // the update is bit for bit gradient descent's (adding 0 and 0*d changes no float).
       const s = lr * (scale ? scale[i] : 1);
@@ -72,7 +76,7 @@ export function noisyDescend(options: NoisyOptions): NoisyResult {
       dy[i] = momentum * dy[i] + s * (gy[i] + zy);
       xs[i] -= dx[i];
       ys[i] -= dy[i];
-      if (escapeSteps[i] === 0 && axisFraction(surface, xs[i], ys[i]) >= escapeAt) {
+      if (escapeSteps[i] === 0 && xs[i] * ex + ys[i] * ey >= level) {
         escapeSteps[i] = step;
         remaining--;
       }
