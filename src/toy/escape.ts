@@ -79,7 +79,7 @@ const quote = (text: string) => (/[",\n]/.test(text) ? `"${text.replace(/"/g, '"
 
 export const ESCAPE_TABLE_COLUMNS = [
   'vdm', 'runs', 'escaped', 'share_escaped', 'mean_steps', 'ci95_low', 'ci95_high', 'mean_of_escaped', 'median_steps',
-  'kramers_steps', 'ratio', 'kramers_harmonic_steps', 'barrier', 'temperature', 'barrier_over_temperature',
+  'kramers_steps', 'ratio', 'kramers_harmonic_steps', 'barrier', 'phi_barrier', 'temperature', 'barrier_over_temperature',
   'phi_prime_min', 'phi_prime_saddle', 'curvature_min', 'curvature_saddle', 'step_check',
 ] as const;
 
@@ -90,7 +90,7 @@ function escapeTableCsv(result: EscapeResult): string {
     lines.push(
       [
         quote(m.label), e.runs, e.escaped, e.share, e.mean, e.ciLow, e.ciHigh, e.meanOfEscaped, e.median,
-        p.integralSteps, m.ratio, p.harmonicSteps, p.barrier, p.temperature, p.barrier / p.temperature,
+        p.integralSteps, m.ratio, p.harmonicSteps, p.barrier, p.phiBarrier, p.temperature, p.barrier / p.temperature,
         p.scaleAtMinimum, p.scaleAtSaddle, p.minimumCurvature, p.saddleCurvature, p.stepCheck,
       ].join(','),
     );

@@ -78,6 +78,11 @@ export interface KramersPrediction {
   readonly temperature: number;
   /** dG = int_{L*}^{L_saddle} dl/phi'(l): dL for plain GD. */
   readonly barrier: number;
+  /**
+   * d(phi) = phi(L_saddle) - phi(L*), for comparison only: the barrier of the deformed surface,
+   * which would set the rate if the noise were added after the deformation (constant T).
+   */
+  readonly phiBarrier: number;
   /** Deformed curvatures phi'(L)*L'' at the minimum and the saddle (along the axis). */
   readonly minimumCurvature: number;
   readonly saddleCurvature: number;
@@ -163,6 +168,7 @@ export function predictEscape(surface: ToySurface, barrier: Barrier, dphi: Batch
   return {
     temperature: T,
     barrier: dG,
+    phiBarrier: table.phiAt(barrier.saddleLoss),
     minimumCurvature: scaleMin * sharp.curvature,
     saddleCurvature: scaleSaddle * barrier.saddleCurvature,
     scaleAtMinimum: scaleMin,
@@ -173,20 +179,26 @@ export function predictEscape(surface: ToySurface, barrier: Barrier, dphi: Batch
   };
 }
 
-/** G(L) = int_{from}^{L} dl/phi'(l) tabulated (trapezoid) and read by linear interpolation. */
-function antiderivativeOfInverse(dphi: BatchScale, from: number, to: number): { at(loss: number): number } {
+/**
+ * G(L) = int_{from}^{L} dl/phi'(l) (and phi(L) - phi(from) = int phi') tabulated by the trapezoid
+ * rule and read by linear interpolation.
+ */
+function antiderivativeOfInverse(dphi: BatchScale, from: number, to: number): { at(loss: number): number; phiAt(loss: number): number } {
   const step = (to - from) / (TABLE_SIZE - 1);
   const grid = new Float32Array(TABLE_SIZE);
   for (let k = 0; k < TABLE_SIZE; k++) grid[k] = from + k * step;
   const scales = dphi(grid);
-  const values = new Float64Array(TABLE_SIZE);
-  for (let k = 1; k < TABLE_SIZE; k++) values[k] = values[k - 1] + (step * (1 / scales[k - 1] + 1 / scales[k])) / 2;
-  return {
-    at(loss: number) {
-      const position = (loss - from) / step;
-      if (position <= 0) return (position * step) / scales[0];
-      const k = Math.min(TABLE_SIZE - 2, Math.floor(position));
-      return values[k] + (position - k) * (values[k + 1] - values[k]);
-    },
+  const inverse = new Float64Array(TABLE_SIZE);
+  const direct = new Float64Array(TABLE_SIZE);
+  for (let k = 1; k < TABLE_SIZE; k++) {
+    inverse[k] = inverse[k - 1] + (step * (1 / scales[k - 1] + 1 / scales[k])) / 2;
+    direct[k] = direct[k - 1] + (step * (scales[k - 1] + scales[k])) / 2;
+  }
+  const read = (values: Float64Array, below: number) => (loss: number) => {
+    const position = (loss - from) / step;
+    if (position <= 0) return position * step * below;
+    const k = Math.min(TABLE_SIZE - 2, Math.floor(position));
+    return values[k] + (position - k) * (values[k + 1] - values[k]);
   };
+  return { at: read(inverse, 1 / scales[0]), phiAt: read(direct, scales[0]) };
 }

@@ -58,6 +58,8 @@ test('Kramers: the harmonic form is the textbook formula for plain GD; scale:a=2
   const hotter = predictEscape(defaultSurface, barrier, ones, { ...noise, sigma: noise.sigma * Math.SQRT2 });
   assert.ok(Math.abs(scaled.integralSteps / (hotter.integralSteps / 2) - 1) < 1e-3, `${scaled.integralSteps} vs ${hotter.integralSteps / 2}`);
   assert.ok(Math.abs(scaled.barrier - dL / 2) < 1e-6);
+  // d(phi), kept for comparison, is the deformed surface's own barrier: 2 dL here.
+  assert.ok(Math.abs(scaled.phiBarrier - 2 * dL) < 1e-6 && Math.abs(plain.phiBarrier - dL) < 1e-6);
 });
 
 test('measured escape times match Kramers for plain GD (barrier 4 T), within a factor of 1.5', () => {
