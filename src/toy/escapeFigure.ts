@@ -80,7 +80,7 @@ function drawPanel(method: EscapeMethod, horizon: number, left: number, top: num
     `<rect x="${left}" y="${plotTop}" width="${plotWidth}" height="${PLOT_HEIGHT}" fill="none" stroke="#444" stroke-width="0.8"/>`,
     `<text x="${left}" y="${plotTop + PLOT_HEIGHT + 14}" font-size="10">0</text>`,
     `<text x="${left + plotWidth}" y="${plotTop + PLOT_HEIGHT + 14}" font-size="10" text-anchor="end">${range} steps</text>`,
-    `<text x="${censoredX + 10}" y="${plotTop + PLOT_HEIGHT + 14}" font-size="10" text-anchor="middle">&gt;${horizon}</text>`,
+    censored ? `<text x="${censoredX + 10}" y="${plotTop + PLOT_HEIGHT + 14}" font-size="10" text-anchor="middle">&gt;${horizon}</text>` : '',
     `<text x="${left}" y="${plotTop + PLOT_HEIGHT + 26}" font-size="10" fill="#333">runs per bin (peak ${fmt(peak)})</text>`,
     '</g>',
   ].join('\n');
