@@ -19,8 +19,8 @@
 //   time of the 1-D diffusion along the axis through the minima, the transverse direction in local
 //   equilibrium): tau = int_{x*}^{x_end} dx [int_{-inf}^{x} rho] / (D rho)(x), rho the marginal of
 //   p, (D rho)(x) = T int exp(-G/T) dy. The toy's saddle is a crease (the soft minimum of two
-//   wells: curvature about -430 over a width of 0.003), far narrower than thermal widths, so the
-//   harmonic form is off by a factor of about 3 there; the integral form does not assume a
+//   wells: curvature about -280 over a width of 0.003), far narrower than thermal widths, so the
+//   harmonic form is off by a factor of 3-5 there; the integral form does not assume a
 //   parabolic top. It is the one the table compares against.
 import { evaluate, type ToySurface } from './surface.js';
 
