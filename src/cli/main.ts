@@ -290,11 +290,16 @@ export function buildProgram(): Command {
 
   program
     .command('toy')
-    .description('gradient descent on a 2-D surface with a sharp and a flat minimum: where do plain and deformed GD settle?')
+    .description('gradient descent on a 2-D surface with a sharp and a flat minimum: where do plain and deformed GD settle? With --noise: escape times from the sharp minimum against Kramers\' law')
     .option('--vdm <spec>', "a VDM, e.g. log or 'log:a=1,b=0.1' (repeatable; default: every parameter-free entry)", collect, [])
-    .option('--lr <number>', 'step size', numberFlag('--lr', { min: 0, exclusiveMin: true }), 0.1)
+    .option('--lr <number>', 'step size (default 0.1; with --noise 0.003)', numberFlag('--lr', { min: 0, exclusiveMin: true }))
     .option('--starts <count>', 'number of starting points (a grid)', numberFlag('--starts', { integer: true, min: 1, max: 1_000_000 }), 400)
-    .option('--out <dir>', 'folder for the end-point CSV and the SVG figure', join('results', 'toy'))
+    .option('--steps <count>', 'steps per run (default 1000; with --noise 50000)', numberFlag('--steps', { integer: true, min: 1, max: 100_000_000 }))
+    .option('--noise <sigma>', 'escape-time experiment: Gaussian gradient noise of this std, runs started in the sharp minimum', numberFlag('--noise', { min: 0 }))
+    .option('--momentum <mu>', 'with --noise: heavy-ball momentum in [0, 1) (default 0)', numberFlag('--momentum', { min: 0, max: 1 }))
+    .option('--runs <count>', 'with --noise: number of noisy runs (default 200)', numberFlag('--runs', { integer: true, min: 1, max: 1_000_000 }))
+    .option('--seed <n>', 'with --noise: seed of the noise (default 1)', numberFlag('--seed', { integer: true, min: 0, max: SEED_MAX }))
+    .option('--out <dir>', 'folder for the CSV, JSON and SVG outputs', join('results', 'toy'))
     .action(async (opts) => {
       await loadTensorFlow();
       const { toyCommand } = await import('../commands/toy.js');
