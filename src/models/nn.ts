@@ -96,6 +96,20 @@ export class ParameterCounter extends ParamStore {
   }
 }
 
+/**
+ * A store of weights that hold no values, for a network built on the shape-only backend
+ * (backend/shapeBackend.ts) to count its FLOPs: no random draws, nothing allocated per weight.
+ */
+export class ShapeOnlyStore extends ParamStore {
+  constructor() {
+    super(null as unknown as RandomStream);
+  }
+
+  protected override add(name: string, shape: readonly number[], trainable: boolean): tf.Variable {
+    return super.add(name, shape, trainable, () => tf.fill([...shape], 0));
+  }
+}
+
 export interface ConvOptions {
   readonly inChannels: number;
   readonly outChannels: number;

@@ -46,6 +46,11 @@ export interface ModelEntry<P = any> extends NamedEntry {
    * tests (forward, backward, step, export) on small inputs; the defaults when absent.
    */
   readonly smallParams?: Record<string, unknown>;
+  /**
+   * A smaller member of the family (a few hundred MFLOPs an image) that `vdm run --dry-run` times
+   * in place of a network too big to time on a CPU, scaling by their FLOP ratio; smallParams when absent.
+   */
+  readonly probeParams?: Record<string, unknown>;
 }
 
 export const CIFAR10_SIZE: ModelSize = { inputShape: [32, 32, 3], numClasses: 10 };
