@@ -142,7 +142,8 @@ export async function probeStepCost(config: RunConfig): Promise<StepCost> {
     let steps: { mean: number; timed: number } | undefined;
     if (batch > PILOT_BATCH) {
       // One timed step: a pilot that says "scale" is already seconds long, and it is the figure used.
-      const pilot = await timeSteps(input, data.dataset, plan.timed, PILOT_BATCH, 1, MAX_STEPS);
+      // A stand-in variant's figure is multiplied by the FLOP ratio too (x20-40): two steps, less noise.
+      const pilot = await timeSteps(input, data.dataset, plan.timed, PILOT_BATCH, plan.variant ? MIN_STEPS : 1, MAX_STEPS);
       if ((pilot.mean * batch) / PILOT_BATCH > SCALE_ABOVE_SECONDS) {
         probeBatch = PILOT_BATCH;
         steps = pilot;
