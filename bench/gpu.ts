@@ -9,22 +9,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { countFlag, flag } from './args.js';
 import { selectBackend } from '../src/backend/resolve.js';
 import { describeAdapter } from '../src/backend/webgpu.js';
 import { formatKernelTable, profileStep } from './gpu/profile.js';
 import { measureTraining } from './training/measure.js';
 import { findTorchPython, runTorchReference, type TorchResult } from './training/torchReference.js';
 
-function flag(name: string): string | undefined {
-  const arg = process.argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  return arg === undefined ? undefined : (arg.split('=')[1] ?? 'true');
-}
-
-function numberFlag(name: string, fallback: number): number {
-  const value = Number(flag(name) ?? fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`bench gpu: --${name} must be a whole number >= 1`);
-  return value;
-}
 
 /** The reference script: beside this file's folder in the repo (bench/torch/), or beside the bundle on the device. */
 const TORCH_SCRIPT = fileURLToPath(new URL('./torch/resnet20.py', import.meta.url));
@@ -54,11 +45,11 @@ function torchReference(settings: { batch: number; side: number; windows: number
 
 export async function bench(): Promise<void> {
   const settings = {
-    batch: numberFlag('batch', 128),
-    side: numberFlag('side', 32),
-    windows: numberFlag('windows', 5),
-    steps: numberFlag('steps', 10),
-    warmup: numberFlag('warmup', 3),
+    batch: countFlag('batch', 128),
+    side: countFlag('side', 32),
+    windows: countFlag('windows', 5),
+    steps: countFlag('steps', 10),
+    warmup: countFlag('warmup', 3),
   };
   const report = await selectBackend('webgpu');
   const adapter = report.adapter!;
