@@ -3,7 +3,7 @@
 // instead of a flag silently ignored or a value taken for a part name.
 
 /** Flags that take no value. */
-const SWITCHES = ['torch', 'quick', 'profile', 'allow-cpu-adapter', 'landscape-full'] as const;
+const SWITCHES = ['torch', 'quick', 'profile', 'allow-cpu-adapter', 'calls-only', 'landscape-full'] as const;
 /** Flags that take one value. */
 const VALUED = [
   'model', 'threads', 'batch', 'steps', 'side', 'windows', 'warmup', 'rounds', 'wasm-threads', 'torch-device', 'flatness-rounds',

@@ -1,11 +1,13 @@
 // `npm run bench -- gpu`: ResNet-20 training on webgpu at CIFAR-100 shape (batch 128) through the
-// trainer's own step: images/s, the `log` VDM's time over `none`, host reads per step, and a
+// trainer's own step: images/s, the `log` VDM's time over `none`, host reads per step, WebGPU
+// calls per step (dispatches, passes, submits, uniform uploads, host reads: gpu/gpuCalls.ts), and a
 // tf.profile kernel table of one step. `--torch` runs bench/torch/resnet20.py on CUDA (fp32,
 // eager) in the same invocation and prints the ratio. A CPU adapter (SwiftShader) is refused
-// unless `--allow-cpu-adapter`; `--batch=N --side=N --windows=N --steps=N --warmup=N` shrink it
+// unless `--allow-cpu-adapter`; `--calls-only` prints the WebGPU call counts alone (the quick figure on SwiftShader); `--batch=N --side=N --windows=N --steps=N --warmup=N` shrink it
 // for such adapters, `--torch-device=cpu` runs the reference on the CPU. Results: $OUT/gpu-bench.json
 // when OUT is set (the device machine), else bench/results/gpu-<time>.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +15,7 @@ import { countFlag, flag } from './args.js';
 import { selectBackend } from '../src/backend/resolve.js';
 import { describeAdapter } from '../src/backend/webgpu.js';
 import { formatKernelTable, profileStep } from './gpu/profile.js';
+import { formatGpuCalls, gpuCallsPerStep } from './gpu/stepCalls.js';
 import { measureTraining } from './training/measure.js';
 import { findTorchPython, runTorchReference, type TorchResult } from './training/torchReference.js';
 
@@ -59,6 +62,12 @@ export async function bench(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const gpuCalls = await gpuCallsPerStep(settings.batch, settings.side, settings.steps);
+  console.log(`WebGPU calls ${formatGpuCalls(gpuCalls)} (WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')})`);
+  if (flag('calls-only') !== undefined) {
+    writeFileSync(resultsFile(), `${JSON.stringify({ command: process.argv.slice(1).join(' '), settings, gpuCalls }, null, 2)}\n`);
+    return;
+  }
   const result = await measureTraining({
     model: 'resnet20', backend: 'webgpu', warmupSteps: settings.warmup, windows: settings.windows,
     stepsPerWindow: settings.steps, vdms: ['log'], batchSize: settings.batch, imageSide: settings.side,
@@ -84,6 +93,6 @@ export async function bench(): Promise<void> {
   }
   const file = resultsFile();
   const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version };
-  writeFileSync(file, `${JSON.stringify({ machine, command: process.argv.slice(1).join(' '), settings, webgpu: result, profile, torch }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ machine, command: process.argv.slice(1).join(' '), settings, webgpu: result, gpuCalls, profile, torch }, null, 2)}\n`);
   console.log(`results: ${file}`);
 }

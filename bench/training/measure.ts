@@ -44,6 +44,8 @@ export interface MeasureResult {
   /** Median window time with each VDM over that with none. */
   readonly vdmOverhead: Record<string, number>;
   readonly peakRssMB: number;
+  /** CPU seconds (user + system, every thread) per image over the timed windows: load on a shared machine stretches wall time, not this. */
+  readonly cpuSecondsPerImage: number;
   readonly firstLosses: number[];
   readonly adapter?: AdapterReport;
 }
@@ -123,6 +125,7 @@ export async function measureTraining(request: MeasureRequest): Promise<MeasureR
   const windows: Window[] = [];
   const numTensors: number[] = [];
   counter.install();
+  const cpuBefore = process.cpuUsage();
   try {
     for (let w = 0; w < request.windows; w++) {
       windows.push(await runWindow(input, batches, request.stepsPerWindow));
@@ -131,6 +134,8 @@ export async function measureTraining(request: MeasureRequest): Promise<MeasureR
   } finally {
     counter.uninstall();
   }
+  const cpu = process.cpuUsage(cpuBefore);
+  const images = windows.reduce((t, w) => t + w.images, 0);
   const vdmOverhead = await measureVdmOverhead(input, batches, request);
   await close();
   return {
@@ -146,6 +151,7 @@ export async function measureTraining(request: MeasureRequest): Promise<MeasureR
     numTensors,
     vdmOverhead,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
+    cpuSecondsPerImage: (cpu.user + cpu.system) / 1e6 / images,
     firstLosses,
   };
 }

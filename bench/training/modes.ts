@@ -71,33 +71,54 @@ interface ThroughputRow {
   readonly torch?: TorchResult;
 }
 
-function throughput(model: string, counts: number[], python: string | undefined): ThroughputRow[] {
-  const rows: ThroughputRow[] = [];
-  for (const threads of counts) {
-    const r = request(model, threads);
-    const vdm = inChild(r);
-    const torch = python === undefined ? undefined : torchFor(python, r);
-    rows.push({ vdm, torch });
-    const ratio = torch ? ` | ${torch.framework} x${torch.threads}: ${torch.imagesPerSecond.toFixed(1)} img/s | ratio ${(vdm.imagesPerSecond / torch.imagesPerSecond).toFixed(3)}x` : '';
-    console.log(
-      `${model} wasm x${vdm.threads} batch ${vdm.batchSize}: ${vdm.imagesPerSecond.toFixed(1)} img/s ` +
-        `(windows ${vdm.windowImagesPerSecond.map((v) => v.toFixed(1)).join(' ')}) | peak RSS ${vdm.peakRssMB.toFixed(0)} MB${ratio}`,
-    );
-  }
-  if (rows.length > 1) console.log(scaling(rows));
-  return rows;
+function measureOnce(model: string, threads: number, python: string | undefined): ThroughputRow {
+  const r = request(model, threads);
+  const vdm = inChild(r);
+  const torch = python === undefined ? undefined : torchFor(python, r);
+  const ratio = torch ? ` | ${torch.framework} x${torch.threads}: ${torch.imagesPerSecond.toFixed(1)} img/s | ratio ${(vdm.imagesPerSecond / torch.imagesPerSecond).toFixed(3)}x` : '';
+  console.log(
+    `${model} wasm x${vdm.threads} batch ${vdm.batchSize}: ${vdm.imagesPerSecond.toFixed(1)} img/s ` +
+      `(windows ${vdm.windowImagesPerSecond.map((v) => v.toFixed(1)).join(' ')}), CPU ${(1000 * vdm.cpuSecondsPerImage).toFixed(1)} ms/image | ` +
+      `peak RSS ${vdm.peakRssMB.toFixed(0)} MB${ratio}`,
+  );
+  return { vdm, torch };
 }
 
-/** Speed-up from the first thread count to each other, and its efficiency (speed-up / thread ratio). */
-function scaling(rows: readonly ThroughputRow[]): string {
-  const base = rows[0]!;
-  const parts = rows.slice(1).map(({ vdm, torch }) => {
-    const speedup = vdm.imagesPerSecond / base.vdm.imagesPerSecond;
-    const threadRatio = (vdm.threads ?? 1) / (base.vdm.threads ?? 1);
-    const torchPart = torch && base.torch ? `; torch ${(torch.imagesPerSecond / base.torch.imagesPerSecond).toFixed(2)}x` : '';
-    return `x${base.vdm.threads} -> x${vdm.threads}: vdm ${speedup.toFixed(2)}x (efficiency ${(speedup / threadRatio).toFixed(2)})${torchPart}`;
+/** `--rounds=N` alternates the thread counts N times, so load that comes and goes hits each alike. */
+function throughput(model: string, counts: number[], python: string | undefined): ThroughputRow[][] {
+  const rounds: ThroughputRow[][] = [];
+  const total = countFlag('rounds', 1);
+  for (let r = 0; r < total; r++) {
+    if (total > 1) console.log(`-- round ${r + 1}/${total}`);
+    rounds.push(counts.map((threads) => measureOnce(model, threads, python)));
+  }
+  if (counts.length > 1) console.log(scaling(rounds));
+  return rounds;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * From the first thread count to each other, medians over rounds: the wall-time speed-up, and
+ * the CPU time per image ratio (1.00: the extra threads do no extra work; above: they spin or
+ * wait, which the users' many cores would multiply). On a shared machine the wall figure
+ * depends on load; the CPU figure much less.
+ */
+function scaling(rounds: readonly ThroughputRow[][]): string {
+  const counts = rounds[0]!.map((row) => row.vdm.threads ?? 1);
+  const parts = counts.slice(1).map((threads, i) => {
+    const speedup = median(rounds.map((row) => row[i + 1]!.vdm.imagesPerSecond / row[0]!.vdm.imagesPerSecond));
+    const cpu = median(rounds.map((row) => row[i + 1]!.vdm.cpuSecondsPerImage / row[0]!.vdm.cpuSecondsPerImage));
+    const torch = rounds.every((row) => row[0]!.torch && row[i + 1]!.torch)
+      ? `; torch ${median(rounds.map((row) => row[i + 1]!.torch!.imagesPerSecond / row[0]!.torch!.imagesPerSecond)).toFixed(2)}x`
+      : '';
+    return `x${counts[0]} -> x${threads}: vdm ${speedup.toFixed(2)}x wall (efficiency ${(speedup / (threads / counts[0]!)).toFixed(2)}), CPU/image ${cpu.toFixed(2)}x${torch}`;
   });
-  return `thread scaling: ${parts.join(', ')}`;
+  return `thread scaling (median of ${rounds.length} round(s)): ${parts.join(', ')}`;
 }
 
 function profiles(model: string, counts: number[]): ProfileResult[] {
