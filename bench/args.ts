@@ -6,7 +6,7 @@
 const SWITCHES = ['torch', 'quick', 'profile', 'allow-cpu-adapter', 'calls-only', 'landscape-full'] as const;
 /** Flags that take one value. */
 const VALUED = [
-  'model', 'threads', 'batch', 'steps', 'side', 'windows', 'warmup', 'rounds', 'wasm-threads', 'torch-device', 'flatness-rounds',
+  'model', 'threads', 'batch', 'steps', 'side', 'windows', 'warmup', 'rounds', 'wasm-threads', 'torch-device', 'flatness-rounds', 'submit-batch',
 ] as const;
 
 export class BenchFlagError extends Error {}

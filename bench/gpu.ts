@@ -3,7 +3,7 @@
 // calls per step (dispatches, passes, submits, uniform uploads, host reads: gpu/gpuCalls.ts), and a
 // tf.profile kernel table of one step. `--torch` runs bench/torch/resnet20.py on CUDA (fp32,
 // eager) in the same invocation and prints the ratio. A CPU adapter (SwiftShader) is refused
-// unless `--allow-cpu-adapter`; `--calls-only` prints the WebGPU call counts alone (the quick figure on SwiftShader); `--batch=N --side=N --windows=N --steps=N --warmup=N` shrink it
+// unless `--allow-cpu-adapter`; `--calls-only` prints the WebGPU call counts alone (the quick figure on SwiftShader), `--submit-batch N` sets tfjs's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE (dispatches per submit, default 15); `--batch=N --side=N --windows=N --steps=N --warmup=N` shrink it
 // for such adapters, `--torch-device=cpu` runs the reference on the CPU. Results: $OUT/gpu-bench.json
 // when OUT is set (the device machine), else bench/results/gpu-<time>.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -62,6 +62,7 @@ export async function bench(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  if (flag('submit-batch') !== undefined) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', countFlag('submit-batch', 15));
   const gpuCalls = await gpuCallsPerStep(settings.batch, settings.side, settings.steps);
   console.log(`WebGPU calls ${formatGpuCalls(gpuCalls)} (WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')})`);
   if (flag('calls-only') !== undefined) {

@@ -9,6 +9,8 @@ export interface GpuCallCounts {
   dispatches: number;
   /** beginComputePass: tfjs batches dispatches into a pass until it submits. */
   computePasses: number;
+  /** copyBufferToBuffer: tensor uploads and reads go through one; each ends the open compute pass. */
+  bufferCopies: number;
   /** queue.submit. */
   submits: number;
   /** queue.writeBuffer into a UNIFORM buffer: tfjs uploads each dispatch's shapes and sizes this way. */
@@ -24,7 +26,7 @@ export interface GpuCallCounts {
 }
 
 export function zeroCounts(): GpuCallCounts {
-  return { dispatches: 0, computePasses: 0, submits: 0, uniformUploads: 0, dataUploads: 0, hostReads: 0, pipelinesCompiled: 0, createBindGroups: 0, createBuffers: 0 };
+  return { dispatches: 0, computePasses: 0, bufferCopies: 0, submits: 0, uniformUploads: 0, dataUploads: 0, hostReads: 0, pipelinesCompiled: 0, createBindGroups: 0, createBuffers: 0 };
 }
 
 type Method = (...args: any[]) => any;
@@ -63,7 +65,7 @@ export class GpuCallCounter {
           return original.call(this, buffer, ...rest);
         },
     });
-    this.wrap(proto('GPUCommandEncoder'), { beginComputePass: count('computePasses') });
+    this.wrap(proto('GPUCommandEncoder'), { beginComputePass: count('computePasses'), copyBufferToBuffer: count('bufferCopies') });
     this.wrap(proto('GPUComputePassEncoder'), { dispatchWorkgroups: count('dispatches') });
     this.wrap(proto('GPUBuffer'), {
       mapAsync: (original) =>
