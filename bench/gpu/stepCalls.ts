@@ -26,7 +26,7 @@ export async function gpuCallsPerStep(batchSize: number, side: number, steps: nu
 export function formatGpuCalls(c: GpuCallCounts): string {
   const f = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
   return (
-    `per step: ${f(c.dispatches)} dispatches in ${f(c.computePasses)} compute passes, ${f(c.submits)} submits, ` +
+    `per step: ${f(c.dispatches)} dispatches in ${f(c.computePasses)} compute passes, ${f(c.bufferCopies)} buffer copies, ${f(c.submits)} submits, ` +
     `${f(c.uniformUploads)} uniform uploads, ${f(c.dataUploads)} data uploads, ${f(c.hostReads)} host reads, ` +
     `${f(c.pipelinesCompiled)} shader compiles, ${f(c.createBindGroups)} bind groups, ${f(c.createBuffers)} new buffers`
   );
