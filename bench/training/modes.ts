@@ -75,10 +75,14 @@ function measureOnce(model: string, threads: number, python: string | undefined)
   const r = request(model, threads);
   const vdm = inChild(r);
   const torch = python === undefined ? undefined : torchFor(python, r);
-  const ratio = torch ? ` | ${torch.framework} x${torch.threads}: ${torch.imagesPerSecond.toFixed(1)} img/s | ratio ${(vdm.imagesPerSecond / torch.imagesPerSecond).toFixed(3)}x` : '';
+  const torchCpu = torch?.cpuSecondsPerImage === undefined ? '' : `, CPU ${(1000 * torch.cpuSecondsPerImage).toFixed(2)} ms/image`;
+  const cpuRatio = torch?.cpuSecondsPerImage === undefined ? '' : `, CPU-time ratio ${(torch.cpuSecondsPerImage / vdm.cpuSecondsPerImage).toFixed(3)}x`;
+  const ratio = torch
+    ? ` | ${torch.framework} x${torch.threads}: ${torch.imagesPerSecond.toFixed(1)} img/s${torchCpu} | ratio ${(vdm.imagesPerSecond / torch.imagesPerSecond).toFixed(3)}x${cpuRatio}`
+    : '';
   console.log(
     `${model} wasm x${vdm.threads} batch ${vdm.batchSize}: ${vdm.imagesPerSecond.toFixed(1)} img/s ` +
-      `(windows ${vdm.windowImagesPerSecond.map((v) => v.toFixed(1)).join(' ')}), CPU ${(1000 * vdm.cpuSecondsPerImage).toFixed(1)} ms/image | ` +
+      `(windows ${vdm.windowImagesPerSecond.map((v) => v.toFixed(1)).join(' ')}), CPU ${(1000 * vdm.cpuSecondsPerImage).toFixed(2)} ms/image | ` +
       `peak RSS ${vdm.peakRssMB.toFixed(0)} MB${ratio}`,
   );
   return { vdm, torch };

@@ -13,6 +13,8 @@ export interface TorchResult {
   readonly threads: number;
   readonly imagesPerSecond: number;
   readonly windowImagesPerSecond: number[];
+  /** CPU seconds (all threads) per image over the timed windows. */
+  readonly cpuSecondsPerImage?: number;
   /** The device it ran on (torch.cuda.get_device_name() on the GPU). */
   readonly device?: string;
 }
