@@ -137,7 +137,7 @@ export function buildProgram(): Command {
     .option('--setup <command>', "slurm: a shell line run before vdm in every job, e.g. --setup 'module load nodejs' (repeatable)", collect, [])
     .option('--max-requeues <n>', 'slurm: times a task requeues itself after USR1 / the time-limit signal (default 10)', numberFlag('--max-requeues', { integer: true, min: 0 }))
     .option('--gpus <n>', 'slurm/k8s: GPUs per run', parseInteger)
-    .option('--cpus <n>', 'slurm/k8s: CPUs per run', parseInteger)
+    .option('--cpus <n>', 'slurm/k8s: CPUs per run (slurm: a whole number; k8s: 4, 1.5 or 500m)')
     .option('--memory <size>', 'slurm/k8s: memory per run (slurm: 16G, k8s: 16Gi)')
     .option('--sbatch-arg <flag>', "slurm: an extra '#SBATCH' line, e.g. --sbatch-arg=--account=abc (repeatable)", collect, [])
     .option('--image <image>', 'k8s: container image with vdm installed')

@@ -87,7 +87,6 @@ function checkSchedulerFlags(options: RunCommandFlags): void {
   };
   positive('--max-parallel', options.maxParallel);
   positive('--gpus', options.gpus);
-  positive('--cpus', options.cpus);
   if (options.task !== undefined && (options.on || (options.only ?? []).length > 0)) {
     throw new UsageError('--task runs one scheduler task here; it cannot be combined with --on or --only');
   }
@@ -97,7 +96,7 @@ function checkSchedulerFlags(options: RunCommandFlags): void {
   if (options.on && options.force) {
     throw new UsageError('--force with --on would restart every requeued task from scratch; delete the run folders to start over instead');
   }
-  if (!options.on && (options.emit || options.maxParallel !== undefined)) throw new UsageError('--emit and --max-parallel go with --on slurm|k8s');
+  if (!options.on && (options.emit || options.maxParallel !== undefined || options.cpus !== undefined)) throw new UsageError('--emit, --max-parallel and --cpus go with --on slurm|k8s');
   checkEvidenceFlags(options);
 }
 

@@ -12,7 +12,8 @@ export interface SlurmOptions {
   readonly time?: string;
   /** The comparison job's time limit (default 1:00:00). */
   readonly compareTime?: string;
-  readonly cpus?: number;
+  /** CPUs per task; a string from the command line, checked to be a whole number (slurmFlags.ts). */
+  readonly cpus?: number | string;
   readonly memory?: string;
   /** Extra `#SBATCH` lines, e.g. --account=abc or --qos=high. */
   readonly sbatchArgs?: readonly string[];
