@@ -179,6 +179,10 @@ export async function runCommand(file: string, options: RunCommandFlags, log: (l
   if (evidence !== null && options.evidenceChunks !== undefined) evidenceChunks(options, evidence); // refused before anything is written
   if (options.dryRun) {
     log(describePlan(experiment, runs, await estimateRuns(runs, (run) => isDone(experiment, run))));
+    if (options.on && evidence !== null) {
+      const chunks = evidenceChunks(options, evidence);
+      log(`then ${evidenceUnits(experiment, evidence, chunks).length} evidence tasks (each 2-D grid in ${chunks} chunk${chunks === 1 ? '' : 's'}) and the evidence report`);
+    }
     return;
   }
   if (options.on) {
