@@ -21,8 +21,8 @@ export function escapeReport(result: EscapeResult): string {
     const ci = `[${steps(e.ciLow)}, ${steps(e.ciHigh)}]`;
     lines.push(
       `${m.label.padEnd(22)} ${`${(100 * e.share).toFixed(0)}%`.padStart(7)} ${steps(e.mean).padStart(10)} ${ci.padEnd(17)} ${steps(p.integralSteps).padStart(8)} ` +
-        `${(Number.isFinite(m.ratio) ? m.ratio.toFixed(2) : 'n/a').padStart(5)} ${steps(p.harmonicSteps).padStart(8)} ${(p.barrier / p.temperature).toFixed(2).padStart(9)} ` +
-        `${p.scaleAtMinimum.toPrecision(3).padStart(8)} ${p.stepCheck.toPrecision(2).padStart(10)}${warning(p.barrier / p.temperature, p.stepCheck, e.share)}`,
+        `${(Number.isFinite(m.ratio) ? m.ratio.toFixed(2) : 'n/a').padStart(5)} ${steps(p.harmonicSteps).padStart(8)} ${(Number.isNaN(p.barrier) ? 'n/a' : (p.barrier / p.temperature).toFixed(2)).padStart(9)} ` +
+        `${p.scaleAtMinimum.toPrecision(3).padStart(8)} ${p.stepCheck.toPrecision(2).padStart(10)}${warning(p.barrier / p.temperature, p.stepCheck, e.share, p.temperature)}`,
     );
   }
   lines.push(
@@ -37,8 +37,10 @@ export function escapeReport(result: EscapeResult): string {
 }
 
 /** Says where the numbers should not be read as a test of the law. */
-function warning(barrierOverT: number, stepCheck: number, share: number): string {
+function warning(barrierOverT: number, stepCheck: number, share: number, temperature: number): string {
   const notes: string[] = [];
+  if (temperature === 0) return '  (no noise: nothing leaves the minimum)';
+  if (Number.isNaN(barrierOverT)) return "  (phi' <= 0 between the minimum and the saddle: not a VDM, no Kramers prediction)";
   if (!(barrierOverT >= 3)) notes.push('barrier < 3 T: not an activated escape');
   if (!(stepCheck <= 0.1)) notes.push('step check > 0.1: outside the small-step limit');
   if (share < 0.5) notes.push('under half escaped: raise --steps');

@@ -76,7 +76,7 @@ export function findBarrier(surface: ToySurface): Barrier {
 export interface KramersPrediction {
   /** Effective temperature T = eta*sigma^2/(2(1 - mu)). */
   readonly temperature: number;
-  /** dG = int_{L*}^{L_saddle} dl/phi'(l): dL for plain GD. */
+  /** dG = int_{L*}^{L_saddle} dl/phi'(l): dL for plain GD; NaN where phi' <= 0 on the way (flood). */
   readonly barrier: number;
   /**
    * d(phi) = phi(L_saddle) - phi(L*), for comparison only: the barrier of the deformed surface,
@@ -167,7 +167,7 @@ export function predictEscape(surface: ToySurface, barrier: Barrier, dphi: Batch
   const never = T === 0 ? Infinity : undefined;
   return {
     temperature: T,
-    barrier: dG,
+    barrier: positive ? dG : NaN,
     phiBarrier: table.phiAt(barrier.saddleLoss),
     minimumCurvature: scaleMin * sharp.curvature,
     saddleCurvature: scaleSaddle * barrier.saddleCurvature,

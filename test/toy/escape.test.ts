@@ -150,7 +150,14 @@ test('vdm toy --noise prints the table and writes the table (CSV, JSON), the tim
 test('sigma = 0 through the command: nothing escapes, and Kramers says never', async () => {
   const text = await toyCommand({ vdm: ['logexp'], starts: 400, out: '', noise: 0, runs: 3, steps: 50 });
   assert.match(text, /^plain +0% +inf \[\d+, inf\] +inf /m);
-  assert.match(text, /^logexp +0% +inf /m);
+  assert.match(text, /^logexp +0% +inf .*\(no noise: nothing leaves the minimum\)$/m);
+});
+
+test('flood ascends in the sharp minimum (phi\' = -1 below b): it is simulated, and Kramers is not claimed', () => {
+  const result = runEscape({ vdms: [parseVdmChoice('flood')], lr: 0.003, sigma: 12, momentum: 0, runs: 10, steps: 200, seed: 1 });
+  const flood = result.methods[1].prediction;
+  assert.ok(Number.isNaN(flood.integralSteps) && Number.isNaN(flood.harmonicSteps) && Number.isNaN(flood.barrier));
+  assert.equal(flood.scaleAtMinimum, -1);
 });
 
 test('bad escape flags are one-line usage errors', async () => {
