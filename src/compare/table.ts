@@ -48,8 +48,8 @@ function columns(comparison: Comparison): Column[] {
   const hasControls = comparison.variants.some((v) => v.vsControl !== null);
   // Folders from before summary.json counted them have none: no column of dashes.
   const hasCosts = comparison.variants.some((v) => v.gradientEvaluations.n > 0);
-  const hasCompute = comparison.variants.some((v) => v.vsCompute !== null);
   const hasSwa = comparison.variants.some((v) => v.swaTestAcc.n > 0);
+  const hasCompute = comparison.variants.some((v) => v.vsCompute !== null);
   const controlSuffix = controlSuffixOf(comparison);
   const excludedCount = (label: string) => comparison.excluded.filter((run) => run.variant === label).length;
   const all: (Column | false)[] = [
