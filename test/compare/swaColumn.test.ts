@@ -27,9 +27,9 @@ test('vdm compare shows the SWA average\'s top-1 as a column, in CSV and JSON; v
   assert.match(table, /^baseline .*\s–\s/m);
   assert.match(table, /SWA top-1: test accuracy of the run's stochastic weight average/);
   const [header, ...rows] = formatComparison(comparison, 'csv').trim().split('\n');
-  const column = header!.split(',').indexOf('swa_test_acc_mean');
+  const column = header!.split(',').indexOf('swa_top1_mean_pct');
   assert.ok(column >= 0, header);
-  assert.deepEqual(rows.map((row) => Number(row.split(',')[column] || Number.NaN)), [Number.NaN, 0.65]);
+  assert.deepEqual(rows.map((row) => Number(row.split(',')[column] || Number.NaN)), [Number.NaN, 65]);
   const json = JSON.parse(formatComparison(comparison, 'json'));
   assert.deepEqual(json.variants.map((v: { swaTestAcc: { n: number } }) => v.swaTestAcc.n), [0, 2]);
 
