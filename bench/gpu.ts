@@ -1,30 +1,24 @@
 // `npm run bench -- gpu`: ResNet-20 training on webgpu at CIFAR-100 shape (batch 128) through the
-// trainer's own step: images/s, the `log` VDM's time over `none`, host reads per step, and a
+// trainer's own step: images/s, the `log` VDM's time over `none`, host reads per step, WebGPU
+// calls per step (dispatches, passes, submits, uniform uploads, host reads: gpu/gpuCalls.ts), and a
 // tf.profile kernel table of one step. `--torch` runs bench/torch/resnet20.py on CUDA (fp32,
 // eager) in the same invocation and prints the ratio. A CPU adapter (SwiftShader) is refused
-// unless `--allow-cpu-adapter`; `--batch=N --side=N --windows=N --steps=N --warmup=N` shrink it
+// unless `--allow-cpu-adapter`; `--calls-only` prints the WebGPU call counts alone (the quick figure on SwiftShader), `--submit-batch N` sets tfjs's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE (dispatches per submit, default 15); `--batch=N --side=N --windows=N --steps=N --warmup=N` shrink it
 // for such adapters, `--torch-device=cpu` runs the reference on the CPU. Results: $OUT/gpu-bench.json
 // when OUT is set (the device machine), else bench/results/gpu-<time>.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { countFlag, flag } from './args.js';
 import { selectBackend } from '../src/backend/resolve.js';
 import { describeAdapter } from '../src/backend/webgpu.js';
 import { formatKernelTable, profileStep } from './gpu/profile.js';
+import { formatGpuCalls, gpuCallsPerStep } from './gpu/stepCalls.js';
 import { measureTraining } from './training/measure.js';
 import { findTorchPython, runTorchReference, type TorchResult } from './training/torchReference.js';
 
-function flag(name: string): string | undefined {
-  const arg = process.argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  return arg === undefined ? undefined : (arg.split('=')[1] ?? 'true');
-}
-
-function numberFlag(name: string, fallback: number): number {
-  const value = Number(flag(name) ?? fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`bench gpu: --${name} must be a whole number >= 1`);
-  return value;
-}
 
 /** The reference script: beside this file's folder in the repo (bench/torch/), or beside the bundle on the device. */
 const TORCH_SCRIPT = fileURLToPath(new URL('./torch/resnet20.py', import.meta.url));
@@ -54,11 +48,11 @@ function torchReference(settings: { batch: number; side: number; windows: number
 
 export async function bench(): Promise<void> {
   const settings = {
-    batch: numberFlag('batch', 128),
-    side: numberFlag('side', 32),
-    windows: numberFlag('windows', 5),
-    steps: numberFlag('steps', 10),
-    warmup: numberFlag('warmup', 3),
+    batch: countFlag('batch', 128),
+    side: countFlag('side', 32),
+    windows: countFlag('windows', 5),
+    steps: countFlag('steps', 10),
+    warmup: countFlag('warmup', 3),
   };
   const report = await selectBackend('webgpu');
   const adapter = report.adapter!;
@@ -66,6 +60,13 @@ export async function bench(): Promise<void> {
   if (adapter.cpu && flag('allow-cpu-adapter') === undefined) {
     console.error('bench gpu: only a CPU adapter here; pass --allow-cpu-adapter (with e.g. --batch=4 --side=8 --windows=1 --steps=1) to run on it anyway');
     process.exitCode = 2;
+    return;
+  }
+  if (flag('submit-batch') !== undefined) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', countFlag('submit-batch', 15));
+  const gpuCalls = await gpuCallsPerStep(settings.batch, settings.side, settings.steps);
+  console.log(`WebGPU calls ${formatGpuCalls(gpuCalls)} (WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')})`);
+  if (flag('calls-only') !== undefined) {
+    writeFileSync(resultsFile(), `${JSON.stringify({ command: process.argv.slice(1).join(' '), settings, gpuCalls }, null, 2)}\n`);
     return;
   }
   const result = await measureTraining({
@@ -93,6 +94,6 @@ export async function bench(): Promise<void> {
   }
   const file = resultsFile();
   const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version };
-  writeFileSync(file, `${JSON.stringify({ machine, command: process.argv.slice(1).join(' '), settings, webgpu: result, profile, torch }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ machine, command: process.argv.slice(1).join(' '), settings, webgpu: result, gpuCalls, profile, torch }, null, 2)}\n`);
   console.log(`results: ${file}`);
 }

@@ -1,5 +1,6 @@
 // `npm run bench [-- part...]`: runs the benchmark parts in order and prints their figures.
 // Parts: data, backend, training, cli (default: all of these), landscape, flatness, gpu (only when named: it needs a GPU). Figures, not pass/fail: see each part's header.
+import { BenchFlagError, parseBenchArgs, type BenchArgs } from './args.js';
 import { bench as backendBench } from './backend.js';
 import { bench as cliBench } from './cli.js';
 import { bench as dataBench } from './data.js';
@@ -18,7 +19,15 @@ const PARTS: Record<string, () => Promise<void>> = {
 /** Parts run when none is named. */
 const DEFAULT_PARTS = ['data', 'backend', 'training', 'cli'];
 
-const requested = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+let args: BenchArgs;
+try {
+  args = parseBenchArgs(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof BenchFlagError)) throw error;
+  console.error(error.message);
+  process.exit(2);
+}
+const requested = args.parts;
 const unknown = requested.filter((name) => !(name in PARTS));
 if (unknown.length > 0) {
   console.error(`bench: unknown part(s) ${unknown.join(', ')}; valid: ${Object.keys(PARTS).join(', ')}`);
@@ -26,5 +35,11 @@ if (unknown.length > 0) {
 }
 for (const name of requested.length > 0 ? requested : DEFAULT_PARTS) {
   console.log(`\n== ${name} ==`);
-  await PARTS[name]();
+  try {
+    await PARTS[name]();
+  } catch (error) {
+    if (!(error instanceof BenchFlagError)) throw error;
+    console.error(error.message);
+    process.exit(2);
+  }
 }

@@ -5,30 +5,21 @@
 // the ratio; `--rounds=N` repeats everything N times and reports the median ratio (the machine may
 // be shared). `--wasm-threads=N` sets the wasm threads (default: one per core); `--quick` shortens it.
 // Each measurement runs in its own process (peak RSS and the wasm build are per process).
+// `--profile`, `--threads 1,2` and `--model M` run one focused measurement instead (training/modes.ts).
 // Results go to bench/results/<timestamp>.json.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { countFlag, flag } from './args.js';
 import type { MeasureRequest, MeasureResult } from './training/measure.js';
+import { runModes, wantsMode } from './training/modes.js';
+import { inChild } from './training/runChild.js';
 import { findTorchPython, runTorchReference, type TorchResult } from './training/torchReference.js';
 import { vdms } from '../src/vdms/index.js';
 
-const CHILD = fileURLToPath(new URL('./training/child.ts', import.meta.url));
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 
-function flag(name: string): string | undefined {
-  const arg = process.argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  return arg === undefined ? undefined : (arg.split('=')[1] ?? 'true');
-}
-
-function measureInChild(request: MeasureRequest): MeasureResult {
-  const run = spawnSync(process.execPath, [...process.execArgv, CHILD, JSON.stringify(request)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (run.status !== 0) throw new Error(`${request.model} on ${request.backend} failed: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as MeasureResult;
-}
-
-function describe(r: MeasureResult): string {
+export function describe(r: MeasureResult): string {
   const drift = r.numTensors.at(-1)! - r.numTensors[0]!;
   const vdm = Object.entries(r.vdmOverhead).map(([name, ratio]) => `${name}/none ${ratio.toFixed(3)}`).join(', ');
   return [
@@ -51,7 +42,7 @@ interface Round {
 function runRound(requests: MeasureRequest[], python: string | undefined, threads: number, windows: number): Round {
   const round: Round = { results: [], torch: [] };
   for (const request of requests) {
-    const result = measureInChild(request);
+    const result = inChild(request);
     round.results.push(result);
     console.log(describe(result));
   }
@@ -87,9 +78,10 @@ function medianRatios(rounds: Round[]): Record<string, number> {
 }
 
 export async function bench(): Promise<void> {
+  if (wantsMode()) return writeResults('training', await runModes());
   const quick = flag('quick') !== undefined;
-  const threads = Number(flag('wasm-threads') ?? availableParallelism());
-  const rounds = Number(flag('rounds') ?? 1);
+  const threads = countFlag('wasm-threads', availableParallelism());
+  const rounds = countFlag('rounds', 1);
   const windows = quick ? 3 : 5;
   const requests: MeasureRequest[] = [
     { model: 'resnet20', backend: 'wasm', threads, warmupSteps: 2, windows, stepsPerWindow: quick ? 2 : 3, vdms: ['log'] },
@@ -118,10 +110,15 @@ export async function bench(): Promise<void> {
     console.log(`median ratio to torch over ${rounds} round(s): ${Object.entries(ratios).map(([k, v]) => `${k} ${v.toFixed(3)}x`).join(', ')}`);
   }
 
+  writeResults('training', { rounds: done, ratios, torchNote });
+}
+
+/** bench/results/<part>-<time>.json, with the machine and the command line. */
+function writeResults(part: string, figures: object): void {
   mkdirSync(RESULTS, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const file = `${RESULTS}training-${stamp}.json`;
+  const file = `${RESULTS}${part}-${stamp}.json`;
   const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version };
-  writeFileSync(file, `${JSON.stringify({ machine, command: process.argv.slice(1).join(' '), rounds: done, ratios, torchNote }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ machine, command: process.argv.slice(1).join(' '), ...figures }, null, 2)}\n`);
   console.log(`results: ${file}`);
 }

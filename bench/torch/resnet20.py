@@ -1,10 +1,14 @@
 """PyTorch reference for `npm run bench -- training --torch`: training images/s of ResNet-20 (CIFAR,
 option-A shortcuts, He et al. 2016) or LeNet-5 on synthetic data of the same shapes as the tfjs
 benchmark, SGD with momentum, a fixed thread count; `--device cuda` runs it on the GPU (fp32, eager),
-the reference of `npm run bench -- gpu --torch`. Prints one JSON line."""
+the reference of `npm run bench -- gpu --torch`. Any other vdm model name (`--model densenet_bc
+--params '{"depth": 100}'`) is built from test/export/torch_models.py, the reference modules the
+export parity tests load vdm's weights into. Prints one JSON line."""
 import argparse
 import json
+import os
 import statistics
+import sys
 import time
 
 import torch
@@ -76,9 +80,22 @@ CASES = {
 }
 
 
+def reference_case(name, params, classes, channels, side):
+    """A vdm model other than the two above, from the export parity tests' PyTorch modules."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "export"))
+    import torch_models
+
+    spec = {"model": name, "num_classes": classes, "input_shape": [side, side, channels], "params": params,
+            "hidden": params.get("hidden", [256, 128])}
+    return dict(make=lambda: torch_models.build(spec), shape=(channels, side, side), classes=classes, batch=128)
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--model", choices=sorted(CASES), default="resnet20")
+    parser.add_argument("--model", default="resnet20", help="resnet20, lenet5, or any model torch_models.build knows")
+    parser.add_argument("--params", default="{}", help="the vdm model's parameters, JSON (other models)")
+    parser.add_argument("--classes", type=int, help="number of classes (other models; default 100)")
+    parser.add_argument("--channels", type=int, help="input channels (other models; default 3)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--windows", type=int, default=5)
@@ -93,7 +110,10 @@ def main():
     # fp32 throughout, as tfjs computes: no TF32 tensor-core matmuls/convolutions on Ampere and later.
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
-    case = dict(CASES[args.model])
+    if args.model in CASES:
+        case = dict(CASES[args.model])
+    else:
+        case = reference_case(args.model, json.loads(args.params), args.classes or 100, args.channels or 3, args.side or 32)
     if args.batch:
         case["batch"] = args.batch
     if args.side:
@@ -114,15 +134,18 @@ def main():
     for i in range(args.warmup):
         step(i)
     rates = []
+    cpu_start = time.process_time()  # every thread of the process: load stretches wall time, not this
     for w in range(args.windows):
         start = time.perf_counter()
         for i in range(args.steps):
             step(i)
         rates.append(args.steps * case["batch"] / (time.perf_counter() - start))
+    cpu_per_image = (time.process_time() - cpu_start) / (args.windows * args.steps * case["batch"])
     print(json.dumps({
         "model": args.model, "framework": f"torch {torch.__version__} {device.type}", "threads": torch.get_num_threads(),
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "batchSize": case["batch"], "imagesPerSecond": statistics.median(rates), "windowImagesPerSecond": rates,
+        "cpuSecondsPerImage": cpu_per_image,
     }))
 
 

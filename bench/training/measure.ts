@@ -9,8 +9,9 @@ import { RandomStream } from '../../src/random.js';
 import { LossDeformation } from '../../src/vdms/deformation.js';
 import { vdms } from '../../src/vdms/index.js';
 import { HostReadCounter } from './hostReads.js';
-import { MODEL_CASES, benchConfig, type BenchModel, type ModelCase } from './setup.js';
+import { benchConfig, modelCase, type BenchModel, type ModelCase } from './setup.js';
 import type { AdapterReport } from '../../src/backend/webgpu.js';
+import type { BackendReport } from '../../src/backend/resolve.js';
 
 export interface MeasureRequest {
   readonly model: BenchModel;
@@ -43,12 +44,14 @@ export interface MeasureResult {
   /** Median window time with each VDM over that with none. */
   readonly vdmOverhead: Record<string, number>;
   readonly peakRssMB: number;
+  /** CPU seconds (user + system, every thread) per image over the timed windows: load on a shared machine stretches wall time, not this. */
+  readonly cpuSecondsPerImage: number;
   readonly firstLosses: number[];
   readonly adapter?: AdapterReport;
 }
 
-function caseFor(request: MeasureRequest): ModelCase {
-  const base = MODEL_CASES[request.model];
+export function caseFor(request: MeasureRequest): ModelCase {
+  const base = modelCase(request.model);
   const side = request.imageSide ?? base.shape[0];
   return { ...base, batchSize: request.batchSize ?? base.batchSize, shape: [side, side, base.shape[2]] };
 }
@@ -66,14 +69,14 @@ async function* endlessBatches(dataset: Dataset, batchSize: number): AsyncGenera
   }
 }
 
-interface Window {
+export interface Window {
   seconds: number;
   waitSeconds: number;
   images: number;
   losses: number[];
 }
 
-async function runWindow(input: StepInput, batches: AsyncGenerator<Batch>, steps: number): Promise<Window> {
+export async function runWindow(input: StepInput, batches: AsyncGenerator<Batch>, steps: number): Promise<Window> {
   const window: Window = { seconds: 0, waitSeconds: 0, images: 0, losses: [] };
   const start = performance.now();
   for (let i = 0; i < steps; i++) {
@@ -88,7 +91,18 @@ async function runWindow(input: StepInput, batches: AsyncGenerator<Batch>, steps
   return window;
 }
 
-export async function measureTraining(request: MeasureRequest): Promise<MeasureResult> {
+export interface PreparedTraining {
+  readonly modelCase: ModelCase;
+  readonly report: BackendReport;
+  readonly input: StepInput;
+  readonly batches: AsyncGenerator<Batch>;
+  /** The warm-up steps' losses. */
+  readonly firstLosses: number[];
+  close(): Promise<void>;
+}
+
+/** The backend started, the model, optimizer and data built from a bench config, and the warm-up steps run. */
+export async function prepareTraining(request: MeasureRequest): Promise<PreparedTraining> {
   const modelCase = caseFor(request);
   const report = await selectBackend(request.backend, undefined, { wasmThreads: request.threads });
   const config = benchConfig(modelCase, request.backend, 'none');
@@ -97,11 +111,21 @@ export async function measureTraining(request: MeasureRequest): Promise<MeasureR
   const input: StepInput = { ...parts, inputShape: dataset.inputShape, numClasses: dataset.numClasses };
   const batches = endlessBatches(dataset, modelCase.batchSize);
   const firstLosses = (await runWindow(input, batches, request.warmupSteps)).losses;
+  const close = async () => {
+    parts.optimizer.dispose();
+    await dataset.close?.();
+  };
+  return { modelCase, report, input, batches, firstLosses, close };
+}
+
+export async function measureTraining(request: MeasureRequest): Promise<MeasureResult> {
+  const { modelCase, report, input, batches, firstLosses, close } = await prepareTraining(request);
 
   const counter = new HostReadCounter();
   const windows: Window[] = [];
   const numTensors: number[] = [];
   counter.install();
+  const cpuBefore = process.cpuUsage();
   try {
     for (let w = 0; w < request.windows; w++) {
       windows.push(await runWindow(input, batches, request.stepsPerWindow));
@@ -110,9 +134,10 @@ export async function measureTraining(request: MeasureRequest): Promise<MeasureR
   } finally {
     counter.uninstall();
   }
+  const cpu = process.cpuUsage(cpuBefore);
+  const images = windows.reduce((t, w) => t + w.images, 0);
   const vdmOverhead = await measureVdmOverhead(input, batches, request);
-  parts.optimizer.dispose();
-  await dataset.close?.();
+  await close();
   return {
     model: request.model,
     backend: request.backend,
@@ -126,6 +151,7 @@ export async function measureTraining(request: MeasureRequest): Promise<MeasureR
     numTensors,
     vdmOverhead,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
+    cpuSecondsPerImage: (cpu.user + cpu.system) / 1e6 / images,
     firstLosses,
   };
 }

@@ -1,4 +1,4 @@
-// Runs the PyTorch reference script (bench/torch/resnet20.py) when a python3 with torch exists,
+// Runs the PyTorch reference script (bench/torch/resnet20.py; other models from test/export/torch_models.py) when a python3 with torch exists,
 // else says why not. Debian's python3-torch installs into /usr/bin/python3, which a pyenv shim may hide.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,8 @@ export interface TorchResult {
   readonly threads: number;
   readonly imagesPerSecond: number;
   readonly windowImagesPerSecond: number[];
+  /** CPU seconds (all threads) per image over the timed windows. */
+  readonly cpuSecondsPerImage?: number;
   /** The device it ran on (torch.cuda.get_device_name() on the GPU). */
   readonly device?: string;
 }
@@ -35,6 +37,10 @@ export interface TorchOptions {
   readonly script?: string;
   readonly batchSize?: number;
   readonly imageSide?: number;
+  /** For models other than resnet20 and lenet5: the data shape and the vdm model's parameters. */
+  readonly classes?: number;
+  readonly channels?: number;
+  readonly params?: Record<string, unknown>;
 }
 
 export function runTorchReference(python: string, model: BenchModel, threads: number, windows: number, steps: number, options: TorchOptions = {}): TorchResult {
@@ -42,6 +48,9 @@ export function runTorchReference(python: string, model: BenchModel, threads: nu
   if (options.device !== undefined) args.push('--device', options.device);
   if (options.batchSize !== undefined) args.push('--batch', String(options.batchSize));
   if (options.imageSide !== undefined) args.push('--side', String(options.imageSide));
+  if (options.classes !== undefined) args.push('--classes', String(options.classes));
+  if (options.channels !== undefined) args.push('--channels', String(options.channels));
+  if (options.params !== undefined) args.push('--params', JSON.stringify(options.params));
   const run = spawnSync(python, args, { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`${python} ${args.join(' ')} failed: ${run.stderr.trim().split('\n').at(-1)}`);
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as TorchResult;

@@ -1,9 +1,11 @@
-// Registers the wasm kernels training needs that tfjs-backend-wasm 4.22 lacks (Conv2DBackpropFilter)
+// Registers the wasm kernels training needs that tfjs-backend-wasm 4.22 lacks (Conv2DBackpropFilter,
+// the depthwise conv gradients)
 // or runs slowly (Conv2DBackpropInput; Identity, which the engine calls for every tensor it saves
 // for the backward pass), so conv networks train on wasm, and fast.
 import * as tf from '@tensorflow/tfjs';
 import { wasmConv2DBackpropFilterKernel } from './wasmConvBackpropFilter.js';
 import { wasmConv2DBackpropInputKernel } from './wasmConvBackpropInput.js';
+import { wasmDepthwiseBackpropFilterKernel, wasmDepthwiseBackpropInputKernel } from './wasmDepthwiseGradients.js';
 import { wasmSharedIdentityKernel } from './wasmSharedIdentity.js';
 
 let registered = false;
@@ -21,6 +23,9 @@ function replaceWasmKernel(kernelName: string, makeKernel: (original: tf.KernelF
 export function registerWasmGradientKernels(): void {
   if (registered) return;
   if (tf.getKernel(tf.Conv2DBackpropFilter, 'wasm') === undefined) tf.registerKernel(wasmConv2DBackpropFilterKernel);
+  for (const kernel of [wasmDepthwiseBackpropInputKernel, wasmDepthwiseBackpropFilterKernel]) {
+    if (tf.getKernel(kernel.kernelName, 'wasm') === undefined) tf.registerKernel(kernel);
+  }
   replaceWasmKernel(tf.Conv2DBackpropInput, wasmConv2DBackpropInputKernel);
   replaceWasmKernel(tf.Identity, wasmSharedIdentityKernel);
   registered = true;

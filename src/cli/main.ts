@@ -122,6 +122,9 @@ export function buildProgram(): Command {
     .option('--seeds <list>', 'comma-separated seeds instead of the file\'s', integerListFlag('--seeds', { min: 0, max: SEED_MAX }))
     .option('--flatness', "measure every completed run's Hessian figures (vdm flatness) before comparing")
     .option('--evidence [settings]', 'after training: flatness, 1-D/2-D landscapes, interpolations and the full HTML report; optional key=value,... overrides (steps, grid, samples, ...; see README)')
+    .option('--evidence-chunks <k>', 'slurm, with --evidence: split each 2-D grid into K row chunks, one array task each (default 1)', numberFlag('--evidence-chunks', { integer: true, min: 1 }))
+    .option('--evidence-task <n>', 'run only evidence task N here, as an evidence array task does', numberFlag('--evidence-task', { integer: true, min: 0 }))
+    .option('--evidence-report', 'merge the evidence chunks, then draw, compare and write the report, as the report job does')
     .option('--no-compare', 'skip the comparison at the end')
     .option('--task <n>', 'run only task N (its index in --dry-run), as a scheduler task does', parseInteger)
     .option('--task-offset <n>', 'with --task: run task N + this (a second Indexed Job counts from 0)', numberFlag('--task-offset', { integer: true, min: 0 }))
@@ -134,7 +137,7 @@ export function buildProgram(): Command {
     .option('--setup <command>', "slurm: a shell line run before vdm in every job, e.g. --setup 'module load nodejs' (repeatable)", collect, [])
     .option('--max-requeues <n>', 'slurm: times a task requeues itself after USR1 / the time-limit signal (default 10)', numberFlag('--max-requeues', { integer: true, min: 0 }))
     .option('--gpus <n>', 'slurm/k8s: GPUs per run', parseInteger)
-    .option('--cpus <n>', 'slurm/k8s: CPUs per run', parseInteger)
+    .option('--cpus <n>', 'slurm/k8s: CPUs per run (slurm: a whole number; k8s: 4, 1.5 or 500m)')
     .option('--memory <size>', 'slurm/k8s: memory per run (slurm: 16G, k8s: 16Gi)')
     .option('--sbatch-arg <flag>', "slurm: an extra '#SBATCH' line, e.g. --sbatch-arg=--account=abc (repeatable)", collect, [])
     .option('--image <image>', 'k8s: container image with vdm installed')
@@ -290,11 +293,16 @@ export function buildProgram(): Command {
 
   program
     .command('toy')
-    .description('gradient descent on a 2-D surface with a sharp and a flat minimum: where do plain and deformed GD settle?')
+    .description('gradient descent on a 2-D surface with a sharp and a flat minimum: where do plain and deformed GD settle? With --noise: escape times from the sharp minimum against Kramers\' law')
     .option('--vdm <spec>', "a VDM, e.g. log or 'log:a=1,b=0.1' (repeatable; default: every parameter-free entry)", collect, [])
-    .option('--lr <number>', 'step size', numberFlag('--lr', { min: 0, exclusiveMin: true }), 0.1)
+    .option('--lr <number>', 'step size (default 0.1; with --noise 0.003)', numberFlag('--lr', { min: 0, exclusiveMin: true }))
     .option('--starts <count>', 'number of starting points (a grid)', numberFlag('--starts', { integer: true, min: 1, max: 1_000_000 }), 400)
-    .option('--out <dir>', 'folder for the end-point CSV and the SVG figure', join('results', 'toy'))
+    .option('--steps <count>', 'steps per run (default 1000; with --noise 50000)', numberFlag('--steps', { integer: true, min: 1, max: 100_000_000 }))
+    .option('--noise <sigma>', 'escape-time experiment: Gaussian gradient noise of this std, runs started in the sharp minimum', numberFlag('--noise', { min: 0 }))
+    .option('--momentum <mu>', 'with --noise: heavy-ball momentum in [0, 1) (default 0)', numberFlag('--momentum', { min: 0, max: 1 }))
+    .option('--runs <count>', 'with --noise: number of noisy runs (default 200)', numberFlag('--runs', { integer: true, min: 1, max: 1_000_000 }))
+    .option('--seed <n>', 'with --noise: seed of the noise (default 1)', numberFlag('--seed', { integer: true, min: 0, max: SEED_MAX }))
+    .option('--out <dir>', 'folder for the CSV, JSON and SVG outputs', join('results', 'toy'))
     .action(async (opts) => {
       await loadTensorFlow();
       const { toyCommand } = await import('../commands/toy.js');

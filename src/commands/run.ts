@@ -11,7 +11,9 @@ import { launchers, type Launcher, type LaunchOptions } from '../launchers/index
 import { launchPlan } from '../launchers/tasks.js';
 import { runCompare } from './compare.js';
 import { flatnessCommand } from './flatness.js';
-import { gatherEvidence, parseEvidenceFlag, resolveEvidenceSettings } from '../evidence/index.js';
+import { evidenceUnits, mergeEvidenceChunks, runEvidenceUnit, unitLogName } from '../evidence/cluster.js';
+import { gatherEvidence, parseEvidenceFlag, resolveEvidenceSettings, type EvidenceSettings } from '../evidence/index.js';
+import type { EvidenceTasks } from '../launchers/tasks.js';
 
 export interface RunCommandOptions {
   readonly dryRun?: boolean;
@@ -35,6 +37,12 @@ export interface RunCommandOptions {
   readonly sbatchArg?: string[];
   /** After training: flatness, landscapes and the full report (`true`, or `key=value,...` overrides). */
   readonly evidence?: string | boolean;
+  /** With --on slurm --evidence: array tasks each 2-D grid is split into (row chunks; default 1). */
+  readonly evidenceChunks?: number;
+  /** Run only evidence task N, as an evidence array task does. */
+  readonly evidenceTask?: number;
+  /** Merge the evidence chunks, then draw, compare and write the report, as the report job does. */
+  readonly evidenceReport?: boolean;
   /** key=value overrides of every run (positional words and --set). */
   readonly set?: string[];
   /** `--sweep key=v1,v2` flags. */
@@ -79,7 +87,6 @@ function checkSchedulerFlags(options: RunCommandFlags): void {
   };
   positive('--max-parallel', options.maxParallel);
   positive('--gpus', options.gpus);
-  positive('--cpus', options.cpus);
   if (options.task !== undefined && (options.on || (options.only ?? []).length > 0)) {
     throw new UsageError('--task runs one scheduler task here; it cannot be combined with --on or --only');
   }
@@ -89,7 +96,38 @@ function checkSchedulerFlags(options: RunCommandFlags): void {
   if (options.on && options.force) {
     throw new UsageError('--force with --on would restart every requeued task from scratch; delete the run folders to start over instead');
   }
-  if (!options.on && (options.emit || options.maxParallel !== undefined)) throw new UsageError('--emit and --max-parallel go with --on slurm|k8s');
+  if (!options.on && (options.emit || options.maxParallel !== undefined || options.cpus !== undefined)) throw new UsageError('--emit, --max-parallel and --cpus go with --on slurm|k8s');
+  checkEvidenceFlags(options);
+}
+
+/** The cluster evidence flags: what they need, and what they cannot be combined with. */
+function checkEvidenceFlags(options: RunCommandFlags): void {
+  const asTask = options.evidenceTask !== undefined || options.evidenceReport === true;
+  const given = options.evidenceChunks !== undefined ? '--evidence-chunks' : options.evidenceTask !== undefined ? '--evidence-task' : options.evidenceReport ? '--evidence-report' : undefined;
+  if (given && !options.evidence) throw new UsageError(`${given} goes with --evidence`);
+  if (options.evidenceChunks !== undefined && !options.on && !asTask) {
+    throw new UsageError('--evidence-chunks splits each 2-D grid across Slurm array tasks: it goes with --on slurm --evidence (here a grid is one process)');
+  }
+  if (options.evidenceTask !== undefined && options.evidenceReport) throw new UsageError('--evidence-task and --evidence-report are two different jobs; give one');
+  if (asTask && (options.on || options.task !== undefined || (options.only ?? []).length > 0)) {
+    throw new UsageError(`${options.evidenceReport ? '--evidence-report' : '--evidence-task'} is what a Slurm evidence job runs here; it cannot be combined with --on, --task or --only`);
+  }
+}
+
+/** The chunk count checked against the grid it splits (its rows). */
+function evidenceChunks(options: RunCommandFlags, settings: EvidenceSettings): number {
+  const chunks = options.evidenceChunks ?? 1;
+  if (!Number.isInteger(chunks) || chunks < 1 || chunks > settings.grid) {
+    throw new UsageError(`--evidence-chunks ${chunks}: the ${settings.grid}×${settings.grid} grid has ${settings.grid} rows, so 1 to ${settings.grid} chunks (rows per task: grid / chunks)`);
+  }
+  return chunks;
+}
+
+/** The evidence array of a Slurm submission: one task per unit, each repeating the evidence flags. */
+function evidenceTasks(experiment: Experiment, options: RunCommandFlags, settings: EvidenceSettings): EvidenceTasks {
+  const chunks = evidenceChunks(options, settings);
+  const flag = typeof options.evidence === 'string' ? `--evidence=${options.evidence}` : '--evidence';
+  return { logNames: evidenceUnits(experiment, settings, chunks).map(unitLogName), args: [flag, '--evidence-chunks', String(chunks)] };
 }
 
 function launchOptions(options: RunCommandFlags): LaunchOptions {
@@ -97,27 +135,34 @@ function launchOptions(options: RunCommandFlags): LaunchOptions {
 }
 
 /** The scheduler's own checks, and flags of the other scheduler refused, before the experiment loads. */
-function checkLauncherFlags(launcher: Launcher, options: LaunchOptions): void {
+function checkLauncherFlags(launcher: Launcher, options: LaunchOptions, evidence: boolean): void {
   const given = (key: keyof LaunchOptions) => options[key] !== undefined && !(Array.isArray(options[key]) && (options[key] as unknown[]).length === 0);
   for (const other of launchers.entries()) {
     const foreign = other === launcher ? undefined : other.ownFlags.find((key) => !launcher.ownFlags.includes(key) && given(key));
     if (foreign) throw new UsageError(`${flagName(foreign)} goes with --on ${other.name}, not --on ${launcher.name}`);
   }
+  if (evidence && !launcher.evidence) {
+    throw new UsageError(`--evidence with --on ${launcher.name}: evidence runs as cluster tasks on Slurm only (--on slurm); here, run vdm run FILE --evidence where the results are once the runs have completed`);
+  }
   launcher.check(options);
 }
 
 /** `--on NAME`: write (and submit) the scheduler's job files instead of training here. */
-function launchOnScheduler(experiment: Experiment, runs: readonly ExperimentRun[], options: RunCommandFlags, log: (line: string) => void): void {
+function launchOnScheduler(experiment: Experiment, runs: readonly ExperimentRun[], options: RunCommandFlags, evidence: EvidenceSettings | null, log: (line: string) => void): void {
   const launcher = launchers.get(options.on as string);
   // Completed runs would only take a slot to skip themselves; leave them out where indices allow.
   const todo = launcher.takesSubsets ? runs.filter((run) => !isDone(experiment, run)) : runs;
   if (todo.length < runs.length) log(`${runs.length - todo.length} of ${runs.length} runs already completed; left out`);
-  if (todo.length === 0) {
+  if (todo.length === 0 && evidence === null) {
     log(`nothing to submit; compare with: vdm compare ${experiment.root}`);
     return;
   }
   const sharedArgs = [...experiment.cliArgs, ...(options.seeds ? ['--seeds', options.seeds.join(',')] : [])];
-  const plan = launchPlan(experiment, todo, { maxParallel: options.maxParallel, sharedArgs });
+  const plan = launchPlan(experiment, todo, {
+    maxParallel: options.maxParallel,
+    sharedArgs,
+    evidence: evidence === null ? undefined : evidenceTasks(experiment, options, evidence),
+  });
   for (const line of launcher.launch(plan, launchOptions(options))) log(line);
 }
 
@@ -127,16 +172,34 @@ export async function runCommand(file: string, options: RunCommandFlags, log: (l
   if (options.seeds?.some((s) => !Number.isInteger(s) || s < 0)) throw new UsageError('--seeds takes non-negative integers, e.g. --seeds 1,2,3');
   checkSchedulerFlags(options);
   // A misspelt scheduler or a bad flag fails before the experiment loads.
-  if (options.on) checkLauncherFlags(launchers.get(options.on), launchOptions(options));
+  if (options.on) checkLauncherFlags(launchers.get(options.on), launchOptions(options), Boolean(options.evidence));
   const experiment = loadExperiment(file, { seeds: options.seeds, overrides: options.set, sweeps: options.sweep, name: options.name });
   const runs = options.task === undefined ? selectRuns(experiment, options.only ?? []) : [runForTask(experiment, options.task + (options.taskOffset ?? 0))];
+  if (options.task === undefined) for (const note of experiment.notes) log(`note: ${note}`);
   const evidence = options.evidence ? resolveEvidenceSettings(experiment.evidence?.values ?? {}, parseEvidenceFlag(options.evidence), { file: `${experiment.file}: ${experiment.evidence?.path ?? 'evidence'}`, flag: '--evidence' }) : null;
+  if (evidence !== null && options.evidenceChunks !== undefined) evidenceChunks(options, evidence); // refused before anything is written
   if (options.dryRun) {
     log(describePlan(experiment, runs, await estimateRuns(runs, (run) => isDone(experiment, run))));
+    if (options.on && evidence !== null) {
+      const chunks = evidenceChunks(options, evidence);
+      log(`then ${evidenceUnits(experiment, evidence, chunks).length} evidence tasks (each 2-D grid in ${chunks} chunk${chunks === 1 ? '' : 's'}) and the evidence report`);
+    }
     return;
   }
   if (options.on) {
-    launchOnScheduler(experiment, runs, options, log);
+    launchOnScheduler(experiment, runs, options, evidence, log);
+    return;
+  }
+  if (evidence !== null && options.evidenceTask !== undefined) {
+    await runEvidenceUnit(experiment, evidence, evidenceChunks(options, evidence), options.evidenceTask, { log, signal, quiet: true });
+    return;
+  }
+  if (evidence !== null && options.evidenceReport) {
+    // The report job: the chunks merged into the grids' CSVs, then the local recipe finds every
+    // piece measured and draws, compares and writes the report.
+    await mergeEvidenceChunks(experiment, evidence, evidenceChunks(options, evidence), { log, signal, quiet: true });
+    const result = await gatherEvidence(experiment, evidence, { log, signal, quiet: true });
+    log(`\n${result.table}\nWrote ${result.report} and ${join(experiment.root, 'comparison')}`);
     return;
   }
   if (options.task !== undefined) {

@@ -5,7 +5,7 @@ import { MiB, readBoundedText } from '../files/boundedRead.js';
 import { join } from 'node:path';
 import { folderOf, runLabel } from '../experiments/runner.js';
 import { experimentTasks, loadExperiment, type Experiment, type ExperimentOptions, type ExperimentRun } from '../experiments/spec.js';
-import { FAILED_STATES, latestJobs, readSubmissions, slurmJobState, taskExit, taskStatesOf, type SlurmTaskState } from '../launchers/slurmState.js';
+import { FAILED_STATES, latestJobs, readSubmissions, slurmJobState, slurmTaskStates, taskExit, taskStatesOf, type SlurmTaskState } from '../launchers/slurmState.js';
 import { logNameOf, runsReadBy } from '../launchers/tasks.js';
 import { recordedStatus, runFolderFor } from '../run/runFolder.js';
 
@@ -67,9 +67,23 @@ function comparisonLine(root: string, jobId: string): string {
   return existsSync(report) ? `comparison: ${report}` : `comparison: job ${jobId} has ended without a report (see ${join(root, 'slurm', 'logs', 'compare.out')})`;
 }
 
+/** The evidence array: its tasks counted by what squeue/sacct say, else by the exit each task recorded. */
+function evidenceLine(root: string, jobId: string, logNames: readonly string[]): string {
+  const states = slurmTaskStates(jobId);
+  const counts = new Map<string, number>();
+  logNames.forEach((name, index) => {
+    const slurm = states.get(index);
+    const exit = taskExit(root, name);
+    const ended = exit?.task === `${jobId}_${index}` ? (exit.code === 0 ? 'ended' : `exited ${exit.code}`) : 'not known to Slurm';
+    const state = slurm ? `${slurm.state}${slurm.reason ? ` (${slurm.reason})` : ''}` : ended;
+    counts.set(state, (counts.get(state) ?? 0) + 1);
+  });
+  return `evidence: job ${jobId}, ${logNames.length} tasks: ${[...counts].map(([state, n]) => `${n} ${state}`).join(', ')}`;
+}
+
 const recordOf = (experiment: Experiment, run: ExperimentRun) => recordedStatus(runFolderFor({ ...run.config, experiment: experiment.name, variant: run.variant }));
 
-export function experimentStatus(file: string, options: ExperimentOptions = {}): { rows: RunStatusRow[]; submitted: boolean; comparison?: string } {
+export function experimentStatus(file: string, options: ExperimentOptions = {}): { rows: RunStatusRow[]; submitted: boolean; evidence?: string; comparison?: string } {
   const experiment = loadExperiment(file, options);
   const submissions = readSubmissions(experiment.root);
   const jobs = latestJobs(submissions);
@@ -90,12 +104,18 @@ export function experimentStatus(file: string, options: ExperimentOptions = {}):
     };
   });
   const compareJobId = [...submissions].reverse().find((s) => s.compareJobId)?.compareJobId;
-  return { rows, submitted: submissions.length > 0, comparison: compareJobId ? comparisonLine(experiment.root, compareJobId) : undefined };
+  const withEvidence = [...submissions].reverse().find((s) => s.evidenceJobId && s.evidenceTasks);
+  return {
+    rows,
+    submitted: submissions.length > 0,
+    evidence: withEvidence ? evidenceLine(experiment.root, withEvidence.evidenceJobId!, withEvidence.evidenceTasks!) : undefined,
+    comparison: compareJobId ? comparisonLine(experiment.root, compareJobId) : undefined,
+  };
 }
 
 /** `options`: the overrides, sweeps and name the experiment was run with (they decide its runs). */
 export function statusCommand(file: string, options: ExperimentOptions = {}): string {
-  const { rows, submitted, comparison } = experimentStatus(file, options);
+  const { rows, submitted, evidence, comparison } = experimentStatus(file, options);
   const header = ['task', 'run', 'state', 'epochs', ...(submitted ? ['slurm'] : []), 'folder'];
   const cells = rows.map((r) => [String(r.task), r.run, r.state, r.epochs, ...(submitted ? [r.scheduler || '-'] : []), r.folder]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
@@ -103,5 +123,5 @@ export function statusCommand(file: string, options: ExperimentOptions = {}): st
   const counts = new Map<string, number>();
   for (const r of rows) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
   const summary = `${rows.length} runs: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}`;
-  return [line(header), ...cells.map(line), summary, ...(comparison ? [comparison] : [])].join('\n');
+  return [line(header), ...cells.map(line), summary, ...(evidence ? [evidence] : []), ...(comparison ? [comparison] : [])].join('\n');
 }

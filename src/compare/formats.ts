@@ -73,6 +73,7 @@ function markdownTable(table: DisplayTable): string {
 function csvTable(comparison: Comparison): string {
   const flatnessKeys = [...new Set(comparison.variants.flatMap((v) => Object.keys(v.flatness)))].sort();
   const hasControls = comparison.variants.some((v) => v.vsControl !== null);
+  const hasCompute = comparison.variants.some((v) => v.vsCompute !== null);
   const rows = comparison.variants.map((v) => {
     const cells: Record<string, unknown> = {
       variant: v.label,
@@ -94,6 +95,7 @@ function csvTable(comparison: Comparison): string {
     // In percent, as the other accuracy columns are.
     cells.swa_top1_mean_pct = v.swaTestAcc.mean === null ? null : v.swaTestAcc.mean * 100;
     cells.swa_top1_std_pct = v.swaTestAcc.std === null ? null : v.swaTestAcc.std * 100;
+    if (hasCompute) Object.assign(cells, computeCells(v));
     cells.epoch_seconds_mean = v.epochSeconds.mean;
     cells.epoch_seconds_std = v.epochSeconds.std;
     cells.epoch_time_ratio = v.epochTimeRatio;
@@ -140,6 +142,20 @@ function controlCells(v: VariantSummary): Record<string, unknown> {
     final_top1_vs_control_ci_low_pp: pct(delta?.ciLow),
     final_top1_vs_control_ci_high_pp: pct(delta?.ciHigh),
     final_top1_vs_control_p_value: delta?.pValue ?? null,
+  };
+}
+
+/** Final top-1 against the compute control that spent the same gradient evaluations (empty where none). */
+function computeCells(v: VariantSummary): Record<string, unknown> {
+  const delta = v.vsCompute?.finalTop1 ?? null;
+  const pct = (fraction: number | null | undefined) => (fraction === null || fraction === undefined ? null : fraction * 100);
+  return {
+    compute_control: v.vsCompute?.label ?? null,
+    compute_factor: v.vsCompute?.factor ?? null,
+    final_top1_vs_compute_delta_pp: pct(delta?.delta),
+    final_top1_vs_compute_ci_low_pp: pct(delta?.ciLow),
+    final_top1_vs_compute_ci_high_pp: pct(delta?.ciHigh),
+    final_top1_vs_compute_p_value: delta?.pValue ?? null,
   };
 }
 

@@ -210,6 +210,45 @@ function finalAccuracySpec(comparison: Comparison): TopLevelSpec {
   } as TopLevelSpec;
 }
 
+/** Variants whose runs counted their gradient evaluations, with their mean final top-1 and cost. */
+function computePoints(comparison: Comparison) {
+  return comparison.variants
+    .filter((v) => v.accuracy.finalTop1.mean !== null && v.gradientEvaluations.mean !== null)
+    .map((v) => {
+      const { mean, std } = v.accuracy.finalTop1;
+      return { variant: v.label, evaluations: v.gradientEvaluations.mean!, mean: mean! * 100, low: (mean! - (std ?? 0)) * 100, high: (mean! + (std ?? 0)) * 100 };
+    });
+}
+
+/**
+ * Final top-1 against gradient evaluations, one point per variant: what each method bought with
+ * its compute. A method above the line through the baseline and its compute control beats
+ * training longer.
+ */
+function accuracyVsComputeSpec(comparison: Comparison): TopLevelSpec {
+  const points = computePoints(comparison);
+  const x = { field: 'evaluations', type: 'quantitative', title: 'Gradient evaluations per run (forward + backward passes, counted)', scale: { zero: false, padding: 24 }, axis: { format: '~s' } } as const;
+  const y = { type: 'quantitative', title: 'Final test top-1 accuracy (%)', scale: { zero: false, padding: 12 } } as const;
+  const color = { field: 'variant', type: 'nominal', title: 'Variant', scale: colorScale(comparison), sort: comparison.variants.map((v) => v.label) } as const;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: 'Final test top-1 accuracy against gradient evaluations', subtitle: ['diamond: mean over seeds · bar: ± sample std', 'a method is worth its cost where it beats the baseline trained as long (~compute)'] },
+    width: 470,
+    height: 300,
+    data: { values: points },
+    encoding: { x },
+    layer: [
+      { mark: { type: 'rule', strokeWidth: 2 }, encoding: { y: { field: 'low', ...y }, y2: { field: 'high' }, color } },
+      {
+        mark: { type: 'point', filled: true, size: 100, shape: 'diamond', opacity: 1 },
+        encoding: { y: { field: 'mean', ...y }, color, tooltip: [{ field: 'variant' }, { field: 'evaluations', format: ',' }, { field: 'mean', format: '.2f' }] },
+      },
+      { mark: { type: 'text', align: 'left', dx: 8, dy: -8, fontSize: 11 }, encoding: { y: { field: 'mean', ...y }, text: { field: 'variant' }, color } },
+    ],
+    config: sharedConfig,
+  } as TopLevelSpec;
+}
+
 /** Every plot of a comparison; grad_scale is left out when no run recorded it. */
 export function comparisonPlots(comparison: Comparison): PlotSpec[] {
   const plots: PlotSpec[] = [
@@ -232,5 +271,9 @@ export function comparisonPlots(comparison: Comparison): PlotSpec[] {
     });
   }
   plots.push({ name: 'final_accuracy', title: 'Final test top-1 accuracy per variant', spec: finalAccuracySpec(comparison) });
+  // Only when the variants differ in cost: with one cost every point sits on one vertical line.
+  if (new Set(computePoints(comparison).map((point) => point.evaluations)).size > 1) {
+    plots.push({ name: 'accuracy_vs_compute', title: 'Final test top-1 accuracy against gradient evaluations', spec: accuracyVsComputeSpec(comparison) });
+  }
   return plots;
 }

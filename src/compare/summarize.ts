@@ -56,6 +56,9 @@ interface VariantInput {
  */
 export const CONTROL_SUFFIXES: Readonly<Record<ControlKind, string>> = { step: '~step', lr: '~lr' };
 
+/** How `vdm run` names the compute control of the baseline: `baseline~compute`, or `baseline~compute-x2` when there are several. */
+export const COMPUTE_SUFFIX = '~compute';
+
 /** Summaries of every variant; `baseline` (if any) is one of `variants`. */
 export function summarizeVariants(variants: readonly VariantInput[], baseline: VariantInput | null): VariantSummary[] {
   const figures = new Map(variants.map((v) => [v, v.runs.map(runFigures)]));
@@ -76,6 +79,7 @@ export function summarizeVariants(variants: readonly VariantInput[], baseline: V
       accuracy: own,
       vsBaseline: baseAccuracy === null || isBaseline ? null : deltas(own, baseAccuracy),
       vsControl: controlDeltas(variant, variants, accuracy),
+      vsCompute: isBaseline || baseline === null ? null : computeDeltas(variant, baseline, variants, accuracy),
       scaleLossCorrelation: describePresent(variant.runs.map((run) => run.scaleLossCorrelation)),
       gradientEvaluations: describePresent(variant.runs.map((run) => run.gradientEvaluations)),
       swaTestAcc: describePresent(variant.runs.map((run) => run.swaTestAcc)),
@@ -163,6 +167,37 @@ function controlDeltas(variant: VariantInput, all: readonly VariantInput[], accu
     };
   }
   return null;
+}
+
+/** The gradient evaluations of a variant's first completed run (every seed costs the same); null without one. */
+function costOf(variant: VariantInput): number | null {
+  return variant.runs.find((run) => run.info.status === 'completed' && run.gradientEvaluations !== null)?.gradientEvaluations ?? null;
+}
+
+/** Whether a label names a compute control of the baseline: `baseline~compute`, `baseline~compute-x2`. */
+function isComputeControl(label: string, baseline: string): boolean {
+  const name = `${baseline}${COMPUTE_SUFFIX}`;
+  return label === name || (label.startsWith(`${name}-x`) && /^\d+$/.test(label.slice(name.length + 2)));
+}
+
+/**
+ * This variant minus the compute control that spent the same gradient evaluations: matched by
+ * the counts in summary.json, not by name, so a variant that costs what the baseline does (a VDM,
+ * flooding) gets none, and one that costs twice as much gets the ×2 control.
+ */
+function computeDeltas(variant: VariantInput, baseline: VariantInput, all: readonly VariantInput[], accuracy: Map<VariantInput, AccuracyFigures>): VariantSummary['vsCompute'] {
+  if (variant.label.includes('~')) return null; // a control itself
+  const [own, base] = [costOf(variant), costOf(baseline)];
+  if (own === null || base === null || own <= base) return null;
+  const control = all.find((other) => isComputeControl(other.label, baseline.label) && costOf(other) === own);
+  if (control === undefined) return null;
+  const [mine, theirs] = [accuracy.get(variant)!, accuracy.get(control)!];
+  return {
+    label: control.label,
+    factor: base > 0 ? own / base : null,
+    finalTop1: welchDelta(mine.finalTop1.values, theirs.finalTop1.values),
+    bestTop1: welchDelta(mine.bestTop1.values, theirs.bestTop1.values),
+  };
 }
 
 /** Every numeric field any run's flatness.json has, summarised over the runs that have it. */

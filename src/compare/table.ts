@@ -2,7 +2,7 @@
 // markdown and HTML renderers so they always show the same figures.
 import { count, deltaWithInterval, missing, percentStat, plain, plainStat, pValue, ratio, seconds } from './numbers.js';
 import { settingsRows, settingsTitles } from './settings.js';
-import { CONTROL_SUFFIXES } from './summarize.js';
+import { COMPUTE_SUFFIX, CONTROL_SUFFIXES } from './summarize.js';
 import type { Comparison, Delta, VariantSummary } from './types.js';
 
 /** A plain table of display strings. */
@@ -49,6 +49,7 @@ function columns(comparison: Comparison): Column[] {
   // Folders from before summary.json counted them have none: no column of dashes.
   const hasCosts = comparison.variants.some((v) => v.gradientEvaluations.n > 0);
   const hasSwa = comparison.variants.some((v) => v.swaTestAcc.n > 0);
+  const hasCompute = comparison.variants.some((v) => v.vsCompute !== null);
   const controlSuffix = controlSuffixOf(comparison);
   const excludedCount = (label: string) => comparison.excluded.filter((run) => run.variant === label).length;
   const all: (Column | false)[] = [
@@ -76,6 +77,8 @@ function columns(comparison: Comparison): Column[] {
     },
     hasControls && { title: `Δ vs ${controlSuffix} pp [95% CI]`, numeric: true, cell: (v) => (v.vsControl ? deltaWithInterval(v.vsControl.finalTop1) : '') },
     hasControls && { title: `p (${controlSuffix})`, numeric: true, cell: (v) => (v.vsControl ? pValue(v.vsControl.finalTop1) : '') },
+    hasCompute && { title: `Δ vs ${COMPUTE_SUFFIX} pp [95% CI]`, numeric: true, cell: (v) => (v.vsCompute ? deltaWithInterval(v.vsCompute.finalTop1) : '') },
+    hasCompute && { title: `p (${COMPUTE_SUFFIX})`, numeric: true, cell: (v) => (v.vsCompute ? pValue(v.vsCompute.finalTop1) : '') },
     hasCosts && { title: 'Grad evals', numeric: true, cell: (v) => count(v.gradientEvaluations.mean) },
     { title: 'Epoch s', numeric: true, cell: (v) => seconds(v.epochSeconds.mean) },
     comparison.baseline !== null && { title: 'Time ×', numeric: true, cell: (v) => ratio(v.epochTimeRatio) },
@@ -146,7 +149,27 @@ function legend(comparison: Comparison): string[] {
   for (const variant of comparison.variants) {
     if (variant.vsControl !== null) lines.push(controlReading(variant, variant.vsControl, comparison.baseline));
   }
+  lines.push(...computeReadings(comparison));
   return lines;
+}
+
+/** One line per compute control: which variants it matches, at what cost, and what its Δ says. */
+function computeReadings(comparison: Comparison): string[] {
+  const byControl = new Map<string, VariantSummary[]>();
+  for (const variant of comparison.variants) {
+    if (variant.vsCompute !== null) byControl.set(variant.vsCompute.label, [...(byControl.get(variant.vsCompute.label) ?? []), variant]);
+  }
+  return [...byControl].map(([label, variants]) => {
+    const k = variants[0]!.vsCompute!.factor;
+    const times = k === null ? 'as many times' : `${plain(k)}×`;
+    const control = comparison.variants.find((v) => v.label === label);
+    const cost = control?.gradientEvaluations.mean ?? null;
+    return (
+      `Δ vs ${COMPUTE_SUFFIX} (${variants.map((v) => v.label).join(', ')}): against '${label}', '${comparison.baseline}' trained ${times} the epochs on its schedule stretched by the same factor, ` +
+      `so it spent the gradient evaluations they did${cost === null ? '' : ` (${count(cost)} a run)`}; a Δ above 0 here is a gain over plain training given the same compute, ` +
+      `not only over the baseline's shorter run (README: The compute control).`
+    );
+  });
 }
 
 /**

@@ -145,6 +145,18 @@ export interface VariantSummary {
     finalTop1: Delta | null;
     bestTop1: Delta | null;
   } | null;
+  /**
+   * Against the compute control `<baseline>~compute` (the baseline trained k times as long on a
+   * stretched schedule) whose runs cost the gradient evaluations this variant's do; null when
+   * the comparison has none or this variant costs what the baseline does.
+   */
+  vsCompute: {
+    label: string;
+    /** The control's gradient evaluations over the baseline's (k). */
+    factor: number | null;
+    finalTop1: Delta | null;
+    bestTop1: Delta | null;
+  } | null;
   /** Per run: the within-epoch correlation of the gradient scale with the batch loss (steps.csv). */
   scaleLossCorrelation: Stat;
   /** Per run: the gradient evaluations the run cost (summary.json), summarised over runs. */

@@ -70,7 +70,7 @@ export function toPlainConfig(config: RunConfig): Record<string, unknown> {
     model: { name: model.name, ...model.params },
     dataset: dropUndefined({ name: dataset.name, batch_size: dataset.batch_size, augment: dataset.augment, subset: dataset.subset, ...dataset.params }),
     optimizer: { name: optimizer.name, lr: optimizer.lr, weight_decay: optimizer.weight_decay, ...optimizer.params },
-    schedule: { name: schedule.name, warmup_epochs: schedule.warmup_epochs, ...schedule.params },
+    schedule: dropUndefined({ name: schedule.name, warmup_epochs: schedule.warmup_epochs, stretch: schedule.stretch, ...schedule.params }),
     vdm: dropUndefined({ name: vdm.name, ...vdm.options, ...vdm.params } as Record<string, unknown>),
     // Only when set: config.yaml of runs made before the key existed still match (resume).
     ...(config.logging.steps_every !== 1 || !config.logging.tensorboard ? { logging: config.logging } : {}),

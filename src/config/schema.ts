@@ -36,6 +36,8 @@ export const commonBlockSchemas = {
   schedule: z.object({
     name: z.string().default('constant'),
     warmup_epochs: z.number().min(0).max(MAX_EPOCHS).default(0),
+    // The compute_matched control trains k times as long on the same schedule, k times slower.
+    stretch: z.number().positive().max(MAX_EPOCHS).optional().describe('the schedule and its warm-up stretched along the epoch axis by this factor (milestones at stretch x their epoch); absent: 1'),
   }),
   vdm: z.object({ name: z.string().default('none'), ...vdmOptionsSchema.shape }),
 } as const;

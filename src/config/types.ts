@@ -23,7 +23,8 @@ export interface RunConfig {
     readonly subset?: { readonly train?: number; readonly test?: number };
   };
   readonly optimizer: NamedBlock & { readonly lr: number; readonly weight_decay: number };
-  readonly schedule: NamedBlock & { readonly warmup_epochs: number };
+  /** stretch: absent unless set (config.yaml of runs made before it still match on resume). */
+  readonly schedule: NamedBlock & { readonly warmup_epochs: number; readonly stretch?: number };
   readonly vdm: NamedBlock & { readonly options: VdmOptions };
   readonly logging: { readonly steps_every: number; readonly tensorboard: boolean };
   /** Which checkpoints a run keeps besides the latest. */

@@ -7,6 +7,7 @@ import { VDM_OPTION_KEYS } from '../vdms/options.js';
 import type { VdmOptions } from '../vdms/types.js';
 import { describeIssue, issuePath } from './issues.js';
 import { registriesByBlock } from './registries.js';
+import { schedules } from '../schedules/index.js';
 import { assertLooksLikeConfig } from './looksLikeConfig.js';
 import { commonBlockSchemas, topLevelSchema, type BlockKind } from './schema.js';
 import { swaSchema } from './swa.js';
@@ -103,13 +104,16 @@ export function validateConfig(sourced: Sourced, file: string, hooks: ValidateHo
     model: { ...named('model'), name: model.name },
     dataset: { ...named('dataset'), batch_size: dataset.batch_size, augment: dataset.augment, subset: dataset.subset },
     optimizer: { ...named('optimizer'), lr: optimizer.lr, weight_decay: optimizer.weight_decay },
-    schedule: { ...named('schedule'), warmup_epochs: schedule.warmup_epochs },
+    schedule: { ...named('schedule'), warmup_epochs: schedule.warmup_epochs, ...(schedule.stretch === undefined ? {} : { stretch: schedule.stretch }) },
     vdm: { ...named('vdm'), options: vdmOptions },
     logging: top.logging,
     checkpoint: top.checkpoint,
     ...(swa ? { swa } : {}),
     source: file,
   };
+  if (config.schedule.stretch !== undefined && schedules.get(config.schedule.name).stretchable === false) {
+    checker.fail(['schedule', 'stretch'], `the ${config.schedule.name} schedule replays another run's steps one by one and cannot be stretched; drop stretch`);
+  }
   const vdmProblem = hooks.checkVdm?.(config.vdm);
   if (vdmProblem) checker.fail(['vdm'], vdmProblem);
   return config;

@@ -36,7 +36,7 @@ export interface EvidenceResult {
   readonly runs: string[];
 }
 
-interface MeasuredRun {
+export interface MeasuredRun {
   readonly dir: string;
   readonly variant: string;
   readonly seed: number;
@@ -77,7 +77,7 @@ function measuredAlready(dir: string, settings: EvidenceSettings): boolean {
   );
 }
 
-async function measureFlatness(runs: readonly MeasuredRun[], settings: EvidenceSettings, options: EvidenceOptions): Promise<void> {
+export async function measureFlatness(runs: readonly MeasuredRun[], settings: EvidenceSettings, options: EvidenceOptions): Promise<void> {
   options.log(`evidence: flatness of ${runs.length} runs (${settings.samples} samples, up to ${settings.iterations} power iterations, ${settings.probes} probes)`);
   for (const run of runs) {
     if (measuredAlready(run.dir, settings)) {
@@ -93,7 +93,8 @@ async function measureFlatness(runs: readonly MeasuredRun[], settings: EvidenceS
   }
 }
 
-function request(settings: EvidenceSettings, kind: LandscapeRequest['kind']): LandscapeRequest {
+/** The landscape the evidence draws of each kind; the cluster's tasks compute the same ones. */
+export function landscapeRequest(settings: EvidenceSettings, kind: LandscapeRequest['kind']): LandscapeRequest {
   const between = kind === 'between';
   return {
     kind,
@@ -113,7 +114,7 @@ async function drawAll(experiment: Experiment, runs: readonly MeasuredRun[], set
   const outDir = join(experiment.root, 'evidence');
   const progress = !options.quiet && wantsLiveBar() ? terminalProgress() : plainProgress(options.log);
   const draw = async (dirs: readonly string[], kind: LandscapeRequest['kind']) => {
-    const result = await drawLandscapes(dirs, request(settings, kind), { backend: options.backend, signal: options.signal, progress, outDir });
+    const result = await drawLandscapes(dirs, landscapeRequest(settings, kind), { backend: options.backend, signal: options.signal, progress, outDir });
     return result.plots.filter((plot) => plot.endsWith('.svg'));
   };
   const firstSeed = runs[0]!.seed;

@@ -1,6 +1,7 @@
 // `vdm run --dry-run`'s cost estimate: time a few real training steps and one evaluation batch
 // of each distinct model/data/batch combination on the selected backend, then scale by the
-// steps of each run. Missing data of a known shape (CIFAR before `vdm data fetch`) is stood in
+// steps of each run. A network too big to time in seconds (flopScaling.ts) is stood in for by a
+// smaller member of its family, its times scaled by the ratio of their FLOPs. Missing data of a known shape (CIFAR before `vdm data fetch`) is stood in
 // for by synthetic images of that shape, since a step's cost depends on shapes, not pixels.
 import { availableParallelism, loadavg } from 'node:os';
 import { selectBackend } from '../backend/resolve.js';
@@ -12,6 +13,7 @@ import { DataError, InterruptedError, VdmError } from '../errors.js';
 import { RandomStream } from '../random.js';
 import { buildDataset, buildTrainingParts, disposeTrainingParts } from '../train/build.js';
 import { evaluate, trainStep, type StepInput } from '../train/step.js';
+import { planProbe, type ProbePlan } from './flopScaling.js';
 import { formatDuration } from './progress.js';
 import type { ExperimentRun } from './spec.js';
 
@@ -37,6 +39,8 @@ export interface StepCost {
   readonly standIn?: string;
   /** The batch actually timed when a full batch was too slow to time (the figures are scaled from it). */
   readonly scaledFrom?: number;
+  /** The run's network's forward FLOPs an image, the variant timed in its place, or why uncounted. */
+  readonly flops: Pick<ProbePlan, 'flops' | 'variant' | 'uncounted'>;
 }
 
 /** Runs that cost the same per step share one probe. */
@@ -128,7 +132,8 @@ async function timeSteps(input: StepInput, dataset: Dataset, config: RunConfig, 
 export async function probeStepCost(config: RunConfig): Promise<StepCost> {
   const backend = await selectBackend(config.backend);
   const data = await probeData(config);
-  const parts = buildTrainingParts(config, data.dataset);
+  const plan = await planProbe(config, { inputShape: data.dataset.inputShape, numClasses: data.dataset.numClasses });
+  const parts = buildTrainingParts(plan.timed, data.dataset);
   const input: StepInput = { ...parts, inputShape: data.dataset.inputShape, numClasses: data.dataset.numClasses };
   const batch = config.dataset.batch_size;
   try {
@@ -136,14 +141,15 @@ export async function probeStepCost(config: RunConfig): Promise<StepCost> {
     let steps: { mean: number; timed: number } | undefined;
     if (batch > PILOT_BATCH) {
       // One timed step: a pilot that says "scale" is already seconds long, and it is the figure used.
-      const pilot = await timeSteps(input, data.dataset, config, PILOT_BATCH, 1, MAX_STEPS);
+      // A stand-in variant's figure is multiplied by the FLOP ratio too (x20-40): two steps, less noise.
+      const pilot = await timeSteps(input, data.dataset, plan.timed, PILOT_BATCH, plan.variant ? MIN_STEPS : 1, MAX_STEPS);
       if ((pilot.mean * batch) / PILOT_BATCH > SCALE_ABOVE_SECONDS) {
         probeBatch = PILOT_BATCH;
         steps = pilot;
       }
     }
-    steps ??= await timeSteps(input, data.dataset, config, batch, MIN_STEPS, MAX_STEPS);
-    const scale = batch / probeBatch;
+    steps ??= await timeSteps(input, data.dataset, plan.timed, batch, MIN_STEPS, MAX_STEPS);
+    const scale = (batch / probeBatch) * (plan.variant?.ratio ?? 1);
     const evalBatchSeconds = await timeEvaluation(input, data.dataset, probeBatch);
     return {
       backend: backend.name + (backend.threads && backend.threads > 1 ? `, ${backend.threads} threads` : ''),
@@ -154,6 +160,7 @@ export async function probeStepCost(config: RunConfig): Promise<StepCost> {
       testSize: data.testSize,
       standIn: data.standIn,
       ...(probeBatch !== batch ? { scaledFrom: probeBatch } : {}),
+      flops: { flops: plan.flops, variant: plan.variant, uncounted: plan.uncounted },
     };
   } finally {
     disposeTrainingParts(parts);
@@ -207,17 +214,36 @@ export async function estimateRuns(runs: readonly ExperimentRun[], isDone: (run:
       costs.set(key, cost);
       const batch = dataset.batch_size;
       const perEpoch = runSeconds({ ...run.config, epochs: 1 }, cost);
+      const how = cost.flops.variant ? 'estimated, see below' : `mean of ${cost.timedSteps} after a warm-up`;
       lines.push(
-        `  ${model.name} on ${dataset.name}, batch ${batch}, ${cost.backend}: ${cost.stepSeconds.toFixed(3)} s/step (mean of ${cost.timedSteps} after a warm-up) x ` +
+        `  ${model.name} on ${dataset.name}, batch ${batch}, ${cost.backend}: ${cost.stepSeconds.toFixed(3)} s/step (${how}) x ` +
           `${Math.ceil(cost.trainSize / batch)} steps + ${cost.evalBatchSeconds.toFixed(3)} s x ${Math.ceil(cost.testSize / batch)} test batches = ${formatDuration(perEpoch)}/epoch`,
       );
       if (cost.standIn) lines.push(`    ${cost.standIn}`);
+      lines.push(...flopLines(model.name, cost));
       if (cost.scaledFrom) lines.push(`    timed at batch ${cost.scaledFrom} and scaled x${batch / cost.scaledFrom}: a batch-${batch} step would take over ${SCALE_ABOVE_SECONDS} s here`);
     }
     if (cost === null) unknown++;
     else seconds.set(run, runSeconds(run.config, cost));
   }
   return { seconds, unknown, lines };
+}
+
+const formatGflops = (flops: number) => (flops / 1e9).toPrecision(3);
+
+/** How a scaled estimate was made, and what it means, in words. */
+function flopLines(modelName: string, cost: StepCost): string[] {
+  const { variant, uncounted } = cost.flops;
+  if (uncounted !== undefined) return [`    FLOPs not counted (${uncounted}): timed as it is`];
+  if (variant === undefined) return [];
+  const params = Object.entries(variant.params).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ');
+  const steps = `${cost.timedSteps} step${cost.timedSteps === 1 ? '' : 's'}`;
+  return [
+    `    an estimate: at ${formatGflops(cost.flops.flops!)} GFLOPs an image (forward) it is too big to time here in seconds, so ${modelName} { ${params} }`,
+    `    (${formatGflops(variant.flops)} GFLOPs) was timed (${steps} after a warm-up) and its times scaled x${variant.ratio.toFixed(1)}, the ratio of their FLOPs (counted from layer shapes, nothing allocated);`,
+    '    a small network uses the cores less fully than a big one, so this more likely overstates; on a GPU that gap is wider still',
+    '    (a small network leaves most of it idle): for a GPU figure, run this dry run on the GPU machine',
+  ];
 }
 
 export function estimateSummary(estimate: ExperimentEstimate): string[] {

@@ -68,6 +68,8 @@ export interface Experiment {
   readonly evidence?: { readonly values: Record<string, unknown>; readonly path: string };
   /** The command-line overrides, sweeps and name, as arguments a child or scheduler task repeats. */
   readonly cliArgs: readonly string[];
+  /** What the user should know about the plan: controls left out and why (vdm run prints them). */
+  readonly notes: readonly string[];
 }
 
 /** What `vdm run` adds to the file: overrides of every run, sweeps, and a name for the experiment. */
@@ -193,10 +195,13 @@ export function loadExperiment(file: string, options: ExperimentOptions = {}): E
   const experimentName = runs[0].config.name;
   // Controls come after every plain run: task numbers of the plain runs do not depend on them,
   // and a runner going down the list in order meets each control after its source.
-  const controls = controlVariants(spec.controls, sources, {
+  const plan = controlVariants(spec.controls, sources, {
     file, experiment: experimentName, baseline: planned.baseline, seeds, own, controlsPath: [...blockPrefix, 'controls'],
-  }).flatMap((control) =>
-    expand(control.variant, control.merged, control.overrides, control.perSeed).map((run) => {
+  });
+  const controls = plan.variants.flatMap((control) =>
+    expand(control.variant, control.merged, control.overrides, control.perSeed).map((run): ExperimentRun => {
+      // A control that reads no records (compute_matched) is an ordinary run, after the others.
+      if (!control.readsSource) return run;
       const read = new Set((run.config.vdm.params as { seeds: number[] }).seeds);
       return {
         ...run,
@@ -219,6 +224,7 @@ export function loadExperiment(file: string, options: ExperimentOptions = {}): E
     root: resolve(output, experimentName),
     cliArgs,
     evidence,
+    notes: plan.notes,
   };
 }
 

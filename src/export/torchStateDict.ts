@@ -116,6 +116,17 @@ const wideResNet: TorchNaming = {
   ]),
 };
 
+/** kuangliu/pytorch-cifar's models/efficientnet.py (conv1, bn1, layers.i.{conv1,bn1,conv2,bn2,se.se1,se.se2,conv3,bn3}, linear). */
+const efficientNet: TorchNaming = {
+  definition: "kuangliu/pytorch-cifar's models/efficientnet.py EfficientNet (conv1, bn1, layers.i.{conv1,bn1,conv2,bn2,se.se1,se.se2,conv3,bn3}, linear; no expansion conv at ratio 1)",
+  torchLayer: renameWith([
+    [/^stem\/(conv|bn)$/, (kind) => `${kind}1`],
+    [/^block(\d+)\/((conv|bn)[123])$/, (b, layer) => `layers.${index(b)}.${layer}`],
+    [/^block(\d+)\/se\/fc([12])$/, (b, k) => `layers.${index(b)}.se.se${k}`],
+    [/^logits$/, () => 'linear'],
+  ]),
+};
+
 const lenet5: TorchNaming = {
   definition: 'LeNet-5 as conv1, conv2, fc1, fc2, fc3 (NCHW flatten before fc1)',
   torchLayer: renameWith([
@@ -144,6 +155,7 @@ const NAMINGS: Record<string, TorchNaming> = {
   resnext29: resnext,
   se_resnext29: resnext,
   wrn: wideResNet,
+  efficientnet_b0: efficientNet,
 };
 
 export function torchNamingOf(modelName: string): TorchNaming {

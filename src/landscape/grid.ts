@@ -2,7 +2,7 @@
 // order, and writes each row as soon as it is measured.
 import { existsSync } from 'node:fs';
 import { readBoundedTextIfPresent } from '../files/boundedRead.js';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { InterruptedError } from '../errors.js';
 import { balancedSubset } from '../flatness/subset.js';
 import type { OpenedRun } from '../flatness/runFolder.js';
@@ -12,6 +12,7 @@ import { pointEvaluator, type PointEvaluator } from './evaluate.js';
 import { coordinateColumns, gridPoints, settingsStem, valueColumns, type LandscapeSettings } from './settings.js';
 import { LANDSCAPE_CSV_LIMIT, openTable, type LandscapeTable } from './table.js';
 import { directionSurface, interpolationSurface, type Surface } from './surfaces.js';
+import { chunkCsv, type GridChunk } from './chunks.js';
 
 export const LANDSCAPE_FOLDER = 'landscape';
 
@@ -40,17 +41,26 @@ export interface GridResult extends LandscapeFiles {
   readonly forwardPasses: number;
 }
 
-/** Opens the run's table, writing the settings file beside it first, so a CSV never lacks its settings. */
-export function openGridTable(run: string, settings: LandscapeSettings): LandscapeFiles & { table: LandscapeTable } {
-  const files = landscapeFiles(run, settings);
+/**
+ * Opens the run's table, writing the settings file beside it first, so a CSV never lacks its
+ * settings. With `chunk`, the table is that chunk's own file and holds only its points.
+ */
+export function openGridTable(run: string, settings: LandscapeSettings, chunk?: GridChunk): LandscapeFiles & { table: LandscapeTable } {
+  const whole = landscapeFiles(run, settings);
   makeFolder(join(run, LANDSCAPE_FOLDER));
-  if (!existsSync(files.json)) {
-    writeJsonAtomic(files.json, { settings, run, csv: basename(files.csv), vdm_version: VDM_VERSION, created_at: new Date().toISOString() });
+  if (!existsSync(whole.json)) {
+    writeJsonAtomic(whole.json, { settings, run, csv: basename(whole.csv), vdm_version: VDM_VERSION, created_at: new Date().toISOString() });
   }
-  const points = gridPoints(settings);
-  const table = openTable(files.csv, [...coordinateColumns(settings.kind), ...valueColumns(settings)], points);
+  const files = chunk ? { ...whole, csv: chunkCsv(whole.csv, chunk) } : whole;
+  if (chunk) makeFolder(dirname(files.csv));
+  const table = openTable(files.csv, gridColumns(settings), pointsOf(settings, chunk));
   return { ...files, table };
 }
+
+export const gridColumns = (settings: LandscapeSettings) => [...coordinateColumns(settings.kind), ...valueColumns(settings)];
+
+/** The grid's points, or one chunk's, in the order they are written. */
+const pointsOf = (settings: LandscapeSettings, chunk?: GridChunk) => (chunk ? gridPoints(settings).slice(chunk.from, chunk.to) : gridPoints(settings));
 
 /** Evaluators per split; with --bn recompute only the training one re-estimates (on its examples). */
 async function evaluators(run: OpenedRun, settings: LandscapeSettings): Promise<PointEvaluator[]> {
@@ -76,9 +86,14 @@ function trainFirst(settings: LandscapeSettings): LandscapeSettings['splits'] {
 
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export async function computeGrid(run: OpenedRun, settings: LandscapeSettings, hooks: GridHooks = {}, partner?: OpenedRun): Promise<GridResult> {
-  const { table, ...files } = openGridTable(run.dir, settings);
-  const points = gridPoints(settings);
+/**
+ * Computes the points of the grid (or of `chunk`) not yet in its file. Every point's value depends
+ * only on the point (weights set from the run's own, the same examples), so a grid computed in
+ * chunks equals one computed in one go.
+ */
+export async function computeGrid(run: OpenedRun, settings: LandscapeSettings, hooks: GridHooks = {}, partner?: OpenedRun, chunk?: GridChunk): Promise<GridResult> {
+  const { table, ...files } = openGridTable(run.dir, settings, chunk);
+  const points = pointsOf(settings, chunk);
   if (table.rows.length >= points.length) return { ...files, table, computed: 0, forwardPasses: 0 };
   const splits = trainFirst(settings);
   const splitEvaluators = await evaluators(run, { ...settings, splits });

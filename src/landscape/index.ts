@@ -1,5 +1,5 @@
-// Landscapes of run folders, the recipe `vdm landscape` and (later) `vdm run --evidence` share:
-// compute or resume each run's grid, then draw every run's table into one set of plots.
+// Landscapes of run folders, the recipe `vdm landscape` and `vdm run --evidence` share: compute or
+// resume each run's grid (whole, or in chunks merged later), then draw every run's table into one set of plots.
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { BackendChoice } from '../backend/resolve.js';
@@ -9,11 +9,14 @@ import { renderPng, renderSvg } from '../compare/render.js';
 import { readJsonIfPresent } from '../files/boundedRead.js';
 import { makeFolder, writeFileAtomic } from '../files/safeWrite.js';
 import { computeGrid, LANDSCAPE_FOLDER, openGridTable, pointsDone, probePoint, type GridResult } from './grid.js';
+import type { GridChunk } from './chunks.js';
+import { chunkStates, gridComplete, mergeChunks } from './mergeChunks.js';
 import { curveSpec, mapsSpec, type LabelledTable } from './plots.js';
 import type { LandscapeProgress } from './progress.js';
 import { gridPoints, settingsStem, type LandscapeSettings } from './settings.js';
 
 export { landscapeDefaults, type LandscapeSettings } from './settings.js';
+export { gridChunks, gridRows, type GridChunk } from './chunks.js';
 
 /** Settings as asked for; 'between' gets its partner from the run folders. */
 export type LandscapeRequest = Omit<LandscapeSettings, 'partner'>;
@@ -81,11 +84,15 @@ export async function drawLandscapes(runFolders: readonly string[], request: Lan
   options.progress?.start(total, opened.reduce((n, o) => n + o.table.rows.length, 0));
   const grids: RunGrid[] = [];
   try {
-    for (const job of jobs) {
+    for (const [i, job] of jobs.entries()) {
       const dirs = job.partner ? [job.run, job.partner] : [job.run];
-      const grid = await withRuns(dirs, request, options.backend, ([run, partner]) =>
-        computeGrid(run, job.settings, { signal: options.signal, onPoint: () => options.progress?.tick(job.run) }, partner),
-      );
+      // A complete table (merged from a cluster's chunks, or an earlier run) needs no model loaded.
+      const complete = opened[i].table.rows.length >= gridPoints(job.settings).length;
+      const grid = complete
+        ? { ...opened[i], computed: 0, forwardPasses: 0 }
+        : await withRuns(dirs, request, options.backend, ([run, partner]) =>
+            computeGrid(run, job.settings, { signal: options.signal, onPoint: () => options.progress?.tick(job.run) }, partner),
+          );
       const swa = request.which === 'swa' ? ' (SWA)' : '';
       const { variant, seed } = labelOf(job.run);
       const label = job.partner ? `${variant}${swa} → ${labelOf(job.partner).variant}${swa}` : `${variant}${swa}`;
@@ -113,6 +120,38 @@ async function writePlots(tables: LabelledTable[], settings: LandscapeSettings, 
   writeFileAtomic(`${stem}.svg`, svg);
   writeFileAtomic(`${stem}.png`, renderPng(svg));
   return [`${stem}.svg`, `${stem}.png`];
+}
+
+/**
+ * Computes one chunk of each run's grid, or the whole grid without `chunk`, and draws nothing:
+ * what one array task of `vdm run --on slurm --evidence` does (the report job draws).
+ */
+export async function computeLandscape(runFolders: readonly string[], request: LandscapeRequest, chunk: GridChunk | undefined, options: DrawOptions = {}): Promise<GridResult[]> {
+  const results: GridResult[] = [];
+  for (const job of targets(runFolders, request)) {
+    const dirs = job.partner ? [job.run, job.partner] : [job.run];
+    const hooks = { signal: options.signal, onPoint: () => options.progress?.tick(job.run) };
+    results.push(await withRuns(dirs, request, options.backend, ([run, partner]) => computeGrid(run, job.settings, hooks, partner, chunk)));
+  }
+  return results;
+}
+
+/**
+ * Joins the `count` chunks of one run's grid into its CSV, first computing here whatever a chunk
+ * still lacks (its task failed or ran out of time); returns the points computed here.
+ */
+export async function mergeLandscapeChunks(runFolder: string, request: LandscapeRequest, count: number, options: DrawOptions = {}): Promise<number> {
+  const [job] = targets([runFolder], request);
+  if (gridComplete(job.run, job.settings)) return 0;
+  const unfinished = chunkStates(job.run, job.settings, count).filter((s) => s.done < s.chunk.to - s.chunk.from);
+  let computed = 0;
+  if (unfinished.length > 0) {
+    await withRuns([job.run], request, options.backend, async ([run]) => {
+      for (const { chunk } of unfinished) computed += (await computeGrid(run, job.settings, { signal: options.signal }, undefined, chunk)).computed;
+    });
+  }
+  mergeChunks(job.run, job.settings, count);
+  return computed;
 }
 
 export interface LandscapePlan {

@@ -19,6 +19,8 @@ export const isDnsSubdomain = (name: string) => name.length <= 253 && name.split
  */
 const QUANTITY = /^\+?(\d+\.?\d*|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$/;
 export const isQuantity = (text: string) => QUANTITY.test(text) && Number.parseFloat(text.replace(/^\+/, '')) > 0;
+/** The CPU quantities people write (4, 1.5, 500m); the API takes any quantity, but 2Gi CPUs is a slip. */
+export const isCpuQuantity = (text: string) => /^(\d+\.?\d*|\.\d+|\d+m)$/.test(text) && Number.parseFloat(text) > 0;
 
 export interface KubernetesFlags {
   /** Container image with vdm installed (its entry point: `vdm`). */
@@ -28,7 +30,8 @@ export interface KubernetesFlags {
   readonly pvc?: string;
   /** A Kubernetes quantity, e.g. 8Gi. */
   readonly memory?: string;
-  readonly cpus?: number;
+  /** CPUs: a whole number, a decimal (1.5) or millicores (500m); a string from the command line. */
+  readonly cpus?: number | string;
   /** Failed pods tolerated per index before the index counts as failed. */
   readonly retries?: number;
   /** Folder in the container that relative paths (experiment file, output) resolve against. */
@@ -51,7 +54,9 @@ export function checkKubernetesFlags(flags: KubernetesFlags): void {
   if (flags.memory !== undefined && !isQuantity(flags.memory)) {
     fail(`--memory '${flags.memory}' is not a Kubernetes quantity: a number and a suffix such as 512Mi, 16Gi or 16G (not 16GB)`);
   }
-  if (flags.cpus !== undefined && !(Number.isInteger(flags.cpus) && flags.cpus > 0)) fail(`--cpus must be a positive integer, got ${flags.cpus}`);
+  if (flags.cpus !== undefined && !isCpuQuantity(String(flags.cpus))) {
+    fail(`--cpus '${flags.cpus}' is not a Kubernetes CPU quantity: a whole number (4), a decimal (1.5) or millicores (500m), above 0`);
+  }
   if (flags.retries !== undefined && !(Number.isInteger(flags.retries) && flags.retries >= 0)) {
     fail(`--retries must be a whole number >= 0 (failed pods tolerated per run), got ${flags.retries}`);
   }

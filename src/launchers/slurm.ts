@@ -1,15 +1,16 @@
 // Slurm: an experiment as job arrays (task i = run i) plus a dependent job that compares the runs
 // when they have ended. The plain runs are one array; controls that read other runs (run.source)
-// are a second array that starts only once each of its source tasks has ended. Writes
-// <results>/<experiment>/slurm/{job.sh,controls.sh,compare.sh}, submits them with sbatch and
-// appends the job ids to slurm/job.json.
+// are a second array that starts only once each of its source tasks has ended; with --evidence a
+// third array measures the evidence once both have ended, and the comparison job (then the
+// evidence report) waits for it. Writes <results>/<experiment>/slurm/{job.sh,controls.sh,
+// evidence.sh,compare.sh}, submits them with sbatch and appends the job ids to slurm/job.json.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LaunchError, UsageError } from '../errors.js';
 import { isDone } from '../experiments/runner.js';
 import { writeFileAtomic } from '../run/files.js';
-import { arrayScript, compareScript, slurmDir, type SlurmOptions } from './slurmScripts.js';
+import { arrayScript, compareScript, evidenceScript, slurmDir, type SlurmOptions } from './slurmScripts.js';
 import { appendSubmission, latestJobs, readSubmissions, slurmTaskStates, type SlurmSubmission } from './slurmState.js';
 import { runsReadBy, type LaunchPlan, type LaunchTask } from './tasks.js';
 
@@ -20,6 +21,8 @@ export interface SlurmFiles {
   readonly jobScript?: string;
   /** The controls' array, when it has controls. */
   readonly controlsScript?: string;
+  /** The evidence array (--evidence), after the training arrays. */
+  readonly evidenceScript?: string;
   readonly compareScript: string;
 }
 
@@ -75,9 +78,13 @@ export function writeSlurmScripts(plan: LaunchPlan, options: SlurmOptions): Slur
   };
   const compare = join(dir, 'compare.sh');
   writeFileAtomic(compare, compareScript(plan, options));
+  const evidence = join(dir, 'evidence.sh');
+  if (plan.evidence) writeFileAtomic(evidence, evidenceScript(plan, options));
+  else rmSync(evidence, { force: true });
   return {
     jobScript: write('job.sh', plainTasks(plan), `vdm-${plan.experiment.name}`),
     controlsScript: write('controls.sh', controlTasks(plan), `vdm-${plan.experiment.name}-controls`),
+    evidenceScript: plan.evidence ? evidence : undefined,
     compareScript: compare,
   };
 }
@@ -104,17 +111,30 @@ export function controlsDependency(order: ControlOrder, arrayJobId: string | und
   return tasks.length > 0 ? `--dependency=afterany:${tasks.join(':')}` : undefined;
 }
 
-/** Submits the arrays, then the comparison after them; appends the ids to slurm/job.json. */
+/** `--dependency=afterany:` on these jobs, or nothing when there are none (all trained before). */
+const afterAny = (jobs: readonly (string | undefined)[]) => {
+  const ids = jobs.filter((id): id is string => id !== undefined);
+  return ids.length > 0 ? [`--dependency=afterany:${ids.join(':')}`] : [];
+};
+
+/**
+ * Submits the arrays, the evidence array after them (afterany: a run that failed is left out of
+ * the evidence, as locally), then the comparison after the last array; appends the ids to
+ * slurm/job.json.
+ */
 export function submitSlurm(plan: LaunchPlan, files: SlurmFiles, order: ControlOrder, compare: boolean): SlurmSubmission {
   const arrayJobId = files.jobScript ? sbatch([files.jobScript]) : undefined;
   const dependency = controlsDependency(order, arrayJobId);
   const controlsJobId = files.controlsScript ? sbatch([...(dependency ? [dependency] : []), files.controlsScript]) : undefined;
-  const arrays = [arrayJobId, controlsJobId].filter((id): id is string => id !== undefined);
-  const compareJobId = compare ? sbatch([`--dependency=afterany:${arrays.join(':')}`, files.compareScript]) : undefined;
+  const evidenceJobId = files.evidenceScript ? sbatch([...afterAny([arrayJobId, controlsJobId]), files.evidenceScript]) : undefined;
+  const last = evidenceJobId ? [evidenceJobId] : [arrayJobId, controlsJobId];
+  const compareJobId = compare ? sbatch([...afterAny(last), files.compareScript]) : undefined;
   const submission: SlurmSubmission = {
     submittedAt: new Date().toISOString(),
     arrayJobId,
     controlsJobId,
+    evidenceJobId,
+    evidenceTasks: plan.evidence?.logNames,
     compareJobId,
     tasks: plan.tasks.map((t) => ({ index: t.index, run: t.label, jobId: (t.run.source ? controlsJobId : arrayJobId)! })),
   };

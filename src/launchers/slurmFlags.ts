@@ -16,6 +16,9 @@ export function checkSlurmFlags(options: SlurmOptions): void {
     if (value !== undefined && !TIME.test(value)) fail(`${flag} '${value}' is not a Slurm time limit: minutes, HH:MM:SS or D-HH:MM:SS (e.g. 12:00:00, 2-00:00:00)`);
   };
   time('--time', options.time);
+  if (options.cpus !== undefined && !/^[1-9]\d*$/.test(String(options.cpus))) {
+    fail(`--cpus '${options.cpus}' is not a Slurm CPU count: a whole number >= 1 (millicores such as 500m are for --on k8s)`);
+  }
   time('--compare-time', options.compareTime);
   if (options.memory !== undefined && !MEMORY.test(options.memory)) fail(`--memory '${options.memory}' is not a Slurm memory size: a whole number and K, M, G or T (e.g. 16G)`);
   if (options.maxRequeues !== undefined && !(Number.isInteger(options.maxRequeues) && options.maxRequeues >= 0)) {

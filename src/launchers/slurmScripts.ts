@@ -12,7 +12,8 @@ export interface SlurmOptions {
   readonly time?: string;
   /** The comparison job's time limit (default 1:00:00). */
   readonly compareTime?: string;
-  readonly cpus?: number;
+  /** CPUs per task; a string from the command line, checked to be a whole number (slurmFlags.ts). */
+  readonly cpus?: number | string;
   readonly memory?: string;
   /** Extra `#SBATCH` lines, e.g. --account=abc or --qos=high. */
   readonly sbatchArgs?: readonly string[];
@@ -50,16 +51,57 @@ function prelude(options: SlurmOptions): string {
 [ -n "$node" ] || fail 2 "no node on PATH on $(hostname): load it with --setup 'module load nodejs' (or similar), or set VDM_NODE"`;
 }
 
-/** `jobName`: the array's name in squeue; `tasks`: the indices it runs. */
+/** One array: which indices, each index's log name, and the vdm command each task runs. */
+interface ArraySpec {
+  readonly jobName: string;
+  readonly indices: readonly number[];
+  readonly logNames: readonly string[];
+  /** vdm and its arguments; the task's index follows as `<taskFlag> N`. */
+  readonly command: readonly string[];
+  readonly taskFlag: '--task' | '--evidence-task';
+  /** The script's opening comment. */
+  readonly about: string;
+}
+
+/** `jobName`: the array's name in squeue; `tasks`: the runs it trains. */
 export function arrayScript(plan: LaunchPlan, tasks: readonly LaunchTask[], options: SlurmOptions, jobName: string): string {
+  const shown = [plan.experimentFile, ...plan.sharedArgs].map(shellQuote).join(' ');
+  return taskArrayScript(plan, options, {
+    jobName,
+    indices: tasks.map((t) => t.index),
+    logNames: plan.allTasks.map((t) => t.logName),
+    command: [VDM_BIN, 'run', plan.experimentFile, ...plan.sharedArgs],
+    taskFlag: '--task',
+    about: `experiment ${plan.experiment.name}, one array task per run.
+# Task i is run i of \`vdm run ${shown} --dry-run\`. Each task runs exactly that run
+# and is safe to repeat (completed: skipped; unfinished: resumed), so resubmitting is fine.`,
+  });
+}
+
+/** The evidence array: task i measures evidence unit i (src/evidence/cluster.ts), after training. */
+export function evidenceScript(plan: LaunchPlan, options: SlurmOptions): string {
+  const evidence = plan.evidence!;
+  return taskArrayScript(plan, options, {
+    jobName: `vdm-${plan.experiment.name}-evidence`,
+    indices: evidence.logNames.map((_, i) => i),
+    logNames: evidence.logNames,
+    command: [VDM_BIN, 'run', plan.experimentFile, ...plan.sharedArgs, ...evidence.args],
+    taskFlag: '--evidence-task',
+    about: `evidence of experiment ${plan.experiment.name} (flatness, landscapes, 2-D grids in row
+# chunks), one array task per piece, after training. Each piece resumes from what its files hold;
+# the comparison job merges the chunks and writes the report.`,
+  });
+}
+
+function taskArrayScript(plan: LaunchPlan, options: SlurmOptions, spec: ArraySpec): string {
   const dir = slurmDir(plan);
   const logs = join(dir, 'logs');
   const throttle = plan.maxParallel ? `%${plan.maxParallel}` : '';
-  const vdm = [VDM_BIN, 'run', plan.experimentFile, ...plan.sharedArgs].map(shellQuote).join(' ');
+  const vdm = spec.command.map(shellQuote).join(' ');
   const maxRequeues = options.maxRequeues ?? DEFAULT_MAX_REQUEUES;
   const flags = [
-    `--job-name=${jobName}`,
-    `--array=${indexRanges(tasks.map((t) => t.index))}${throttle}`,
+    `--job-name=${spec.jobName}`,
+    `--array=${indexRanges(spec.indices)}${throttle}`,
     `--chdir=${shellQuote(plan.workdir)}`,
     `--output=${shellQuote(join(logs, 'slurm-%A_%a.out'))}`,
     '--open-mode=append',
@@ -70,13 +112,11 @@ export function arrayScript(plan: LaunchPlan, tasks: readonly LaunchTask[], opti
     ...(options.sbatchArgs ?? []),
   ];
   return `#!/bin/bash
-# Written by vdm ${VDM_VERSION}: experiment ${plan.experiment.name}, one array task per run.
-# Task i is run i of \`vdm run ${[plan.experimentFile, ...plan.sharedArgs].map(shellQuote).join(' ')} --dry-run\`. Each task runs exactly that run
-# and is safe to repeat (completed: skipped; unfinished: resumed), so resubmitting is fine.
+# Written by vdm ${VDM_VERSION}: ${spec.about}
 ${sbatchLines(flags)}
 
-# Logs named after the run, appended across requeues.
-runs=(${plan.allTasks.map((t) => t.logName).join(' ')})
+# Logs named after the task's work, appended across requeues.
+runs=(${spec.logNames.join(' ')})
 log=${shellQuote(logs)}/\${runs[$SLURM_ARRAY_TASK_ID]}
 exec >>"$log.out" 2>>"$log.err"
 task="\${SLURM_ARRAY_JOB_ID}_\${SLURM_ARRAY_TASK_ID}"
@@ -118,27 +158,35 @@ finish() {
 }
 trap requeue USR1
 trap finish TERM
-"$node" ${vdm} --task "$SLURM_ARRAY_TASK_ID" &
+"$node" ${vdm} ${spec.taskFlag} "$SLURM_ARRAY_TASK_ID" &
 vdm_pid=$!
 wait "$vdm_pid"
 ended $?
 `;
 }
 
+/**
+ * The comparison job. With --evidence it is the evidence report (`vdm run --evidence-report`),
+ * which merges the chunks, draws, compares and writes report.html; it gets the tasks' resources,
+ * since it computes whatever an evidence task left unfinished.
+ */
 export function compareScript(plan: LaunchPlan, options: SlurmOptions): string {
   const root = plan.experiment.root;
-  const compare = [VDM_BIN, 'compare', root, '--out', join(root, 'comparison'), '--report', join(root, 'report.html'), '--baseline', plan.experiment.baseline];
+  const compare = plan.evidence
+    ? [VDM_BIN, 'run', plan.experimentFile, ...plan.sharedArgs, ...plan.evidence.args, '--evidence-report']
+    : [VDM_BIN, 'compare', root, '--out', join(root, 'comparison'), '--report', join(root, 'report.html'), '--baseline', plan.experiment.baseline];
   const flags = [
-    `--job-name=vdm-${plan.experiment.name}-compare`,
+    `--job-name=vdm-${plan.experiment.name}-${plan.evidence ? 'report' : 'compare'}`,
     `--chdir=${shellQuote(plan.workdir)}`,
     `--output=${shellQuote(join(slurmDir(plan), 'logs', 'compare.out'))}`,
     '--open-mode=append',
     `--time=${options.compareTime ?? DEFAULT_COMPARE_TIME}`,
-    ...(options.partition ? [`--partition=${options.partition}`] : []),
+    ...(plan.evidence ? resourceLines(options) : options.partition ? [`--partition=${options.partition}`] : []),
     ...(options.sbatchArgs ?? []),
   ];
+  const what = plan.evidence ? 'merges the evidence chunks, compares the runs and writes the report of' : 'compares the runs of';
   return `#!/bin/bash
-# Written by vdm ${VDM_VERSION}: compares the runs of ${plan.experiment.name} once its arrays have
+# Written by vdm ${VDM_VERSION}: ${what} ${plan.experiment.name} once its arrays have
 # ended (afterany: failed runs are left out of the statistics, not fatal).
 ${sbatchLines(flags)}
 

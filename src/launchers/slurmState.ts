@@ -19,6 +19,11 @@ export interface SlurmSubmission {
   readonly arrayJobId?: string;
   /** The controls' array, started after the source tasks it reads. */
   readonly controlsJobId?: string;
+  /** The evidence array (--evidence), after the training arrays. */
+  readonly evidenceJobId?: string;
+  /** Per evidence task index, its log name (slurm/logs/<name>.out, .err, .exit). */
+  readonly evidenceTasks?: readonly string[];
+  /** The comparison job (with --evidence: the evidence report). */
   readonly compareJobId?: string;
   readonly tasks: readonly SubmittedTask[];
 }

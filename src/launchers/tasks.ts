@@ -16,6 +16,14 @@ export interface LaunchTask {
   readonly logName: string;
 }
 
+/** The evidence (`--evidence`) as a further array after training: one task per unit of work. */
+export interface EvidenceTasks {
+  /** Per evidence task index, the name of its log files. */
+  readonly logNames: readonly string[];
+  /** What each evidence task and the report add to `vdm run FILE ...sharedArgs`. */
+  readonly args: readonly string[];
+}
+
 export interface LaunchPlan {
   readonly experiment: Experiment;
   /** The tasks to launch, in index order; a subset when --only narrowed them. */
@@ -32,6 +40,8 @@ export interface LaunchPlan {
   readonly sharedArgs: readonly string[];
   /** No baseline run is launched or completed: a comparison would have nothing to compare against. */
   readonly withoutBaseline: boolean;
+  /** With --evidence: the evidence array, and the comparison job becomes the evidence report. */
+  readonly evidence?: EvidenceTasks;
 }
 
 /**
@@ -53,7 +63,7 @@ function toTask(index: number, run: ExperimentRun): LaunchTask {
 export function launchPlan(
   experiment: Experiment,
   runs: readonly ExperimentRun[],
-  options: { maxParallel?: number; sharedArgs?: readonly string[]; workdir?: string },
+  options: { maxParallel?: number; sharedArgs?: readonly string[]; workdir?: string; evidence?: EvidenceTasks },
 ): LaunchPlan {
   const allTasks = experimentTasks(experiment).map(({ task, run }) => toTask(task, run));
   const chosen = new Set(runs);
@@ -68,6 +78,7 @@ export function launchPlan(
     experimentFile: resolve(experiment.file),
     workdir: options.workdir ?? process.cwd(),
     sharedArgs: options.sharedArgs ?? [],
+    evidence: options.evidence,
   };
 }
 

@@ -96,6 +96,20 @@ export class ParameterCounter extends ParamStore {
   }
 }
 
+/**
+ * A store of weights that hold no values, for a network built on the shape-only backend
+ * (backend/shapeBackend.ts) to count its FLOPs: no random draws, nothing allocated per weight.
+ */
+export class ShapeOnlyStore extends ParamStore {
+  constructor() {
+    super(null as unknown as RandomStream);
+  }
+
+  protected override add(name: string, shape: readonly number[], trainable: boolean): tf.Variable {
+    return super.add(name, shape, trainable, () => tf.fill([...shape], 0));
+  }
+}
+
 export interface ConvOptions {
   readonly inChannels: number;
   readonly outChannels: number;
@@ -132,7 +146,12 @@ export function conv2d(store: ParamStore, name: string, o: ConvOptions): Layer {
   const stride = o.stride ?? 1;
   const p = o.padding ?? Math.floor(o.kernel / 2);
   const padding: Padding4D = [[0, 0], [p, p], [p, p], [0, 0]];
-  const convolve = groups === 1 ? (x: tf.Tensor4D): tf.Tensor4D => tf.conv2d(x, kernel as tf.Tensor4D, stride, padding) : groupedConvolution(kernel as tf.Tensor4D, groups, stride, padding);
+  const convolve =
+    groups === 1
+      ? (x: tf.Tensor4D): tf.Tensor4D => tf.conv2d(x, kernel as tf.Tensor4D, stride, padding)
+      : groups === o.inChannels
+        ? depthwiseConvolution(kernel as tf.Tensor4D, [o.kernel, o.kernel, o.inChannels, o.outChannels / o.inChannels], stride, padding)
+        : groupedConvolution(kernel as tf.Tensor4D, groups, stride, padding);
   return (x) => {
     const y = convolve(x as tf.Tensor4D);
     return bias ? tf.add(y, bias) : y;
@@ -153,6 +172,16 @@ function groupedConvolution(kernel: tf.Tensor4D, groups: number, stride: number,
 }
 
 /**
+ * One group per input channel (PyTorch's groups = in_channels, MobileNet's and EfficientNet's
+ * depthwise conv): tfjs's own depthwise kernel, not `inChannels` split convs. The stored HWIO
+ * kernel [k, k, 1, in * m] is, in memory, tfjs's depthwise filter [k, k, in, m] (output channel
+ * c * m + j comes from input c in both), so a reshape (free, and differentiable) is all it takes.
+ */
+function depthwiseConvolution(kernel: tf.Tensor4D, filterShape: [number, number, number, number], stride: number, padding: Padding4D): (x: tf.Tensor4D) => tf.Tensor4D {
+  return (x) => tf.depthwiseConv2d(x, tf.reshape(kernel, filterShape) as tf.Tensor4D, stride, padding);
+}
+
+/**
  * Inverted dropout (PyTorch's F.dropout): in a training step zero each activation with
  * probability `rate` and scale the rest by 1 / (1 - rate); the masks come from ctx.random, so a
  * run with the same seed drops the same units. Elsewhere, or at rate 0, the identity.
@@ -164,6 +193,20 @@ export function dropout(rate: number): Layer {
     const mask = new Float32Array(x.size);
     for (let i = 0; i < mask.length; i++) mask[i] = ctx.random.uniform() < rate ? 0 : keep;
     return tf.mul(x, tf.tensor(mask, x.shape));
+  };
+}
+
+/**
+ * Stochastic depth / drop-connect (Huang et al. 2016; EfficientNet's residual branches): in a
+ * training step drop the whole branch of each example with probability `rate`, scaling kept ones
+ * by 1 / (1 - rate). Masks come from ctx.random like dropout's; elsewhere the identity.
+ */
+export function dropPath(rate: number): Layer {
+  return (x, ctx) => {
+    if (rate === 0 || !ctx.training || ctx.random === undefined) return x;
+    const keep = 1 / (1 - rate);
+    const mask = Float32Array.from({ length: x.shape[0]! }, () => (ctx.random!.uniform() < rate ? 0 : keep));
+    return tf.mul(x, tf.tensor(mask, [x.shape[0]!, ...x.shape.slice(1).map(() => 1)]));
   };
 }
 
@@ -215,6 +258,9 @@ export function preActivationHead(store: ParamStore, channels: number, numClasse
 }
 
 export const relu: Layer = (x) => tf.relu(x);
+
+/** Swish / SiLU, x * sigmoid(x) (EfficientNet's activation); autodiff gives its gradient. */
+export const swish = (x: tf.Tensor): tf.Tensor => tf.mul(x, tf.sigmoid(x));
 
 export const flatten: Layer = (x) => tf.reshape(x, [x.shape[0], -1]);
 

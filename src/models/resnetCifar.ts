@@ -96,6 +96,7 @@ function cifarResNetEntry(depth: number, preActivation: boolean): ModelEntry<Rec
       }
       return buildCifarResNet(name, depth, preActivation, new ParamStore(rng), inputShape[2], numClasses);
     },
+    build: (_params, { inputShape, numClasses }, store) => buildCifarResNet(name, depth, preActivation, store, inputShape[2], numClasses),
     parameterCount(_params, { inputShape, numClasses }) {
       const counter = new ParameterCounter();
       buildCifarResNet(name, depth, preActivation, counter, inputShape[2], numClasses);

@@ -134,6 +134,7 @@ function imageNetResNetEntry(arch: Architecture): ImageNetResNetEntry {
     create(_params, { inputShape, numClasses, rng }) {
       return buildImageNetResNet(arch, new ParamStore(rng), inputShape[2], numClasses);
     },
+    build: (_params, { inputShape, numClasses }, store) => buildImageNetResNet(arch, store, inputShape[2], numClasses),
     parameterCount(_params, { inputShape, numClasses }) {
       const counter = new ParameterCounter();
       buildImageNetResNet(arch, counter, inputShape[2], numClasses);

@@ -3,7 +3,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { z } from 'zod';
 import type { NamedEntry } from '../registry.js';
 import { RandomStream } from '../random.js';
-import type { ForwardContext } from './nn.js';
+import type { ForwardContext, ParamStore } from './nn.js';
 
 export interface Model {
   readonly name: string;
@@ -34,6 +34,11 @@ export interface ModelEntry<P = any> extends NamedEntry {
    * it are small enough to build.
    */
   parameterCount?(params: P, size: ModelSize): number;
+  /**
+   * Builds the network on a given store: a ParameterCounter, or a store of shape-only weights
+   * (the FLOP count of `vdm run --dry-run`). Entries without it are small enough to build.
+   */
+  build?(params: P, size: ModelSize, store: ParamStore): Model;
   /** The size `vdm list` counts parameters at; CIFAR-10's (32x32x3, 10 classes) when absent. */
   readonly listedSize?: ModelSize;
   /**
@@ -41,6 +46,11 @@ export interface ModelEntry<P = any> extends NamedEntry {
    * tests (forward, backward, step, export) on small inputs; the defaults when absent.
    */
   readonly smallParams?: Record<string, unknown>;
+  /**
+   * A smaller member of the family (a few hundred MFLOPs an image) that `vdm run --dry-run` times
+   * in place of a network too big to time on a CPU, scaling by their FLOP ratio; smallParams when absent.
+   */
+  readonly probeParams?: Record<string, unknown>;
 }
 
 export const CIFAR10_SIZE: ModelSize = { inputShape: [32, 32, 3], numClasses: 10 };

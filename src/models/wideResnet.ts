@@ -77,10 +77,13 @@ export const wideResNetModel: ModelEntry<WideResNetParams> = {
     'Wide ResNet WRN-depth-widen (Zagoruyko & Komodakis 2016), layout of xternalz/WideResNet-pytorch: pre-activation blocks of 16k/32k/64k channels, dropout between convs (28-10: 36.5M, 16-8: 11.0M)',
   params: wrnParams,
   smallParams: { depth: 10, widen: 1, dropout: 0.3 },
+  // WRN-28-2: 0.4 GFLOPs an image against WRN-28-10's 10.5.
+  probeParams: { depth: 28, widen: 2 },
   create(params, { inputShape, numClasses, rng }) {
     if (inputShape[0] < 4 || inputShape[1] < 4) throw new ConfigError(`wrn needs inputs of at least 4x4 pixels, got ${inputShape[0]}x${inputShape[1]}`);
     return buildWideResNet(params, new ParamStore(rng), inputShape[2], numClasses);
   },
+  build: (params, { inputShape, numClasses }, store) => buildWideResNet(params, store, inputShape[2], numClasses),
   parameterCount(params, { inputShape, numClasses }) {
     const counter = new ParameterCounter();
     buildWideResNet(params, counter, inputShape[2], numClasses);

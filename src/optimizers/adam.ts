@@ -55,6 +55,7 @@ export const adamOptimizer: OptimizerEntry<AdamParams> = {
   name: 'adam',
   description: 'Adam (beta1 0.9, beta2 0.999, eps 1e-8); L2 weight decay added to the gradient (torch.optim.Adam)',
   params: adamParams,
+  gradientEvaluationsPerStep: 1,
   create: (params, common) => createAdam(params, common.weight_decay, false),
 };
 
@@ -62,5 +63,6 @@ export const adamwOptimizer: OptimizerEntry<AdamParams> = {
   name: 'adamw',
   description: 'AdamW: Adam with decoupled weight decay p -= lr*wd*p (Loshchilov & Hutter 2019, torch.optim.AdamW)',
   params: adamParams,
+  gradientEvaluationsPerStep: 1,
   create: (params, common) => createAdam(params, common.weight_decay, true),
 };

@@ -116,5 +116,6 @@ export const samOptimizer: OptimizerEntry<SamParams> = {
     `SAM rho ${SAM_RHO} (Foret et al., ICLR 2021); adaptive: true is ASAM, rho ${ASAM_RHO}, eta ${ASAM_ETA} (Kwon et al., ICML 2021)`,
   reference: 'Foret et al., Sharpness-Aware Minimization for Efficiently Improving Generalization, ICLR 2021; Kwon et al., ASAM: Adaptive Sharpness-Aware Minimization for Scale-Invariant Learning of Deep Neural Networks, ICML 2021',
   params: samParams as unknown as z.ZodType<SamParams>,
+  gradientEvaluationsPerStep: 2,
   create: createSam,
 };

@@ -16,6 +16,7 @@ export const sgdOptimizer: OptimizerEntry<z.infer<typeof sgdParams>> = {
   name: 'sgd',
   description: 'SGD with momentum (default 0.9) and optional Nesterov; L2 weight decay added to the gradient (torch.optim.SGD)',
   params: sgdParams,
+  gradientEvaluationsPerStep: 1,
   create({ momentum, nesterov }, { weight_decay }) {
     const buffers = new SlotSet();
     let stepCount = 0;

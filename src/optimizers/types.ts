@@ -35,10 +35,6 @@ export interface Optimizer {
   readonly perturbation?: Perturbation;
 }
 
-/** Gradient evaluations (forward and backward passes) one step of this optimizer costs. */
-export function gradientEvaluationsPerStep(optimizer: Pick<Optimizer, 'perturbation'>): number {
-  return optimizer.perturbation ? 2 : 1;
-}
 
 /** Settings every optimizer takes; the rest of `optimizer:` is the entry's own params. */
 export interface CommonOptimizerOptions {
@@ -56,5 +52,12 @@ export interface OptimizerEntry<P = any> extends NamedEntry {
   readonly params: z.ZodType<P>;
   /** The papers an entry follows (shown by `vdm list`). */
   readonly reference?: string;
+  /**
+   * Gradient evaluations (forward and backward passes) one step costs: SAM 2, the rest 1.
+   * summary.json counts a run's cost from it, and the compute_matched control trains the baseline
+   * this many times as long (src/experiments/controls.ts). A two-pass optimizer (one with a
+   * perturbation) declares 2; test/optimizers checks every entry says what it does.
+   */
+  readonly gradientEvaluationsPerStep: number;
   create(params: P, common: CommonOptimizerOptions): Optimizer;
 }

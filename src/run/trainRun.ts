@@ -5,7 +5,7 @@ import { selectBackend, type BackendReport } from '../backend/resolve.js';
 import { describeAdapter } from '../backend/webgpu.js';
 import { configToYaml, vdmConfigNote, type RunConfig } from '../config/index.js';
 import { ExitCode, FileRefusedError, InterruptedError, UsageError, asFileSystemError } from '../errors.js';
-import { gradientEvaluationsPerStep } from '../optimizers/types.js';
+import { optimizers } from '../optimizers/index.js';
 import { buildDataset, buildTrainingParts, disposeTrainingParts } from '../train/build.js';
 import { checkpointDir, checkpointHook, cleanStaleFiles, restoreCheckpoint } from '../train/checkpoint.js';
 import type { EpochMetrics, TrainingHook, TrainingPosition } from '../train/hooks.js';
@@ -171,7 +171,7 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
         describeDataset: () => dataset.describe(),
         classNames: dataset.classNames,
         resumedAfterEpoch: resuming ? position.history.length : undefined,
-        gradientEvaluationsPerStep: gradientEvaluationsPerStep(parts.optimizer),
+        gradientEvaluationsPerStep: optimizers.get(config.optimizer.name).gradientEvaluationsPerStep,
         ...(swa ? { summaryExtras: () => swaSummary(swa.average) } : {}),
       });
     } catch (error) {

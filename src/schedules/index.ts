@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { Registry } from '../registry.js';
 import { recordedSchedule } from './recorded.js';
-import type { ScheduleEntry } from './types.js';
+import { withStretch, withWarmup, type LearningRateSchedule, type ScheduleContext, type ScheduleEntry } from './types.js';
 
 const constantSchedule: ScheduleEntry<Record<string, never>> = {
   name: 'constant',
@@ -38,3 +38,21 @@ const cosineSchedule: ScheduleEntry<z.infer<typeof cosineParams>> = {
 };
 
 export const schedules = new Registry<ScheduleEntry>('schedule', [constantSchedule, multistepSchedule, cosineSchedule, recordedSchedule]);
+
+/** What a config's schedule block holds besides the entry's own params. */
+export interface ScheduleBlock {
+  readonly name: string;
+  readonly params: Record<string, unknown>;
+  readonly warmup_epochs: number;
+  readonly stretch?: number;
+}
+
+/**
+ * The run's learning rate per fractional epoch: the named schedule with its warm-up, stretched.
+ * A stretched schedule is made for epochs/k (the cosine period) and read at progress/k.
+ */
+export function scheduleFor(block: ScheduleBlock, context: ScheduleContext): LearningRateSchedule {
+  const k = block.stretch ?? 1;
+  const inner = schedules.get(block.name).create(block.params, { ...context, epochs: context.epochs / k });
+  return withStretch(withWarmup(inner, block.warmup_epochs), k);
+}

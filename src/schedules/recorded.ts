@@ -31,6 +31,7 @@ export const recordedSchedule: ScheduleEntry<RecordedParams> = {
   name: 'recorded',
   description: "per-step lr read from a run's steps.csv: its lr (× its φ′, grad_scale, by default) at each step",
   params: recordedParams,
+  stretchable: false,
   create({ steps, scale }, { epochs, stepsPerEpoch, seed }) {
     const file = steps.replaceAll('{seed}', String(seed));
     const rates = recordedRates(readStepsCsv(file, epochs * stepsPerEpoch), scale);

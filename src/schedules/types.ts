@@ -17,6 +17,8 @@ export interface ScheduleContext {
 
 export interface ScheduleEntry<P = any> extends NamedEntry {
   readonly params: z.ZodType<P>;
+  /** false for a schedule that is a list of per-step rates (recorded): `stretch` is refused. */
+  readonly stretchable?: false;
   create(params: P, context: ScheduleContext): LearningRateSchedule;
 }
 
@@ -27,4 +29,15 @@ export interface ScheduleEntry<P = any> extends NamedEntry {
 export function withWarmup(schedule: LearningRateSchedule, warmupEpochs: number): LearningRateSchedule {
   if (warmupEpochs <= 0) return schedule;
   return (progress) => (progress < warmupEpochs ? schedule(progress) * Math.max(progress / warmupEpochs, 1e-3) : schedule(progress));
+}
+
+/**
+ * The schedule stretched along the epoch axis by k: its rate at epoch p is the original's at p/k,
+ * so multistep milestones, the cosine period and the warm-up all land at k times their epoch.
+ * Built around a schedule made for epochs/k (see scheduleFor); k = 1 returns it unchanged, so a
+ * stretch of 1 trains bit for bit as no stretch.
+ */
+export function withStretch(schedule: LearningRateSchedule, k: number): LearningRateSchedule {
+  if (k === 1) return schedule;
+  return (progress) => schedule(progress / k);
 }

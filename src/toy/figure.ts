@@ -143,10 +143,10 @@ function thinned(points: ReadonlyArray<readonly [number, number]>): Array<readon
   return kept;
 }
 
-function fmt(x: number): string {
+export function fmt(x: number): string {
   return Number.isFinite(x) ? x.toFixed(1) : '0';
 }
 
-function escapeXml(text: string): string {
+export function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

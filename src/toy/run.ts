@@ -79,7 +79,7 @@ export async function runToy(options: ToyOptions): Promise<ToyResult> {
   return { surface, lr: options.lr, steps, startCount: starts.length, runs, files };
 }
 
-function elementwise(choice: VdmChoice, which: 'phi' | 'dphi', values: Float32Array): Float32Array {
+export function elementwise(choice: VdmChoice, which: 'phi' | 'dphi', values: Float32Array): Float32Array {
   return tf.tidy(() => choice.entry[which](tf.tensor1d(values), choice.params).dataSync() as Float32Array);
 }
 

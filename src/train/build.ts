@@ -9,8 +9,7 @@ import { isWeightParam } from '../models/nn.js';
 import { disposeModel } from '../models/types.js';
 import { optimizers } from '../optimizers/index.js';
 import { RandomStream } from '../random.js';
-import { schedules } from '../schedules/index.js';
-import { withWarmup } from '../schedules/types.js';
+import { scheduleFor } from '../schedules/index.js';
 import { LossDeformation } from '../vdms/deformation.js';
 import { vdms } from '../vdms/index.js';
 import { WeightAverage } from './swa/average.js';
@@ -43,10 +42,7 @@ export function buildTrainingParts(config: RunConfig, dataset: Dataset): Trainin
     seed: config.seed,
   };
   // What reads other runs' records (a control's source) comes first: a missing one fails before any tensor exists.
-  const schedule = withSwa(
-    withWarmup(schedules.get(config.schedule.name).create(config.schedule.params, { ...run, baseLr: config.optimizer.lr }), config.schedule.warmup_epochs),
-    config.swa,
-  );
+  const schedule = withSwa(scheduleFor(config.schedule, { ...run, baseLr: config.optimizer.lr }), config.swa);
   const entry = vdms.get(config.vdm.name);
   const deformation = new LossDeformation({ entry, params: config.vdm.params, options: config.vdm.options }, entry.stepSlopes?.(config.vdm.params, run) ?? null);
   let model;

@@ -12,7 +12,8 @@ import { tempDir, writeFiles } from '../helpers/files.js';
 // cpu must give the same first-epoch losses: a tiny ResNet-20 (BatchNorm, strided convs, option-A
 // shortcuts) and LeNet-5 (max pooling, biases), two epochs of a few batches each; and small
 // variants of the paper's CIFAR families: DenseNet-BC (concatenation, average-pool transitions),
-// SE-ResNeXt (grouped convs, SE gates) and WRN with dropout (its masks follow the seed on any backend).
+// SE-ResNeXt (grouped convs, SE gates), WRN with dropout (its masks follow the seed on any backend)
+// and EfficientNet (depthwise convs, swish, drop-connect).
 
 /** `model` is the config's model block, as YAML. */
 function configFor(model: string, shape: string, backend: 'wasm' | 'cpu'): ReturnType<typeof loadRunConfig> {
@@ -51,6 +52,8 @@ const CASES: readonly (readonly [string, string])[] = [
   ['{ name: densenet_bc, depth: 10, growth: 4 }', '[8, 8, 3]'],
   ['{ name: se_resnext29, depth: 11, cardinality: 2, base_width: 2, stem_width: 8, se_reduction: 4 }', '[8, 8, 3]'],
   ['{ name: wrn, depth: 10, widen: 1, dropout: 0.3 }', '[8, 8, 3]'],
+  // Depthwise convs (wasm's gradient kernels in wasmDepthwiseGradients.ts), SE, drop-connect and dropout.
+  ['{ name: efficientnet_b0, width: 0.25, depth: 0.5 }', '[20, 20, 3]'],
 ];
 
 for (const [model, shape] of CASES) {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend/resolve.js';
 import { RandomStream } from '../../src/random.js';
 
-// The wasm Conv2DBackpropFilter / Conv2DBackpropInput kernels against the cpu backend's.
+// The wasm Conv2DBackpropFilter / Conv2DBackpropInput kernels, and the depthwise ones, against the cpu backend's.
 
 type Pad = 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
 interface ConvCase {
@@ -12,6 +12,8 @@ interface ConvCase {
   filter: [number, number, number, number];
   stride: number;
   pad: Pad;
+  /** tf.depthwiseConv2d (filter [k, k, channels, 1]) instead of tf.conv2d. */
+  depthwise?: boolean;
 }
 interface ConvGradients {
   dx: Float32Array;
@@ -24,9 +26,10 @@ async function convGradients(backend: 'cpu' | 'wasm', c: ConvCase, seed: number)
   return tf.tidy(() => {
     const x = tf.tensor4d(randomValues(size(c.x), seed), c.x);
     const w = tf.tensor4d(randomValues(size(c.filter), seed + 1), c.filter);
-    const outShape = tf.conv2d(x, w, c.stride, c.pad).shape;
+    const convolve = (xs: tf.Tensor, filter: tf.Tensor) => (c.depthwise ? tf.depthwiseConv2d : tf.conv2d)(xs as tf.Tensor4D, filter as tf.Tensor4D, c.stride, c.pad);
+    const outShape = convolve(x, w).shape;
     const dyWeights = tf.tensor(randomValues(size(outShape), seed + 2), outShape);
-    const loss = (xs: tf.Tensor, filter: tf.Tensor) => tf.conv2d(xs as tf.Tensor4D, filter as tf.Tensor4D, c.stride, c.pad).mul(dyWeights).sum();
+    const loss = (xs: tf.Tensor, filter: tf.Tensor) => convolve(xs, filter).mul(dyWeights).sum();
     const [dx, dw] = tf.grads(loss)([x, w]);
     return { dx: dx!.dataSync() as Float32Array, dw: dw!.dataSync() as Float32Array };
   });
@@ -106,4 +109,21 @@ test('repeated calls with new data give new results and leak no buffers (no stal
   for (let seed = 200; seed < 212; seed += 3) await assertMatchesCpu(c, seed);
   await selectBackend('wasm');
   assert.equal(wasmBuffers(), before);
+});
+
+// EfficientNet's depthwise convs: 3x3 pad 1 and 5x5 pad 2, stride 1 and 2, odd and even sides.
+test('wasm depthwise conv gradients match cpu (3x3 and 5x5, symmetric padding, strides 1 and 2, same/valid)', async () => {
+  const symmetric = (p: number): Pad => [[0, 0], [p, p], [p, p], [0, 0]];
+  let seed = 200;
+  // 1x1 and 2x2 maps: EfficientNet's last stages on small inputs, padding wider than the map.
+  for (const [n, h, w] of [[2, 1, 1], [2, 2, 2], [1, 5, 5], [2, 8, 8], [3, 9, 7]] as const) {
+    for (const k of [3, 5]) {
+      for (const stride of [1, 2]) {
+        for (const pad of [symmetric((k - 1) / 2), 'same', 'valid'] as const) {
+          if (pad === 'valid' && k > Math.min(h, w)) continue; // no output at all
+          await assertMatchesCpu({ x: [n, h, w, 4], filter: [k, k, 4, 1], stride, pad, depthwise: true }, (seed += 3));
+        }
+      }
+    }
+  }
 });

@@ -66,6 +66,8 @@ const cases: [string, [number, number, number], boolean][] = [
   ['resnext29', [8, 8, 3], true],
   ['se_resnext29', [8, 8, 3], true],
   ['wrn', [8, 8, 3], true],
+  // Depthwise convs and SE; inference-mode BatchNorm for resnet18's reason (1x1 maps at the end).
+  ['efficientnet_b0', [16, 16, 3], false],
 ];
 
 for (const [name, inputShape, training] of cases) {

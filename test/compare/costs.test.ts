@@ -80,3 +80,33 @@ test('a summary.json with a gradient_evaluations that is not a count is a one-li
   writeRun(root, { dir: 'exp/baseline/seed-1', seed: 1, variant: 'baseline', testAcc: [0.5], summary: { gradient_evaluations: 'many' } });
   await assert.rejects(compareRuns([join(root, 'exp')]), (e: unknown) => e instanceof DataError && /summary\.json: gradient_evaluations: expected a whole number >= 0, got "many"$/.test(e.message));
 });
+
+test('Δ vs ~compute: each costlier variant against the compute control that spent its gradient evaluations, matched by the counts', async () => {
+  const root = tempRoot();
+  // sam at the baseline's 3 epochs costs 2x, at 6 epochs 4x; ~compute-x2 and -x4 are the baseline trained that long.
+  const sam = { optimizer: { name: 'sam', rho: 0.05 } };
+  const variants: [string, number, Record<string, unknown>, number[]][] = [
+    ['baseline', 100, {}, [0.5, 0.52]],
+    ['log', 100, { vdm: { name: 'log' } }, [0.51, 0.53]],
+    ['sam', 200, sam, [0.6, 0.62]],
+    ['sam-long', 400, { ...sam, epochs: 6 }, [0.63, 0.65]],
+    ['baseline~compute-x2', 200, { epochs: 6, schedule: { stretch: 2 } }, [0.55, 0.57]],
+    ['baseline~compute-x4', 400, { epochs: 12, schedule: { stretch: 4 } }, [0.7, 0.72]],
+  ];
+  for (const [variant, count, config, accuracies] of variants) {
+    accuracies.forEach((accuracy, i) =>
+      writeRun(root, { dir: `exp/${variant}/seed-${i + 1}`, seed: i + 1, variant, testAcc: [accuracy], config, summary: { gradient_evaluations: count } }),
+    );
+  }
+  const comparison = await compareRuns([join(root, 'exp')]);
+  const byLabel = Object.fromEntries(comparison.variants.map((v) => [v.label, v]));
+  assert.equal(byLabel.sam!.vsCompute?.label, 'baseline~compute-x2');
+  assert.equal(byLabel.sam!.vsCompute?.factor, 2);
+  assert.ok(Math.abs(byLabel.sam!.vsCompute!.finalTop1!.delta - 0.05) < 1e-12);
+  assert.equal(byLabel['sam-long']!.vsCompute?.label, 'baseline~compute-x4');
+  assert.ok(Math.abs(byLabel['sam-long']!.vsCompute!.finalTop1!.delta + 0.07) < 1e-12);
+  for (const label of ['baseline', 'log', 'baseline~compute-x2', 'baseline~compute-x4']) assert.equal(byLabel[label]!.vsCompute, null, label);
+  const table = formatComparison(comparison, 'table');
+  assert.match(table, /Δ vs ~compute pp \[95% CI\]/);
+  assert.match(table.replace(/\s+/g, ' '), /Δ vs ~compute \(sam-long\): against 'baseline~compute-x4', 'baseline' trained 4× the epochs/);
+});

@@ -53,6 +53,16 @@ const cases: BadCase[] = [
     message: 'c.yaml: optimizer.lr (line 5): missing required key; expected number',
   },
   {
+    title: 'a schedule stretch that is not positive',
+    files: { 'c.yaml': BASE + 'schedule: { name: cosine, stretch: 0 }\n' },
+    message: 'c.yaml: schedule.stretch (line 6): must be > 0, got 0',
+  },
+  {
+    title: 'a stretched recorded schedule',
+    files: { 'c.yaml': BASE + 'schedule: { name: recorded, steps: s.csv, stretch: 2 }\n' },
+    message: "c.yaml: schedule.stretch (line 6): the recorded schedule replays another run's steps one by one and cannot be stretched; drop stretch",
+  },
+  {
     title: 'value not among the allowed ones',
     files: { 'c.yaml': BASE.replace('batch_size: 8', 'batch_size: 8, augment: heavy') },
     message: 'c.yaml: dataset.augment (line 4): expected one of "none", "standard", "flip", got "heavy"',

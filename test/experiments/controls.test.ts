@@ -57,8 +57,22 @@ test('step_matched settings: seeds own / next pick one source seed, ema passes i
   assert.deepEqual(nextRuns[0].reads?.map((run) => run.seed), [4]);
 });
 
+test('step_matched leaves out a non-monotone variant (flood, phi\' = +-1) with a note; variants: picks the ones to control', () => {
+  const output = tempDir();
+  const flood = EXPERIMENT.replace('  other:', '  flood: { vdm: { name: flood, b: 0.2 } }\n  other:');
+  const picked = flood.replace('[step_matched]', '[{ step_matched: { variants: [log] } }]');
+  const dir = writeFiles({ 'base.yaml': tinyConfigYaml(output), 'flood.yaml': flood, 'picked.yaml': picked });
+  const experiment = loadExperiment(join(dir, 'flood.yaml'));
+  assert.deepEqual(experiment.variants, ['plain', 'log', 'flood', 'other', 'log~step', 'other~step']);
+  assert.deepEqual(experiment.notes, ["step_matched: no flood~step: variant 'flood' trains with flood, which is not monotone (phi' is +1 or -1), so no step size stands for it"]);
+  assert.deepEqual(loadExperiment(join(dir, 'picked.yaml')).variants, ['plain', 'log', 'flood', 'other', 'log~step']);
+  const dry = runCli(['run', join(dir, 'flood.yaml'), '--dry-run']);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /^note: step_matched: no flood~step: variant 'flood' trains with flood, which is not monotone/m);
+});
+
 const BAD: [string, (text: string) => string, RegExp][] = [
-  ['an unknown control', (t) => t.replace('[step_matched]', '[step_match]'), /exp\.yaml: controls\[0\] \(line 5\): expected step_matched or/],
+  ['an unknown control', (t) => t.replace('[step_matched]', '[step_match]'), /exp\.yaml: controls\[0\] \(line 5\): expected one of step_matched, compute_matched \(or \{ step_matched: /],
   [
     'the retired lr_matched',
     (t) => t.replace('[step_matched]', '[lr_matched]'),
@@ -83,6 +97,16 @@ const BAD: [string, (text: string) => string, RegExp][] = [
     'no VDM variant to control',
     (t) => t.replace('log: { vdm: { name: log, b: 0.5 } }', 'log: { vdm: { name: none } }').replace('  other: { optimizer: { lr: 0.02 } }\n', ''),
     /exp\.yaml: controls \(line 5\): controls: \[step_matched\] needs a variant other than the baseline 'plain' that trains with a VDM/,
+  ],
+  [
+    'a non-monotone variant named in variants:',
+    (t) => t.replace('  other:', '  flood: { vdm: { name: flood } }\n  other:').replace('[step_matched]', '[{ step_matched: { variants: [log, flood] } }]'),
+    /exp\.yaml: controls \(line 5\): step_matched: variants: 'flood' trains with flood, which is not monotone \(phi' is \+1 or -1\): a step-size control of it is meaningless; leave it out$/,
+  ],
+  [
+    'a variant in variants: that trains with no VDM',
+    (t) => t.replace('[step_matched]', '[{ step_matched: { variants: [plain] } }]'),
+    /exp\.yaml: controls \(line 5\): step_matched: variants: 'plain' is not a variant that trains with a VDM \(those are: log, other\)$/,
   ],
 ];
 for (const [title, edit, message] of BAD) {

@@ -118,6 +118,22 @@ variants:
   assert.match(dry.stdout, /^estimated time: [\d.]+ (s|min|h) for 1 run one after another on this machine, and 1 without an estimate/m);
 });
 
+// ResNeXt-29 16x64d (68M weights, 21.5 GFLOPs an image) once took 25 minutes and 4.5 GB here: its
+// dry run now times a 0.6-GFLOP member of the family and scales by the FLOP ratio, in seconds on
+// the config's backend (auto: wasm; tfjs's pure-JavaScript cpu backend needs minutes even for that).
+test('vdm run --dry-run on a big-model experiment file: a FLOP-scaled estimate from a small variant, in seconds', () => {
+  const started = performance.now();
+  const dry = runCli(['run', join(process.cwd(), 'configs/experiments/resnext29_16x64d-c10.yaml'), '--dry-run'], { cwd: tempDir() });
+  const seconds = (performance.now() - started) / 1000;
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /^  resnext29 on cifar10, batch 128, [^:]+: [\d.]+ s\/step \(estimated, see below\) x 391 steps/m);
+  assert.match(dry.stdout, /^    an estimate: at 21\.5 GFLOPs an image \(forward\) it is too big to time here in seconds, so resnext29 \{ depth: 29, cardinality: 2, base_width: 16 \}$/m);
+  assert.match(dry.stdout, /^    \(0\.588 GFLOPs\) was timed \(\d+ steps? after a warm-up\) and its times scaled x36\.5, the ratio of their FLOPs/m);
+  assert.match(dry.stdout, /on a GPU that gap is wider still/);
+  assert.match(dry.stdout, /^estimated time: [\d.]+ (h|days) for 6 runs/m);
+  assert.ok(seconds < 90, `the dry run took ${seconds.toFixed(1)} s`);
+});
+
 test('vdm run --only picks runs; an unknown one is a usage error', () => {
   const output = tempDir();
   const dir = writeFiles({ 'base.yaml': tinyConfigYaml(output).replace('epochs: 3', 'epochs: 1'), 'exp.yaml': STANDALONE });

@@ -1,5 +1,5 @@
 // The architectures of the paper's own experiments (CIFAR-ZOO's DenseNet-BC, ResNeXt-29,
-// SE-ResNeXt-29; the WRN of Zagoruyko & Komodakis) against independent PyTorch modules
+// SE-ResNeXt-29; the WRN of Zagoruyko & Komodakis; kuangliu's EfficientNet-B0) against independent PyTorch modules
 // (torch_models.py): per family, small variants load with strict=True and give vdm's logits to
 // 1e-4 relative in eval mode and in training mode (BatchNorm on the batch's statistics, dropout
 // off); at full size their parameter counts equal the reference modules'.
@@ -110,5 +110,23 @@ test('wrn parameter counts equal the PyTorch module (28-10, 16-8)', () => {
   assertCountsMatchTorch([
     { model: 'wrn', params: { depth: 28, widen: 10 } },
     { model: 'wrn', params: { depth: 16, widen: 8 } },
+  ]);
+});
+
+// Blocks with and without expansion, kernels 3 and 5, strided and residual blocks (drop-connect and
+// dropout set, off outside a training step); odd and unequal sides catch a wrong depthwise padding or
+// stride. Both keep 2x2 final maps: training-mode BatchNorm over 1x1 maps of 4 images is so
+// ill-conditioned that float32 rounding alone came to 0.7 of the tolerance (17x19 and 20x18: 0.005).
+test('efficientnet_b0 exports load into the kuangliu/pytorch-cifar-layout module (depthwise convs, SE) and agree in eval and training mode', () => {
+  assertParity([
+    { model: 'efficientnet_b0', params: { width: 0.25, depth: 0.5 }, inputShape: [17, 19, 3], classes: 5 },
+    { model: 'efficientnet_b0', params: { width: 0.5, depth: 0.34, dropout: 0.5, drop_connect: 0.3 }, inputShape: [20, 18, 2], classes: 3 },
+  ]);
+});
+
+test('efficientnet_b0 parameter counts equal the PyTorch module (B0, and width 0.5 / depth 0.5)', () => {
+  assertCountsMatchTorch([
+    { model: 'efficientnet_b0', params: {} },
+    { model: 'efficientnet_b0', params: { width: 0.5, depth: 0.5 } },
   ]);
 });

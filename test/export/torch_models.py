@@ -1,8 +1,11 @@
 """PyTorch definitions vdm's exports must load into with strict=True: torchvision's ImageNet ResNets
 as they ship, the usual PyTorch forms of the CIFAR ResNets (option-A shortcuts), LeNet-5 and an
 MLP, and modules with the attribute names of CIFAR-ZOO's (BIGBALLON/CIFAR-ZOO) DenseNet-BC,
-ResNeXt-29 and SE-ResNeXt-29 and of the WideResNet of xternalz/WideResNet-pytorch, written here from the papers, independently of vdm's TypeScript.
+ResNeXt-29 and SE-ResNeXt-29, of the WideResNet of xternalz/WideResNet-pytorch and of
+kuangliu/pytorch-cifar's EfficientNet-B0, written here from the papers, independently of vdm's TypeScript.
 Where CIFAR-ZOO hard-codes 3 input channels or an 8x8 final pool, these take any input."""
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -283,6 +286,79 @@ class WideResNet(nn.Module):
         return self.fc(F.relu(self.bn1(out)).mean(dim=(2, 3)))
 
 
+def swish(x):
+    return x * torch.sigmoid(x)
+
+
+class EfficientSE(nn.Module):
+    """Squeeze-excitation with swish; squeezes to a quarter of the block's input channels."""
+
+    def __init__(self, channels, squeezed):
+        super().__init__()
+        self.se1 = nn.Conv2d(channels, squeezed, 1)
+        self.se2 = nn.Conv2d(squeezed, channels, 1)
+
+    def forward(self, x):
+        return x * torch.sigmoid(self.se2(swish(self.se1(x.mean(dim=(2, 3), keepdim=True)))))
+
+
+class MBConv(nn.Module):
+    """Tan & Le 2019: 1x1 expansion (absent at ratio 1), depthwise kxk, SE, 1x1 projection;
+    identity skip at stride 1 and equal widths. Drop-connect is off: the comparison is deterministic."""
+
+    def __init__(self, in_planes, out_planes, expansion, kernel, stride):
+        super().__init__()
+        planes = in_planes * expansion
+        self.expand = expansion != 1
+        if self.expand:
+            self.conv1 = nn.Conv2d(in_planes, planes, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, kernel, stride=stride, padding=(kernel - 1) // 2, groups=planes, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.se = EfficientSE(planes, max(1, int(in_planes * 0.25)))
+        self.conv3 = nn.Conv2d(planes, out_planes, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out_planes)
+        self.skip = stride == 1 and in_planes == out_planes
+
+    def forward(self, x):
+        out = swish(self.bn1(self.conv1(x))) if self.expand else x
+        out = self.se(swish(self.bn2(self.conv2(out))))
+        out = self.bn3(self.conv3(out))
+        return out + x if self.skip else out
+
+
+def round_channels(channels, width, divisor=8):
+    scaled = channels * width
+    rounded = max(divisor, int(scaled + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * scaled else rounded
+
+
+class EfficientNetCifar(nn.Module):
+    """EfficientNet-B0's stages (expansion, channels, blocks, kernel, stride) with a stride-1 stem
+    for 32x32 images and no 1x1 head conv, as kuangliu/pytorch-cifar's attribute names have it
+    (conv1, bn1, layers.i.{conv1,bn1,conv2,bn2,se.se1,se.se2,conv3,bn3}, linear)."""
+
+    STAGES = [(1, 16, 1, 3, 1), (6, 24, 2, 3, 2), (6, 40, 2, 5, 2), (6, 80, 3, 3, 2), (6, 112, 3, 5, 1), (6, 192, 4, 5, 2), (6, 320, 1, 3, 1)]
+
+    def __init__(self, width, depth, num_classes, in_channels):
+        super().__init__()
+        planes = round_channels(32, width)
+        self.conv1 = nn.Conv2d(in_channels, planes, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        blocks = []
+        for expansion, channels, n, kernel, stride in self.STAGES:
+            out = round_channels(channels, width)
+            for i in range(math.ceil(n * depth)):
+                blocks.append(MBConv(planes, out, expansion, kernel, stride if i == 0 else 1))
+                planes = out
+        self.layers = nn.Sequential(*blocks)
+        self.linear = nn.Linear(planes, num_classes)
+
+    def forward(self, x):
+        out = self.layers(swish(self.bn1(self.conv1(x))))
+        return self.linear(out.mean(dim=(2, 3)))
+
+
 def build(spec):
     """spec: {"model": vdm model name, "num_classes": K, "input_shape": [h, w, c], "hidden": [...],
     "params": the vdm model's parameters}"""
@@ -307,6 +383,8 @@ def build(spec):
     if name == "wrn":
         # Dropout stays off in the comparison: vdm drops only in its training steps.
         return WideResNet(p.get("depth", 28), p.get("widen", 10), 0.0, k, c)
+    if name == "efficientnet_b0":
+        return EfficientNetCifar(p.get("width", 1.0), p.get("depth", 1.0), k, c)
     if name == "mlp":
         return MLP(h * w * c, spec["hidden"], k)
     raise ValueError(f"no PyTorch definition for {name}")

@@ -131,7 +131,7 @@ export async function hessianParity(cases: readonly ParityCase[]): Promise<Parit
   for (const [i, c] of cases.entries()) prepared.push(await prepare(c, i, dir));
   const list = cases.map((c, i) => ({
     ...prepared[i]!.files,
-    spec: { model: c.model, num_classes: c.classes, input_shape: c.inputShape, hidden: c.params?.hidden },
+    spec: { model: c.model, num_classes: c.classes, input_shape: c.inputShape, hidden: c.params?.hidden, params: c.params },
     iterations: ITERATIONS,
     probes: PROBES,
     products: ['hv-exact', 'hv-finite-difference'],

@@ -10,7 +10,7 @@ import { runCommand, type RunCommandFlags } from '../../src/commands/run.js';
 import { VdmError } from '../../src/errors.js';
 import { loadExperiment, type ExperimentOptions } from '../../src/experiments/spec.js';
 import { indexedJobManifests, type KubernetesOptions } from '../../src/launchers/kubernetes.js';
-import { isDnsLabel, isQuantity, jobNames } from '../../src/launchers/kubernetesNames.js';
+import { isDnsLabel, isCpuQuantity, isQuantity, jobNames } from '../../src/launchers/kubernetesNames.js';
 import { launchPlan } from '../../src/launchers/tasks.js';
 import { tempDir, writeFiles } from '../helpers/files.js';
 import { tinyConfigYaml, tinyExperimentYaml } from '../helpers/tinyRun.js';
@@ -82,6 +82,14 @@ test('job names: DNS labels with room for the largest index, whatever the experi
 test('Kubernetes quantities as the API parses them', () => {
   for (const good of ['16Gi', '512Mi', '1', '0.5', '500m', '16G', '1e3', '1.5Gi', '+2']) assert.ok(isQuantity(good), good);
   for (const bad of ['16GB', '16 Gi', '-1Gi', '0', 'Gi', '1.2.3', '16gi', '']) assert.ok(!isQuantity(bad), bad);
+  for (const good of ['4', '1.5', '500m', '.5']) assert.ok(isCpuQuantity(good), good);
+  for (const bad of ['0', '0m', '2Gi', '1.5m', '-1', '']) assert.ok(!isCpuQuantity(bad), bad);
+});
+
+test('--cpus 500m (as the command line gives it) is the container CPU request and limit, valid against the schema', () => {
+  const { runs } = manifestsOf(join(CONFIGS, 'quickstart.yaml'), {}, { ...FLAGS, cpus: '500m' });
+  assert.deepEqual(jobProblems(runs), []);
+  assert.match(JSON.stringify(runs), /"cpu":"500m"/);
 });
 
 const grid = () => {
@@ -112,6 +120,8 @@ const BAD: [string, KubernetesOptions | RunCommandFlags, RegExp][] = [
   ['memory in GB', { memory: '16GB' }, /--memory '16GB' is not a Kubernetes quantity: .*\(not 16GB\)/],
   ['negative retries', { retries: -1 }, /--retries must be a whole number >= 0 .*got -1/],
   ['retries not a number', { retries: Number.NaN }, /--retries must be a whole number >= 0/],
+  ['CPUs in memory units', { cpus: '2Gi' }, /--cpus '2Gi' is not a Kubernetes CPU quantity: a whole number \(4\), a decimal \(1\.5\) or millicores \(500m\), above 0/],
+  ['zero CPUs', { cpus: '0m' }, /--cpus '0m' is not a Kubernetes CPU quantity/],
   ['relative workdir', { workdir: 'work' }, /--workdir 'work' must be an absolute path in the container/],
   ['image with a space', { image: 'vdm latest' }, /--image 'vdm latest': an image reference has no spaces/],
   ['a Slurm flag', { setup: ['module load x'] }, /--setup goes with --on slurm, not --on k8s/],

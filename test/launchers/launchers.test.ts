@@ -107,6 +107,8 @@ const BAD_FLAGS: [string, RunCommandFlags, RegExp][] = [
   ['k8s needs an image', { on: 'k8s', emit: true }, /--on k8s needs --image/],
   ['a Slurm time limit of hours', { on: 'slurm', time: '12h' }, /--time '12h' is not a Slurm time limit/],
   ['a bad comparison time', { on: 'slurm', compareTime: '1:00:00:00' }, /--compare-time '1:00:00:00' is not a Slurm time limit/],
+  ['Slurm CPUs in millicores', { on: 'slurm', cpus: '500m' }, /^--cpus '500m' is not a Slurm CPU count: a whole number >= 1 \(millicores such as 500m are for --on k8s\)$/],
+  ['CPUs without a scheduler', { cpus: '4' }, /^--emit, --max-parallel and --cpus go with --on slurm\|k8s$/],
   ['Slurm memory in GB', { on: 'slurm', memory: '16GB' }, /--memory '16GB' is not a Slurm memory size/],
   ['negative requeue cap', { on: 'slurm', maxRequeues: -1 }, /--max-requeues must be a whole number >= 0, got -1/],
   ['an empty setup line', { on: 'slurm', setup: [' '] }, /--setup takes a shell command/],
@@ -119,7 +121,7 @@ const BAD_FLAGS: [string, RunCommandFlags, RegExp][] = [
   ['task with --on', { task: 1, on: 'slurm' }, /--task runs one scheduler task here; it cannot be combined with --on or --only/],
   ['force with --on', { on: 'slurm', force: true }, /--force with --on would restart every requeued task/],
   ['zero throttle', { on: 'slurm', maxParallel: 0 }, /--max-parallel must be a positive integer, got 0/],
-  ['throttle without a scheduler', { maxParallel: 2 }, /--emit and --max-parallel go with --on slurm\|k8s/],
+  ['throttle without a scheduler', { maxParallel: 2 }, /--emit, --max-parallel and --cpus go with --on slurm\|k8s/],
 ];
 for (const [title, flags, message] of BAD_FLAGS) {
   test(`vdm run: ${title} is a usage error and writes nothing`, async () => {

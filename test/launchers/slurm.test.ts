@@ -1,10 +1,13 @@
 // `vdm run --on slurm` against a real single-node Slurm started here: the whole array, one task
 // interrupted with USR1, requeued and resumed to the numbers of an uninterrupted run, the
 // step-size controls in a second array that starts each control only after its source (the
-// interrupted one included), and the dependent comparison once every task has ended.
+// interrupted one included), and the dependent comparison once every task has ended. Then
+// `--evidence`: the evidence array after training, 5x5 grids split across 3 tasks each, merged by
+// the report job into the files `vdm run --evidence` writes here, value for value.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,4 +126,73 @@ test('an experiment as Slurm arrays: every run, a USR1 interrupt that requeues a
   assert.equal(await referenceRun, 0);
   mark('reference run ended');
   assert.deepEqual(numbers(folder), numbers(join(reference, 'on-slurm', 'log', 'seed-2')));
+});
+
+/** Every landscape CSV under a run folder, by name (the interpolation's by kind: its name holds the partner's path). */
+function landscapeCsvs(runFolder: string): Map<string, string> {
+  const dir = join(runFolder, 'landscape');
+  const csvs = readdirSync(dir).filter((name) => name.endsWith('.csv'));
+  return new Map(csvs.map((name) => [name.startsWith('between-') ? 'between' : name, readFileSync(join(dir, name), 'utf8')]));
+}
+
+test('--evidence on Slurm: an evidence array after training, 5x5 grids in 3 chunks each, merged by the report job equal to the local evidence', async (t) => {
+  const t0 = Date.now();
+  const mark = (what: string) => t.diagnostic(`${what} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const output = tempDir();
+  const evidence = 'evidence: { samples: 32, steps: 5, grid: 5, between_steps: 5, iterations: 3, probes: 2 }\n';
+  const experiment = tinyExperimentYaml('evidence-on-slurm', [1], evidence);
+  const reference = join(tempDir(), 'reference');
+  const dir = writeFiles({ 'base.yaml': tinyConfigYaml(output), 'exp.yaml': experiment, 'ref.yaml': `${experiment}output: ${JSON.stringify(reference)}\n` });
+  const exp = join(dir, 'exp.yaml');
+  const root = join(output, 'evidence-on-slurm');
+
+  const submit = runCli(['run', exp, '--on', 'slurm', '--evidence', '--evidence-chunks', '3'], { cwd: dir });
+  assert.equal(submit.code, 0, submit.stderr);
+  const [{ arrayJobId, evidenceJobId, compareJobId }] = JSON.parse(readFileSync(join(root, 'slurm', 'job.json'), 'utf8')).submissions;
+  // 2 runs' flatness and 1-D landscape, 2 grids in 3 chunks, 1 interpolation.
+  assert.match(submit.stdout, new RegExp(`\\(2 tasks, 9 evidence tasks\\)[^]*submitted evidence ${evidenceJobId} `));
+  assert.match(cluster.client('scontrol', ['show', 'job', `${evidenceJobId}_0`]).stdout, new RegExp(`Dependency=afterany:${arrayJobId}_\\*`));
+  assert.match(cluster.client('scontrol', ['show', 'job', compareJobId]).stdout, new RegExp(`Dependency=afterany:${evidenceJobId}_\\*\\(`));
+  mark('submitted');
+
+  await until('the training, evidence and report jobs to end', queueEmpty, 300_000);
+  mark('every job ended');
+  const logs = join(root, 'slurm', 'logs');
+  const reportLog = readFileSync(join(logs, 'compare.out'), 'utf8');
+  assert.ok(existsSync(join(root, 'report.html')), `no report: ${reportLog}`);
+  for (const variant of ['plain', 'log']) {
+    for (let part = 1; part <= 3; part++) {
+      const log = readFileSync(join(logs, `evidence-${variant}-seed-1-2d-part${part}of3.out`), 'utf8');
+      assert.match(log, /points computed \(0 already in/, log);
+    }
+    // Merged from the chunks, none of whose points the report job had to compute itself.
+    assert.match(reportLog, new RegExp(`2-D landscape of ${variant}/seed-1 merged from 3 chunks\n`));
+    assert.equal(readdirSync(join(root, variant, 'seed-1', 'landscape', 'chunks')).length, 3);
+  }
+  const status = runCli(['status', exp], { cwd: dir });
+  assert.match(status.stdout, /^evidence: job \d+, 9 tasks: 9 ended$/m, status.stdout);
+  t.diagnostic('vdm status at the end:');
+  for (const line of status.stdout.trim().split('\n')) t.diagnostic(line);
+
+  // The same trained runs, measured here in one process by `vdm run --evidence`.
+  cpSync(root, join(reference, 'evidence-on-slurm'), {
+    recursive: true,
+    filter: (path) => !['landscape', 'flatness.json', 'slurm', 'evidence', 'comparison', 'report.html'].includes(basename(path)),
+  });
+  const local = runCli(['run', join(dir, 'ref.yaml'), '--evidence'], { cwd: dir });
+  assert.equal(local.code, 0, local.stderr);
+  mark('local evidence done');
+  for (const variant of ['plain', 'log']) {
+    const [cluster, here] = [root, join(reference, 'evidence-on-slurm')].map((r) => join(r, variant, 'seed-1'));
+    const [fromCluster, fromHere] = [cluster, here].map(landscapeCsvs);
+    assert.deepEqual([...fromCluster.keys()].sort(), [...fromHere.keys()].sort());
+    for (const [name, text] of fromHere) assert.equal(fromCluster.get(name), text, `${variant}/seed-1 ${name}`);
+    const figures = (folder: string) => {
+      const { hessian_top_eigenvalue, hessian_trace } = JSON.parse(readFileSync(join(folder, 'flatness.json'), 'utf8'));
+      return { hessian_top_eigenvalue, hessian_trace };
+    };
+    assert.deepEqual(figures(cluster), figures(here));
+  }
+  const grid = [...landscapeCsvs(join(root, 'plain', 'seed-1'))].find(([name]) => name.startsWith('2d-'))![1];
+  assert.equal(grid.trim().split('\n').length, 1 + 25);
 });

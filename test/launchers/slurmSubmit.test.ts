@@ -119,3 +119,48 @@ test('a job.json of the earlier form (one submission) still reads', async () => 
   const submissions = JSON.parse(readFileSync(join(root, 'slurm', 'job.json'), 'utf8')).submissions;
   assert.deepEqual(submissions.map((s: { arrayJobId: string }) => s.arrayJobId), ['7', '101']);
 });
+
+test('--evidence: an evidence array after both training arrays, 2-D grids in --evidence-chunks tasks, the report after it', async () => {
+  const { exp, root, submissions } = grid();
+  const lines = await submit(exp, { evidence: 'grid=5,samples=32', evidenceChunks: 2 });
+  const [, , evidence, report] = slurm.sbatchCalls();
+  const dir = join(root, 'slurm');
+  assert.deepEqual(evidence, ['--parsable', '--dependency=afterany:101:102', join(dir, 'evidence.sh')]);
+  assert.deepEqual(report, ['--parsable', '--dependency=afterany:103', join(dir, 'compare.sh')]);
+  // 6 runs' flatness and 1-D landscape, 3 first-seed 2-D grids in 2 chunks each, 2 interpolations from the baseline.
+  const script = readFileSync(join(dir, 'evidence.sh'), 'utf8');
+  assert.match(script, /^#SBATCH --array=0-13$/m);
+  assert.match(script, /^runs=\(evidence-plain-seed-1 .* evidence-log~step-seed-1-2d-part2of2 evidence-plain-to-log-seed-1 evidence-plain-to-log~step-seed-1\)$/m);
+  assert.match(script, /run \S+exp\.yaml --evidence=grid=5,samples=32 --evidence-chunks 2 --evidence-task "\$SLURM_ARRAY_TASK_ID" &$/m);
+  assert.match(readFileSync(join(dir, 'compare.sh'), 'utf8'), /run \S+exp\.yaml --evidence=grid=5,samples=32 --evidence-chunks 2 --evidence-report$/m);
+  assert.match(lines.join('\n'), /\(6 tasks, 14 evidence tasks\)[^]*submitted evidence 103 \(14 tasks, after training\)\nsubmitted evidence report 104/);
+  const [recorded] = submissions();
+  assert.equal(recorded.evidenceJobId, '103');
+  assert.equal(recorded.evidenceTasks.length, 14);
+  slurm.queue('103', ['0|RUNNING|None', ...Array.from({ length: 12 }, (_, i) => `${i + 2}|PENDING|JobArrayTaskLimit`)]);
+  writeFileSync(join(dir, 'logs', 'evidence-plain-seed-2.exit'), '103_1 0 2026-01-01T00:00:00Z\n');
+  assert.match(statusCommand(exp), /^evidence: job 103, 14 tasks: 1 RUNNING, 1 ended, 12 PENDING \(JobArrayTaskLimit\)$/m);
+  // Resubmitted without --evidence: no stale evidence.sh is left to look like part of it.
+  await submit(exp, { only: ['plain'] });
+  assert.ok(!existsSync(join(dir, 'evidence.sh')));
+});
+
+test('--evidence flags: each misuse is one line naming the flag, before anything is written', async () => {
+  const { exp, root } = grid();
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ evidenceChunks: 2 }, /^--evidence-chunks goes with --evidence$/],
+    [{ on: undefined, evidence: true, evidenceChunks: 2 }, /^--evidence-chunks splits each 2-D grid across Slurm array tasks: it goes with --on slurm --evidence/],
+    [{ evidence: 'grid=5', evidenceChunks: 6 }, /^--evidence-chunks 6: the 5×5 grid has 5 rows, so 1 to 5 chunks/],
+    [{ evidence: true, evidenceChunks: 12 }, /^--evidence-chunks 12: the 11×11 grid has 11 rows/],
+    [{ on: 'k8s', emit: true, evidence: true }, /^--evidence with --on k8s: evidence runs as cluster tasks on Slurm only \(--on slurm\)/],
+    [{ on: undefined, evidence: true, evidenceTask: 1, evidenceReport: true }, /^--evidence-task and --evidence-report are two different jobs/],
+    [{ on: undefined, evidence: true, evidenceTask: 1, only: ['plain'] }, /^--evidence-task is what a Slurm evidence job runs here; it cannot be combined with --on, --task or --only$/],
+    [{ on: undefined, evidenceReport: true }, /^--evidence-report goes with --evidence$/],
+    [{ on: undefined, evidence: true, evidenceTask: 99 }, /^--evidence-task 99: the evidence of grid has tasks 0-10$/],
+  ];
+  for (const [flags, message] of cases) {
+    await assert.rejects(submit(exp, flags), (e: unknown) => e instanceof UsageError && message.test(e.message), JSON.stringify(flags));
+  }
+  assert.equal(slurm.sbatchCalls().length, 0);
+  assert.ok(!existsSync(join(root, 'slurm')), 'no scripts written');
+});

@@ -42,6 +42,11 @@ const BAD_PARAMS: [string, Record<string, unknown>, RegExp][] = [
   ['wrn', { dropout: 1 }, /./],
   ['wrn', { dropout: -0.1 }, /./],
   ['wrn', { width: 10 }, /width/],
+  ['efficientnet_b0', { width: 0 }, /width/],
+  ['efficientnet_b0', { depth: -1 }, /depth/],
+  ['efficientnet_b0', { dropout: 1 }, /dropout/],
+  ['efficientnet_b0', { drop_connect: -0.1 }, /drop_connect/],
+  ['efficientnet_b0', { se_ratio: 0.25 }, /se_ratio/],
 ];
 
 for (const [model, params, message] of BAD_PARAMS) {
@@ -68,4 +73,11 @@ test('wrn: WRN-28-10 36.5M and WRN-16-8 11.0M (Zagoruyko & Komodakis 2016, Table
   assertAbout('wrn', { depth: 28, widen: 10 }, 36.5);
   assertAbout('wrn', { depth: 16, widen: 8 }, 11.0);
   assert.deepEqual(models.get('wrn').params.parse({}), { depth: 28, widen: 10, dropout: 0 });
+});
+
+test('efficientnet_b0: 3,598,598 on CIFAR-10, kuangliu/pytorch-cifar\'s 3,599,686 less the expansion conv + BN it allocates and never uses (32*32 + 2*32)', () => {
+  assert.equal(Math.round(millions('efficientnet_b0', {}) * 1e6), 3_599_686 - (32 * 32 + 2 * 32));
+  assert.deepEqual(models.get('efficientnet_b0').params.parse({}), { width: 1, depth: 1, dropout: 0.2, drop_connect: 0.2 });
+  // Width 0.5 halves every width (the B0 channels are multiples of 16): about a quarter of the weights (0.97M).
+  assert.ok(Math.abs(millions('efficientnet_b0', { width: 0.5 }) - 0.97) < 0.01);
 });

@@ -88,3 +88,13 @@ for (const entry of optimizers.entries()) {
     p.dispose();
   });
 }
+
+test('every optimizer declares the gradient evaluations a step costs: 2 for a two-pass one (sam), 1 for the rest', () => {
+  const declared = Object.fromEntries(optimizers.entries().map((entry) => [entry.name, entry.gradientEvaluationsPerStep]));
+  assert.deepEqual(declared, { sgd: 1, adam: 1, adamw: 1, sam: 2 });
+  for (const entry of optimizers.entries()) {
+    const optimizer = entry.create(entry.params.parse({}), { lr: 0.1, weight_decay: 0 });
+    assert.equal(entry.gradientEvaluationsPerStep, optimizer.perturbation ? 2 : 1, `${entry.name}: what it declares is what the trainer runs`);
+    optimizer.dispose();
+  }
+});

@@ -1,0 +1,82 @@
+// The quickstart-sized flat-minima shoot-out (configs/experiments/flat-minima-quickstart.yaml) end
+// to end, shortened by the test's own overrides (1 epoch on 256 digits; the README's table comes
+// from the full file), then its report in headless Chromium: no console errors, a row per variant
+// (flood without a step-size control), the accuracy_vs_compute plot drawn with a size.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import puppeteer from 'puppeteer-core';
+import { runCommand } from '../../src/commands/run.js';
+
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const FILE = fileURLToPath(new URL('../../configs/experiments/flat-minima-quickstart.yaml', import.meta.url));
+const VARIANTS = ['baseline', 'asam', 'baseline~compute', 'flood', 'log', 'log~step', 'sam'];
+
+describe('the flat-minima shoot-out at quickstart size, shortened', async () => {
+  const output = mkdtempSync(join(tmpdir(), 'vdm-flat-minima-'));
+  const set = ['epochs=1', 'dataset.subset.train=256', 'dataset.subset.test=128', `output=${output}`];
+  const lines: string[] = [];
+  await runCommand(FILE, { set, name: 'flat-minima-ci' }, (line) => lines.push(line));
+  const root = join(output, 'flat-minima-ci');
+  const report = join(root, 'report.html');
+  const comparison = JSON.parse(readFileSync(join(root, 'comparison', 'comparison.json'), 'utf8'));
+  const byLabel = Object.fromEntries(comparison.variants.map((v: { label: string }) => [v.label, v]));
+
+  it('trains every variant and control on both seeds, and says why flood has no step-size control', () => {
+    assert.deepEqual(comparison.variants.map((v: { label: string }) => v.label), VARIANTS);
+    for (const label of VARIANTS) assert.equal(byLabel[label].completed, 2, label);
+    assert.ok(lines.some((line) => line.startsWith("note: step_matched: no flood~step: variant 'flood' trains with flood, which is not monotone")), lines.join('\n'));
+  });
+
+  it('matches SAM and ASAM with baseline~compute: the same gradient evaluations, twice the baseline\'s', () => {
+    // 256 digits / 64 a batch = 4 steps an epoch.
+    assert.deepEqual(['baseline', 'sam', 'asam', 'baseline~compute', 'log'].map((label) => byLabel[label].gradientEvaluations.mean), [4, 8, 8, 8, 4]);
+    for (const label of ['sam', 'asam']) assert.equal(byLabel[label].vsCompute.label, 'baseline~compute', label);
+    for (const label of ['baseline', 'log', 'flood', 'log~step', 'baseline~compute']) assert.equal(byLabel[label].vsCompute, null, label);
+    assert.equal(byLabel.log.vsControl.label, 'log~step');
+  });
+
+  // Under CI a missing browser fails the test; on a workstation without Chromium it is skipped.
+  const noBrowser = !existsSync(chromium) && process.env.CI !== 'true' ? `no Chromium at ${chromium} (set CHROMIUM_PATH)` : false;
+  it('its report loads in headless Chromium: a row per variant, the accuracy_vs_compute plot drawn', { skip: noBrowser }, async () => {
+    assert.ok(existsSync(chromium), `no Chromium at ${chromium}: install Debian's chromium or set CHROMIUM_PATH`);
+    const browser = await puppeteer.launch({ executablePath: chromium, args: ['--no-sandbox', '--headless'] });
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+      });
+      page.on('pageerror', (error) => problems.push(`page error: ${(error as Error).message}`));
+      page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
+      await page.setViewport({ width: 1400, height: 900 });
+      await page.goto(`file://${report}`, { waitUntil: 'load' });
+      // Runs in the page (a string: the project's TypeScript has no DOM types).
+      const facts = (await page.evaluate(`(() => {
+        const results = document.querySelector('h2 + .table-box table');
+        const header = [...results.querySelectorAll('thead th')].map((cell) => cell.textContent);
+        const rows = [...results.querySelectorAll('tbody tr')].map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent));
+        const figure = document.querySelector('figure[aria-label="Final test top-1 accuracy against gradient evaluations"] > svg');
+        const box = figure ? figure.getBoundingClientRect() : null;
+        const marks = figure ? figure.querySelectorAll('path, text').length : 0;
+        return { header, rows, plot: box && { width: box.width, height: box.height, marks } };
+      })()`)) as { header: string[]; rows: string[][]; plot: { width: number; height: number; marks: number } | null };
+      assert.deepEqual(problems, []);
+      assert.deepEqual(facts.rows.map((row) => row[0]), VARIANTS);
+      const computeColumn = facts.header.indexOf('Δ vs ~compute pp [95% CI]');
+      assert.ok(computeColumn > 0, facts.header.join(' | '));
+      const cell = (label: string) => facts.rows.find((row) => row[0] === label)![computeColumn];
+      assert.match(cell('sam')!, /^[+-]\d+\.\d\d \[/);
+      assert.match(cell('asam')!, /^[+-]\d+\.\d\d \[/);
+      assert.equal(cell('log'), '');
+      assert.ok(facts.plot !== null, 'the accuracy_vs_compute plot is in the report');
+      assert.ok(facts.plot.width > 300 && facts.plot.height > 200, `${facts.plot.width}×${facts.plot.height}`);
+      assert.ok(facts.plot.marks > 20, `axes, points and labels drawn: ${facts.plot.marks} marks`);
+    } finally {
+      await browser.close();
+    }
+  });
+});
