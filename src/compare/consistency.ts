@@ -8,7 +8,9 @@ function isDeclared(key: string, overrides: readonly string[]): boolean {
   return overrides.some((path) => {
     if (key === path || key.startsWith(`${path}.`)) return true;
     // Changing vdm.name (or model.name, ...) also changes which parameter defaults get filled in.
-    return path.endsWith('.name') && key.startsWith(path.slice(0, -'name'.length));
+    if (path.endsWith('.name') && key.startsWith(path.slice(0, -'name'.length))) return true;
+    // So does adding the swa: block: setting any of its keys fills in the others' defaults.
+    return path.startsWith('swa.') && key.startsWith('swa.');
   });
 }
 

@@ -92,8 +92,9 @@ function csvTable(comparison: Comparison): string {
     if (hasControls) Object.assign(cells, controlCells(v));
     if (hasControls) cells.scale_loss_correlation_mean = v.scaleLossCorrelation.mean;
     cells.gradient_evaluations_mean = v.gradientEvaluations.mean;
-    cells.swa_test_acc_mean = v.swaTestAcc.mean;
-    cells.swa_test_acc_std = v.swaTestAcc.std;
+    // In percent, as the other accuracy columns are.
+    cells.swa_top1_mean_pct = v.swaTestAcc.mean === null ? null : v.swaTestAcc.mean * 100;
+    cells.swa_top1_std_pct = v.swaTestAcc.std === null ? null : v.swaTestAcc.std * 100;
     if (hasCompute) Object.assign(cells, computeCells(v));
     cells.epoch_seconds_mean = v.epochSeconds.mean;
     cells.epoch_seconds_std = v.epochSeconds.std;

@@ -10,7 +10,9 @@ import { loadRunConfig, type RunConfig } from '../../src/config/index.js';
 import { ConfigError, InterruptedError } from '../../src/errors.js';
 import { trainRun } from '../../src/run/trainRun.js';
 import { buildDataset, buildTrainingParts, disposeTrainingParts } from '../../src/train/build.js';
-import { restoreCheckpoint, type CheckpointChoice } from '../../src/train/checkpoint.js';
+import { checkpointHook, restoreCheckpoint, type CheckpointChoice } from '../../src/train/checkpoint.js';
+import { swaHook } from '../../src/train/swa/hook.js';
+import { train, type TrainingParts } from '../../src/train/trainer.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, writeFiles } from '../helpers/files.js';
 import { tinyConfigYaml } from '../helpers/tinyRun.js';
@@ -98,6 +100,31 @@ test('an SWA run interrupted with one epoch averaged and resumed equals the run 
   // The averaged epochs' rates: epoch 2 at the cosine's rate where it began, epoch 3 at swa.lr (anneal_epochs 1).
   assert.ok(Math.abs(resumed.history[1]!.lr - 0.05 * 0.5 * (1 + Math.cos(Math.PI / 3))) < 1e-7, String(resumed.history[1]!.lr));
   assert.ok(Math.abs(resumed.history[2]!.lr - 0.02) < 1e-7, String(resumed.history[2]!.lr));
+});
+
+/** Trains `config` in `dir` with only the SWA and checkpoint hooks; resumes from its checkpoint when asked. */
+async function trainParts(config: RunConfig, dir: string, options: { resume?: boolean; stopAfterStep?: number } = {}): Promise<number[][]> {
+  const dataset = await buildDataset(config);
+  const parts = buildTrainingParts(config, dataset) as TrainingParts & { swa: NonNullable<TrainingParts['swa']> };
+  const controller = new AbortController();
+  try {
+    const position = options.resume ? restoreCheckpoint(dir, parts) : { history: [] };
+    const stop = { onStepEnd: (s: { globalStep: number }) => void (s.globalStep + 1 === options.stopAfterStep && controller.abort()) };
+    const hooks = [swaHook(parts), checkpointHook(dir, parts, position.history), stop];
+    await train(parts, { hooks, signal: controller.signal, resume: position });
+    return [...parts.swa.average.weights!, ...parts.swa.average.buffers!].map((t) => Array.from(t.dataSync()));
+  } finally {
+    disposeTrainingParts(parts);
+  }
+}
+
+test('an SWA run interrupted mid-epoch (its checkpoint holds the average so far) and resumed ends with the same average and statistics', async () => {
+  // ResNet-20, 3 steps an epoch: stop after step 7, in epoch 3, with epochs 1 and 2 averaged.
+  const config = configIn(tempDir(), [...RESNET, 'swa={start_epoch: 1, lr: 0.02, anneal_epochs: 2}']);
+  const straight = await trainParts(config, tempDir());
+  const dir = tempDir();
+  await assert.rejects(trainParts(config, dir, { stopAfterStep: 7 }), InterruptedError);
+  assert.deepEqual(await trainParts(config, dir, { resume: true }), straight);
 });
 
 const BAD: { title: string; swa: string; message: string | RegExp }[] = [
