@@ -235,15 +235,19 @@ export function batchNorm(store: ParamStore, name: string, channels: number, eps
 
 /** Folds the batch statistics of a training step into the moving averages, then frees them. */
 export function applyBatchNormUpdates(updates: BatchNormUpdate[], momentum = 0.1): void {
+  // The two factors once for every layer: on webgpu each number operand is its own upload.
+  const keep = tf.scalar(1 - momentum);
+  const take = tf.scalar(momentum);
   for (const u of updates) {
     tf.tidy(() => {
       const unbiased = tf.mul(u.variance, u.count / Math.max(u.count - 1, 1));
-      u.movingMean.assign(tf.add(tf.mul(u.movingMean, 1 - momentum), tf.mul(u.mean, momentum)));
-      u.movingVariance.assign(tf.add(tf.mul(u.movingVariance, 1 - momentum), tf.mul(unbiased, momentum)));
+      u.movingMean.assign(tf.add(tf.mul(u.movingMean, keep), tf.mul(u.mean, take)));
+      u.movingVariance.assign(tf.add(tf.mul(u.movingVariance, keep), tf.mul(unbiased, take)));
     });
     u.mean.dispose();
     u.variance.dispose();
   }
+  tf.dispose([keep, take]);
   updates.length = 0;
 }
 

@@ -23,15 +23,20 @@ export const sgdOptimizer: OptimizerEntry<z.infer<typeof sgdParams>> = {
     return {
       step(params, grads, lr) {
         tf.tidy(() => {
+          // One scalar of each per step, not one per parameter: on webgpu every number operand
+          // is a host-to-GPU upload that also ends the open compute pass (same values, same maths).
+          const decay = tf.scalar(weight_decay);
+          const mu = tf.scalar(momentum);
+          const rate = tf.scalar(lr);
           params.forEach((p, i) => {
             let d = grads[i];
-            if (weight_decay !== 0) d = tf.add(d, tf.mul(p, weight_decay));
+            if (weight_decay !== 0) d = tf.add(d, tf.mul(p, decay));
             if (momentum !== 0) {
               const buf = buffers.get(i, p);
-              buf.assign(stepCount === 0 ? d : tf.add(tf.mul(buf, momentum), d));
-              d = nesterov ? tf.add(d, tf.mul(buf, momentum)) : buf;
+              buf.assign(stepCount === 0 ? d : tf.add(tf.mul(buf, mu), d));
+              d = nesterov ? tf.add(d, tf.mul(buf, mu)) : buf;
             }
-            p.assign(tf.sub(p, tf.mul(d, lr)));
+            p.assign(tf.sub(p, tf.mul(d, rate)));
           });
         });
         stepCount++;
