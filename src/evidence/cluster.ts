@@ -46,7 +46,7 @@ export function unitLogName(unit: EvidenceUnit): string {
   return `evidence-${unit.run.variant}-to-${fileSafe(unit.partner)}`;
 }
 
-function describe(unit: EvidenceUnit): string {
+function unitTitle(unit: EvidenceUnit): string {
   if (unit.kind === 'run') return `flatness and 1-D landscape of ${runLabel(unit.run)}`;
   if (unit.kind === '2d') return `2-D landscape of ${runLabel(unit.run)}, chunk ${unit.chunk.index + 1} of ${unit.chunk.count} (points ${unit.chunk.from + 1}-${unit.chunk.to})`;
   return `interpolation ${runLabel(unit.run)} → ${runLabel(unit.partner)}`;
@@ -58,7 +58,7 @@ export async function runEvidenceUnit(experiment: Experiment, settings: Evidence
   const unit = units[index];
   if (unit === undefined) throw new UsageError(`--evidence-task ${index}: the evidence of ${experiment.name} has tasks 0-${units.length - 1}`);
   const dirs = [unit.run, ...(unit.kind === 'between' ? [unit.partner] : [])].map((run) => folderOf(experiment, run));
-  options.log(`evidence: task ${index} is the ${describe(unit)}`);
+  options.log(`evidence: task ${index} is the ${unitTitle(unit)}`);
   for (const dir of dirs) {
     const reason = unusableReason(dir);
     if (reason !== null) {

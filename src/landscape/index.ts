@@ -131,6 +131,12 @@ export async function computeLandscape(runFolders: readonly string[], request: L
   for (const job of targets(runFolders, request)) {
     const dirs = job.partner ? [job.run, job.partner] : [job.run];
     const hooks = { signal: options.signal, onPoint: () => options.progress?.tick(job.run) };
+    // A resubmitted task whose piece is already complete loads no model.
+    const opened = openGridTable(job.run, job.settings, chunk);
+    if (opened.table.rows.length >= (chunk ? chunk.to - chunk.from : gridPoints(job.settings).length)) {
+      results.push({ ...opened, computed: 0, forwardPasses: 0 });
+      continue;
+    }
     results.push(await withRuns(dirs, request, options.backend, ([run, partner]) => computeGrid(run, job.settings, hooks, partner, chunk)));
   }
   return results;
