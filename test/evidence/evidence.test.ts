@@ -6,12 +6,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import puppeteer from 'puppeteer-core';
 import { runCommand } from '../../src/commands/run.js';
+import { inReportPage, noBrowser } from '../helpers/reportPage.js';
 import { UsageError } from '../../src/errors.js';
 import { tinyConfigYaml } from '../helpers/tinyRun.js';
 
-const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 function experimentFile(): { file: string; root: string } {
   const dir = mkdtempSync(join(tmpdir(), 'vdm-evidence-'));
@@ -78,23 +77,12 @@ describe('vdm run --evidence', async () => {
     assert.equal(existsSync(other.root), false);
   });
 
-  // Under CI a missing browser fails the test; on a workstation without Chromium it is skipped.
-  const noBrowser = !existsSync(chromium) && process.env.CI !== 'true' ? `no Chromium at ${chromium} (set CHROMIUM_PATH)` : false;
   it('loads in headless Chromium: no console errors, every plot has a size, a row per variant', { skip: noBrowser }, async () => {
-    assert.ok(existsSync(chromium), `no Chromium at ${chromium}: install Debian's chromium or set CHROMIUM_PATH`);
-    const browser = await puppeteer.launch({ executablePath: chromium, args: ['--no-sandbox', '--headless'] });
-    try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-      });
-      page.on('pageerror', (error) => problems.push(`page error: ${(error as Error).message}`));
-      page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
-      await page.setViewport({ width: 1400, height: 900 });
-      await page.goto(`file://${report}`, { waitUntil: 'load' });
-      // Runs in the page (a string: the project's TypeScript has no DOM types).
-      const facts = (await page.evaluate(`(() => {
+    const shot = join(mkdtempSync(join(tmpdir(), 'vdm-report-shot-')), 'report.png');
+    const { facts, problems } = await inReportPage<{ plots: { label: string; width: number; height: number }[]; resultRows: string[] }>(
+      report,
+      // Runs in the page.
+      `(() => {
         const plots = [...document.querySelectorAll('figure > svg, figure > img')].map((element) => {
           const box = element.getBoundingClientRect();
           return { label: element.parentElement.getAttribute('aria-label') || '', width: box.width, height: box.height };
@@ -102,17 +90,14 @@ describe('vdm run --evidence', async () => {
         const results = document.querySelector('h2 + .table-box table');
         const rows = results ? [...results.querySelectorAll('tbody tr')] : [];
         return { plots, resultRows: rows.map((row) => row.querySelector('td').textContent) };
-      })()`)) as { plots: { label: string; width: number; height: number }[]; resultRows: string[] };
-      assert.deepEqual(problems, []);
-      // 4 comparison plots (accuracy, loss, grad scale, final accuracy) + 1-D + 2-D + interpolation.
-      assert.equal(facts.plots.length, 7, JSON.stringify(facts.plots));
-      for (const plot of facts.plots) assert.ok(plot.width > 50 && plot.height > 50, `${plot.label}: ${plot.width}×${plot.height}`);
-      assert.deepEqual(facts.resultRows, ['baseline', 'log']);
-      const shot = join(mkdtempSync(join(tmpdir(), 'vdm-report-shot-')), 'report.png');
-      await page.screenshot({ path: shot, fullPage: true });
-      assert.ok(readFileSync(shot).length > 10_000, 'a screenshot with something on it');
-    } finally {
-      await browser.close();
-    }
+      })()`,
+      (page) => page.screenshot({ path: shot, fullPage: true }).then(() => undefined),
+    );
+    assert.deepEqual(problems, []);
+    // 4 comparison plots (accuracy, loss, grad scale, final accuracy) + 1-D + 2-D + interpolation.
+    assert.equal(facts.plots.length, 7, JSON.stringify(facts.plots));
+    for (const plot of facts.plots) assert.ok(plot.width > 50 && plot.height > 50, `${plot.label}: ${plot.width}×${plot.height}`);
+    assert.deepEqual(facts.resultRows, ['baseline', 'log']);
+    assert.ok(readFileSync(shot).length > 10_000, 'a screenshot with something on it');
   });
 });

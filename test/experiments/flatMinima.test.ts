@@ -3,15 +3,14 @@
 // from the full file), then its report in headless Chromium: no console errors, a row per variant
 // (flood without a step-size control), the accuracy_vs_compute plot drawn with a size.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import puppeteer from 'puppeteer-core';
 import { runCommand } from '../../src/commands/run.js';
+import { inReportPage, noBrowser } from '../helpers/reportPage.js';
 
-const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FILE = fileURLToPath(new URL('../../configs/experiments/flat-minima-quickstart.yaml', import.meta.url));
 const VARIANTS = ['baseline', 'asam', 'baseline~compute', 'flood', 'log', 'log~step', 'sam'];
 
@@ -39,23 +38,11 @@ describe('the flat-minima shoot-out at quickstart size, shortened', async () => 
     assert.equal(byLabel.log.vsControl.label, 'log~step');
   });
 
-  // Under CI a missing browser fails the test; on a workstation without Chromium it is skipped.
-  const noBrowser = !existsSync(chromium) && process.env.CI !== 'true' ? `no Chromium at ${chromium} (set CHROMIUM_PATH)` : false;
   it('its report loads in headless Chromium: a row per variant, the accuracy_vs_compute plot drawn', { skip: noBrowser }, async () => {
-    assert.ok(existsSync(chromium), `no Chromium at ${chromium}: install Debian's chromium or set CHROMIUM_PATH`);
-    const browser = await puppeteer.launch({ executablePath: chromium, args: ['--no-sandbox', '--headless'] });
-    try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-      });
-      page.on('pageerror', (error) => problems.push(`page error: ${(error as Error).message}`));
-      page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
-      await page.setViewport({ width: 1400, height: 900 });
-      await page.goto(`file://${report}`, { waitUntil: 'load' });
-      // Runs in the page (a string: the project's TypeScript has no DOM types).
-      const facts = (await page.evaluate(`(() => {
+    const { facts, problems } = await inReportPage<{ header: string[]; rows: string[][]; plot: { width: number; height: number; marks: number } | null }>(
+      report,
+      // Runs in the page.
+      `(() => {
         const results = document.querySelector('h2 + .table-box table');
         const header = [...results.querySelectorAll('thead th')].map((cell) => cell.textContent);
         const rows = [...results.querySelectorAll('tbody tr')].map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent));
@@ -63,20 +50,18 @@ describe('the flat-minima shoot-out at quickstart size, shortened', async () => 
         const box = figure ? figure.getBoundingClientRect() : null;
         const marks = figure ? figure.querySelectorAll('path, text').length : 0;
         return { header, rows, plot: box && { width: box.width, height: box.height, marks } };
-      })()`)) as { header: string[]; rows: string[][]; plot: { width: number; height: number; marks: number } | null };
-      assert.deepEqual(problems, []);
-      assert.deepEqual(facts.rows.map((row) => row[0]), VARIANTS);
-      const computeColumn = facts.header.indexOf('Δ vs ~compute pp [95% CI]');
-      assert.ok(computeColumn > 0, facts.header.join(' | '));
-      const cell = (label: string) => facts.rows.find((row) => row[0] === label)![computeColumn];
-      assert.match(cell('sam')!, /^[+-]\d+\.\d\d \[/);
-      assert.match(cell('asam')!, /^[+-]\d+\.\d\d \[/);
-      assert.equal(cell('log'), '');
-      assert.ok(facts.plot !== null, 'the accuracy_vs_compute plot is in the report');
-      assert.ok(facts.plot.width > 300 && facts.plot.height > 200, `${facts.plot.width}×${facts.plot.height}`);
-      assert.ok(facts.plot.marks > 20, `axes, points and labels drawn: ${facts.plot.marks} marks`);
-    } finally {
-      await browser.close();
-    }
+      })()`,
+    );
+    assert.deepEqual(problems, []);
+    assert.deepEqual(facts.rows.map((row) => row[0]), VARIANTS);
+    const computeColumn = facts.header.indexOf('Δ vs ~compute pp [95% CI]');
+    assert.ok(computeColumn > 0, facts.header.join(' | '));
+    const cell = (label: string) => facts.rows.find((row) => row[0] === label)![computeColumn];
+    assert.match(cell('sam')!, /^[+-]\d+\.\d\d \[/);
+    assert.match(cell('asam')!, /^[+-]\d+\.\d\d \[/);
+    assert.equal(cell('log'), '');
+    assert.ok(facts.plot !== null, 'the accuracy_vs_compute plot is in the report');
+    assert.ok(facts.plot.width > 300 && facts.plot.height > 200, `${facts.plot.width}×${facts.plot.height}`);
+    assert.ok(facts.plot.marks > 20, `axes, points and labels drawn: ${facts.plot.marks} marks`);
   });
 });
