@@ -15,6 +15,7 @@ export const settingsRows: readonly { key: string; title: string; read: (run: Ru
   { key: 'schedule', title: 'Schedule', read: (run) => withParams(run.config, 'schedule', ['name']) },
   { key: 'wd', title: 'Weight decay', read: (run) => text(run.config['optimizer.weight_decay']) },
   { key: 'vdm', title: 'VDM', read: (run) => withParams(run.config, 'vdm', ['name']) },
+  { key: 'swa', title: 'SWA', read: swa },
   { key: 'backend', title: 'Backend', read: (run) => run.info.backend ?? text(run.config.backend) },
 ];
 
@@ -30,6 +31,13 @@ function withParams(config: Record<string, unknown>, section: string, leaveOut: 
     .map(([key, value]) => `${key.slice(prefix.length)} ${formatConfigValue(value)}`);
   const name = text(config[`${section}.name`]);
   return params.length === 0 ? name : `${name} (${params.join(', ')})`;
+}
+
+/** 'from epoch 4 (lr 0.01, anneal_epochs 1, anneal_strategy cos)', or '–' for a run without SWA. */
+function swa(run: RunRecord): string {
+  const start = run.config['swa.start_epoch'];
+  if (start === undefined) return '–';
+  return withParams({ ...run.config, 'swa.name': `from epoch ${formatConfigValue(start)}` }, 'swa', ['name', 'start_epoch']);
 }
 
 function subset(run: RunRecord): string {

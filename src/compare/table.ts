@@ -199,7 +199,8 @@ function settingsTable(comparison: Comparison): { sharedSettings: string[]; sett
   const shared = keys.filter((key) => key !== 'seeds' && variants.length > 0 && variants.every((v) => v.settings[key] === variants[0]!.settings[key]));
   const own = keys.filter((key) => !shared.includes(key));
   return {
-    sharedSettings: shared.map((key) => `${settingsTitles[key]}: ${variants[0]!.settings[key]}`),
+    // An optional block no variant uses (SWA: –) says nothing: leave its line out.
+    sharedSettings: shared.filter((key) => !(key === 'swa' && variants[0]!.settings[key] === '–')).map((key) => `${settingsTitles[key]}: ${variants[0]!.settings[key]}`),
     settings: {
       header: ['Variant', ...own.map((key) => settingsTitles[key]!)],
       numeric: [false, ...own.map(() => false)],

@@ -7,6 +7,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { selectBackend } from '../backend/resolve.js';
 import type { RunConfig } from '../config/types.js';
 import { datasets } from '../datasets/index.js';
+import { optimizers } from '../optimizers/index.js';
 import { syntheticDataset } from '../datasets/synthetic.js';
 import type { Batch, Dataset } from '../datasets/types.js';
 import { DataError, InterruptedError, VdmError } from '../errors.js';
@@ -43,10 +44,13 @@ export interface StepCost {
   readonly flops: Pick<ProbePlan, 'flops' | 'variant' | 'uncounted'>;
 }
 
-/** Runs that cost the same per step share one probe. */
+/** Forward and backward passes a step of this run takes: SAM's two, every other optimizer's one. */
+const passesPerStep = (config: RunConfig) => optimizers.get(config.optimizer.name).gradientEvaluationsPerStep;
+
+/** Runs that cost the same per step share one probe; SAM's second pass is timed, not assumed. */
 export function probeKey(config: RunConfig): string {
   const { model, dataset, backend, vdm } = config;
-  return JSON.stringify({ model, dataset, backend, apply: vdm.options.apply });
+  return JSON.stringify({ model, dataset, backend, apply: vdm.options.apply, passes: passesPerStep(config) });
 }
 
 const seconds = (since: number) => (performance.now() - since) / 1000;
@@ -215,8 +219,10 @@ export async function estimateRuns(runs: readonly ExperimentRun[], isDone: (run:
       const batch = dataset.batch_size;
       const perEpoch = runSeconds({ ...run.config, epochs: 1 }, cost);
       const how = cost.flops.variant ? 'estimated, see below' : `mean of ${cost.timedSteps} after a warm-up`;
+      const passes = passesPerStep(run.config);
+      const optimizer = passes > 1 ? `, ${run.config.optimizer.name} (${passes} gradient evaluations a step)` : '';
       lines.push(
-        `  ${model.name} on ${dataset.name}, batch ${batch}, ${cost.backend}: ${cost.stepSeconds.toFixed(3)} s/step (${how}) x ` +
+        `  ${model.name} on ${dataset.name}, batch ${batch}${optimizer}, ${cost.backend}: ${cost.stepSeconds.toFixed(3)} s/step (${how}) x ` +
           `${Math.ceil(cost.trainSize / batch)} steps + ${cost.evalBatchSeconds.toFixed(3)} s x ${Math.ceil(cost.testSize / batch)} test batches = ${formatDuration(perEpoch)}/epoch`,
       );
       if (cost.standIn) lines.push(`    ${cost.standIn}`);

@@ -83,6 +83,7 @@ describe('report of three variants', async () => {
     assert.ok(table.sharedSettings.includes('Batch: 128'));
     assert.ok(table.sharedSettings.includes('Backend: cpu'));
     assert.ok(table.sharedSettings.some((line) => line.startsWith('Optimizer: sgd (momentum 0.9')));
+    assert.ok(!table.sharedSettings.some((line) => line.startsWith('SWA')), 'no SWA line where no variant averages');
     assert.deepEqual(table.settings.header, ['Variant', 'lr', 'VDM', 'Seeds']);
     assert.deepEqual(table.settings.rows, [
       ['baseline', '0.1', 'none (apply batch, normalize none, start_epoch 1)', '1, 2, 3'],

@@ -97,6 +97,16 @@ test('vdm run: dry run, the full grid, the comparison, and skipping completed ru
   assert.equal(statSync(metrics).mtimeMs, before, 'completed runs are not touched');
 });
 
+test('vdm run --dry-run times a SAM variant with its two passes, apart from the one-pass variants', () => {
+  const sam = '  sam: { vdm: { name: none }, optimizer: { name: sam, base: sgd, rho: 0.05, lr: 0.05, momentum: 0.9 } }\n';
+  const dir = writeFiles({ 'base.yaml': tinyConfigYaml(tempDir()), 'exp.yaml': tinyExperimentYaml('sam-exp', [1], sam) });
+  const dry = runCli(['run', join(dir, 'exp.yaml'), '--dry-run']);
+  assert.equal(dry.code, 0, dry.stderr);
+  const probe = /^  mlp on synthetic, batch 16(, sam \(2 gradient evaluations a step\))?, cpu: [\d.]+ s\/step/gm;
+  const probes = [...dry.stdout.matchAll(probe)];
+  assert.deepEqual(probes.map((m) => m[1] !== undefined), [false, true], 'plain and log share one probe, sam has its own');
+});
+
 test('vdm run --dry-run without the data: CIFAR is timed on stand-in data of its shape; an image folder gets no estimate', () => {
   const missing = join(tempDir(), 'no-data');
   const base = tinyConfigYaml(join(tempDir(), 'r')).replace(/^dataset: .*$/m, `dataset: { name: cifar10, root: ${JSON.stringify(missing)}, batch_size: 500 }`);

@@ -1,5 +1,6 @@
 // The quickstart-sized flat-minima shoot-out (configs/experiments/flat-minima-quickstart.yaml) end
-// to end, shortened by the test's own overrides (1 epoch on 256 digits; the README's table comes
+// to end, shortened by the test's own overrides (4 epochs on 256 digits, so SWA averages the last;
+// the README's table comes
 // from the full file), then its report in headless Chromium: no console errors, a row per variant
 // (flood without a step-size control), the accuracy_vs_compute plot drawn with a size.
 import assert from 'node:assert/strict';
@@ -12,11 +13,11 @@ import { runCommand } from '../../src/commands/run.js';
 import { inReportPage, noBrowser } from '../helpers/reportPage.js';
 
 const FILE = fileURLToPath(new URL('../../configs/experiments/flat-minima-quickstart.yaml', import.meta.url));
-const VARIANTS = ['baseline', 'asam', 'baseline~compute', 'flood', 'log', 'log~step', 'sam'];
+const VARIANTS = ['baseline', 'asam', 'baseline~compute', 'flood', 'log', 'log~step', 'sam', 'swa'];
 
 describe('the flat-minima shoot-out at quickstart size, shortened', async () => {
   const output = mkdtempSync(join(tmpdir(), 'vdm-flat-minima-'));
-  const set = ['epochs=1', 'dataset.subset.train=256', 'dataset.subset.test=128', `output=${output}`];
+  const set = ['epochs=4', 'dataset.subset.train=256', 'dataset.subset.test=128', `output=${output}`];
   const lines: string[] = [];
   await runCommand(FILE, { set, name: 'flat-minima-ci' }, (line) => lines.push(line));
   const root = join(output, 'flat-minima-ci');
@@ -31,11 +32,17 @@ describe('the flat-minima shoot-out at quickstart size, shortened', async () => 
   });
 
   it('matches SAM and ASAM with baseline~compute: the same gradient evaluations, twice the baseline\'s', () => {
-    // 256 digits / 64 a batch = 4 steps an epoch.
-    assert.deepEqual(['baseline', 'sam', 'asam', 'baseline~compute', 'log'].map((label) => byLabel[label].gradientEvaluations.mean), [4, 8, 8, 8, 4]);
+    // 256 digits / 64 a batch = 4 steps an epoch, 4 epochs; SWA's BatchNorm pass is forward-only.
+    assert.deepEqual(['baseline', 'sam', 'asam', 'baseline~compute', 'log', 'swa'].map((label) => byLabel[label].gradientEvaluations.mean), [16, 32, 32, 32, 16, 16]);
     for (const label of ['sam', 'asam']) assert.equal(byLabel[label].vsCompute.label, 'baseline~compute', label);
-    for (const label of ['baseline', 'log', 'flood', 'log~step', 'baseline~compute']) assert.equal(byLabel[label].vsCompute, null, label);
+    for (const label of ['baseline', 'log', 'flood', 'log~step', 'baseline~compute', 'swa']) assert.equal(byLabel[label].vsCompute, null, label);
     assert.equal(byLabel.log.vsControl.label, 'log~step');
+  });
+
+  it('records the SWA average of epoch 4 as its own top-1, and only for the swa runs', () => {
+    assert.equal(byLabel.swa.swaTestAcc.n, 2);
+    for (const value of byLabel.swa.swaTestAcc.values) assert.ok(value > 0 && value <= 1, String(value));
+    for (const label of VARIANTS.filter((l) => l !== 'swa')) assert.equal(byLabel[label].swaTestAcc.n, 0, label);
   });
 
   it('its report loads in headless Chromium: a row per variant, the accuracy_vs_compute plot drawn', { skip: noBrowser }, async () => {
