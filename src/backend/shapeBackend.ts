@@ -8,6 +8,7 @@ type Shape = number[];
 interface Info {
   shape: Shape;
   refCount: number;
+  bytes: number;
 }
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -16,21 +17,32 @@ export class ShapeBackend extends tf.KernelBackend {
   private readonly data = new Map<object, Info>();
   /** Floating-point operations of the kernels run since the last reset: 2 per multiply-add, 1 per element otherwise. */
   flops = 0;
+  /** Bytes the tensors alive now would hold (4 per element), and the most since the last reset. */
+  liveBytes = 0;
+  peakBytes = 0;
+
+  private hold(dataId: object, shape: readonly number[], refCount: number): void {
+    const bytes = 4 * size(shape);
+    this.data.set(dataId, { shape: [...shape], refCount, bytes });
+    this.liveBytes += bytes;
+    this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
+  }
 
   make(shape: readonly number[], dtype: tf.DataType = 'float32', flops = size(shape)): tf.TensorInfo {
     this.flops += flops;
     const dataId = {};
-    this.data.set(dataId, { shape: [...shape], refCount: 1 });
+    this.hold(dataId, shape, 1);
     return { dataId, shape: [...shape], dtype };
   }
 
   override write(_values: tf.backend_util.BackendValues, shape: number[]): object {
     const dataId = {};
-    this.data.set(dataId, { shape, refCount: 1 });
+    this.hold(dataId, shape, 1);
     return dataId;
   }
   override move(dataId: object, _values: tf.backend_util.BackendValues, shape: number[], _dtype: tf.DataType, refCount: number): void {
-    this.data.set(dataId, { shape, refCount });
+    this.disposeData(dataId, true);
+    this.hold(dataId, shape, refCount);
   }
   override refCount(dataId: object): number {
     return this.data.get(dataId)?.refCount ?? 0;
@@ -44,6 +56,7 @@ export class ShapeBackend extends tf.KernelBackend {
     if (info === undefined) return true;
     if (force || --info.refCount <= 0) {
       this.data.delete(dataId);
+      this.liveBytes -= info.bytes;
       return true;
     }
     return false;
@@ -71,6 +84,7 @@ export class ShapeBackend extends tf.KernelBackend {
   }
   override dispose(): void {
     this.data.clear();
+    this.liveBytes = 0;
   }
 }
 

@@ -15,6 +15,7 @@ import { plainProgress, terminalProgress } from '../train/hooks/progress.js';
 import { stepsCsvGap, stepsCsvHook } from '../train/hooks/stepsCsv.js';
 import { swaHook, swaSummary } from '../train/swa/hook.js';
 import { train, type TrainingParts } from '../train/trainer.js';
+import { checkWasmHeap } from '../train/wasmHeapCheck.js';
 import { tensorboardHook } from '../tensorboard/hook.js';
 import { writeFileAtomic } from '../files/safeWrite.js';
 import { consoleLog } from './consoleLog.js';
@@ -135,6 +136,13 @@ async function trainInFolder(request: TrainRequest, folder: RunFolder, resuming:
   }
   const backend = await selectBackend(config.backend);
   log(describeBackend(backend));
+  if (backend.name === 'wasm') {
+    const warning = await checkWasmHeap(config, dataset).catch(async (error: unknown) => {
+      await dataset.close?.();
+      throw error;
+    });
+    if (warning) log(warning);
+  }
   const vdmNote = vdmConfigNote(config.vdm);
   if (vdmNote) log(`note: vdm: ${vdmNote}`);
   const parts = buildTrainingParts(config, dataset);

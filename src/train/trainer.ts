@@ -1,6 +1,7 @@
 // The training loop: epochs of seeded batches, one deformed optimisation step per batch, an
 // evaluation per epoch, and hooks for everything else.
 import type { Dataset } from '../datasets/types.js';
+import { explainWasmMemoryFailure } from '../backend/wasmMemory.js';
 import { InterruptedError, DivergedError } from '../errors.js';
 import type { Model } from '../models/types.js';
 import type { Optimizer } from '../optimizers/types.js';
@@ -73,7 +74,7 @@ export async function train(parts: TrainingParts, options: TrainOptions = {}): P
       await callHooks(hooks, 'onEpochEnd', metrics);
     }
   } catch (error) {
-    let reported = error;
+    let reported = explainWasmMemoryFailure(error, `${parts.model.name} at batch ${batchSize}`);
     if (error instanceof InterruptedError) {
       try {
         await callHooks(hooks, 'onInterrupt', { history: [...history], partial: progress && { ...progress } });
