@@ -10,10 +10,11 @@ import { datasets } from '../datasets/index.js';
 import { optimizers } from '../optimizers/index.js';
 import { syntheticDataset } from '../datasets/synthetic.js';
 import type { Batch, Dataset } from '../datasets/types.js';
-import { DataError, InterruptedError, VdmError } from '../errors.js';
+import { ConfigError, DataError, InterruptedError, VdmError } from '../errors.js';
 import { RandomStream } from '../random.js';
 import { buildDataset, buildTrainingParts, disposeTrainingParts } from '../train/build.js';
 import { evaluate, trainStep, type StepInput } from '../train/step.js';
+import { checkWasmHeap, estimateWasmStep } from '../train/wasmHeapCheck.js';
 import { planProbe, type ProbePlan } from './flopScaling.js';
 import { formatDuration } from './progress.js';
 import type { ExperimentRun } from './spec.js';
@@ -40,8 +41,12 @@ export interface StepCost {
   readonly standIn?: string;
   /** The batch actually timed when a full batch was too slow to time (the figures are scaled from it). */
   readonly scaledFrom?: number;
+  /** Why: a full batch would take too long to time, or would not fit the wasm heap. */
+  readonly scaledBecause?: 'time' | 'memory';
   /** The run's network's forward FLOPs an image, the variant timed in its place, or why uncounted. */
   readonly flops: Pick<ProbePlan, 'flops' | 'variant' | 'uncounted'>;
+  /** On wasm: why a run would be refused here, or the warning it would get (its step near the 4 GiB heap). */
+  readonly memory?: string;
 }
 
 /** Forward and backward passes a step of this run takes: SAM's two, every other optimizer's one. */
@@ -137,13 +142,19 @@ export async function probeStepCost(config: RunConfig): Promise<StepCost> {
   const backend = await selectBackend(config.backend);
   const data = await probeData(config);
   const plan = await planProbe(config, { inputShape: data.dataset.inputShape, numClasses: data.dataset.numClasses });
+  const memory = backend.name === 'wasm' ? await wasmMemoryNote(config, data.dataset) : undefined;
   const parts = buildTrainingParts(plan.timed, data.dataset);
   const input: StepInput = { ...parts, inputShape: data.dataset.inputShape, numClasses: data.dataset.numClasses };
   const batch = config.dataset.batch_size;
   try {
     let probeBatch = batch;
     let steps: { mean: number; timed: number } | undefined;
-    if (batch > PILOT_BATCH) {
+    // A batch past the wasm heap would fail or compute garbage: time the largest that fits.
+    const fits = backend.name === 'wasm' ? ((await estimateWasmStep(plan.timed, data.dataset))?.largestBatch ?? batch) : batch;
+    if (fits < batch) {
+      probeBatch = Math.max(1, Math.min(PILOT_BATCH, fits));
+      steps = await timeSteps(input, data.dataset, plan.timed, probeBatch, plan.variant ? MIN_STEPS : 1, MAX_STEPS);
+    } else if (batch > PILOT_BATCH) {
       // One timed step: a pilot that says "scale" is already seconds long, and it is the figure used.
       // A stand-in variant's figure is multiplied by the FLOP ratio too (x20-40): two steps, less noise.
       const pilot = await timeSteps(input, data.dataset, plan.timed, PILOT_BATCH, plan.variant ? MIN_STEPS : 1, MAX_STEPS);
@@ -163,12 +174,23 @@ export async function probeStepCost(config: RunConfig): Promise<StepCost> {
       trainSize: data.trainSize,
       testSize: data.testSize,
       standIn: data.standIn,
-      ...(probeBatch !== batch ? { scaledFrom: probeBatch } : {}),
+      ...(probeBatch !== batch ? { scaledFrom: probeBatch, scaledBecause: fits < batch ? ('memory' as const) : ('time' as const) } : {}),
       flops: { flops: plan.flops, variant: plan.variant, uncounted: plan.uncounted },
+      ...(memory ? { memory } : {}),
     };
   } finally {
     disposeTrainingParts(parts);
     await data.dataset.close?.();
+  }
+}
+
+/** What `vdm train` would say of this run's memory on wasm: the refusal, or the warning. */
+async function wasmMemoryNote(config: RunConfig, dataset: Pick<Dataset, 'inputShape' | 'numClasses'>): Promise<string | undefined> {
+  try {
+    return await checkWasmHeap(config, dataset);
+  } catch (error) {
+    if (error instanceof ConfigError) return `on wasm this run would be refused: ${error.problem}`;
+    throw error;
   }
 }
 
@@ -227,7 +249,9 @@ export async function estimateRuns(runs: readonly ExperimentRun[], isDone: (run:
       );
       if (cost.standIn) lines.push(`    ${cost.standIn}`);
       lines.push(...flopLines(model.name, cost));
-      if (cost.scaledFrom) lines.push(`    timed at batch ${cost.scaledFrom} and scaled x${batch / cost.scaledFrom}: a batch-${batch} step would take over ${SCALE_ABOVE_SECONDS} s here`);
+      if (cost.memory) lines.push(`    ${cost.memory}`);
+      const why = cost.scaledBecause === 'memory' ? `a batch-${batch} step does not fit the wasm heap` : `a batch-${batch} step would take over ${SCALE_ABOVE_SECONDS} s here`;
+      if (cost.scaledFrom) lines.push(`    timed at batch ${cost.scaledFrom} and scaled x${batch / cost.scaledFrom}: ${why}`);
     }
     if (cost === null) unknown++;
     else seconds.set(run, runSeconds(run.config, cost));

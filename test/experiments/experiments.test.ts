@@ -107,6 +107,20 @@ test('vdm run --dry-run times a SAM variant with its two passes, apart from the 
   assert.deepEqual(probes.map((m) => m[1] !== undefined), [false, true], 'plain and log share one probe, sam has its own');
 });
 
+test('vdm run --dry-run on wasm: a run past the 4 GiB heap is timed at a batch that fits, and the refusal it would get is shown', () => {
+  // 1e5 hidden units: about 1.6 MB of activations an image, so batch 4096 is ~29 GiB of step.
+  const base = tinyConfigYaml(join(tempDir(), 'r'))
+    .replace(/^backend: cpu$/m, 'backend: wasm')
+    .replace(/^model: .*$/m, 'model: { name: mlp, hidden: [100000] }')
+    .replace(/^dataset: .*$/m, 'dataset: { name: synthetic, shape: [6, 6, 1], classes: 4, size: 8192, test_size: 32, batch_size: 4096 }');
+  const dir = writeFiles({ 'base.yaml': base, 'exp.yaml': 'experiment: heap\nbase: base.yaml\nseeds: [1]\nvariants:\n  big: {}\n' });
+  const dry = runCli(['run', join(dir, 'exp.yaml'), '--dry-run']);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /^  mlp on synthetic, batch 4096, wasm(, \d threads)?: [\d.]+ s\/step .* x 2 steps/m);
+  assert.match(dry.stdout, /^    on wasm this run would be refused: mlp at batch 4096 needs about [\d.]+ GiB on the wasm backend, more than the 4\.00 GiB .*; a batch of at most \d+ fits, or use backend cpu or webgpu$/m);
+  assert.match(dry.stdout, /^    timed at batch 4 and scaled x1024: a batch-4096 step does not fit the wasm heap$/m);
+});
+
 test('vdm run --dry-run without the data: CIFAR is timed on stand-in data of its shape; an image folder gets no estimate', () => {
   const missing = join(tempDir(), 'no-data');
   const base = tinyConfigYaml(join(tempDir(), 'r')).replace(/^dataset: .*$/m, `dataset: { name: cifar10, root: ${JSON.stringify(missing)}, batch_size: 500 }`);
