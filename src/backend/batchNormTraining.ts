@@ -3,6 +3,7 @@
 // ~25% of a wasm ResNet-20 step (FusedBatchNorm alone runs 20x slower there than a broadcast
 // multiply, and reducing over the outer axes transposes first). Same maths on every backend.
 import * as tf from '@tensorflow/tfjs';
+import { releasingCustomGradient } from './earlyGradientRelease.js';
 import { recordingGradientOps } from './nestedGradients.js';
 
 export interface BatchNormTrainingResult {
@@ -60,7 +61,9 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
     const y = tf.reshape(tf.add(tf.mul(centered, scale), offsetParam!), x.shape);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      // A customGrad gradient runs outside the engine's per-input tidy: without its own, its
+      // full-size temporaries (dy * centered, dy * scale, ...) lived until the backward pass ended.
+      gradFunc: releasingCustomGradient((dy, saved) => tf.tidy(() => {
         // Inside a nested gradient the tensors made in the forward pass are constants to the outer
         // one: recompute them from the saved x and gamma, so this gradient is differentiable.
         const [savedCentered, savedInvStd, savedScale] = recordingGradientOps() ? recomputed(saved[3]!, saved[4]!) : (saved as tf.Tensor2D[]);
@@ -76,7 +79,7 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
           tf.reshape(tf.mul(sumDyCentered, savedInvStd), [channels]),
           tf.reshape(sumDy, [channels]),
         ];
-      },
+      })),
     };
   });
   const y = op(x, gamma, beta);

@@ -4,6 +4,7 @@
 // made inside the op, off the tape, so a gradient of the gradient treats it as a constant and
 // loses the softmax's curvature, the largest part of a classifier's Hessian.
 import * as tf from '@tensorflow/tfjs';
+import { releasingCustomGradient } from './earlyGradientRelease.js';
 import { recordingGradientOps } from './nestedGradients.js';
 
 /** Same forward value and, outside a nested gradient, the same first-order gradient as tf.logSoftmax. */
@@ -16,12 +17,13 @@ export function logSoftmax(logits: tf.Tensor): tf.Tensor {
     save([value, input!]);
     return {
       value,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      // Tidied: a customGrad gradient runs outside the engine's per-input tidy.
+      gradFunc: releasingCustomGradient((dy, saved) => tf.tidy(() => {
         const upstream = dy as tf.Tensor;
         // Recomputed from the saved input when this gradient is itself being recorded.
         const softmax = recordingGradientOps() ? tf.softmax(saved[1]!) : tf.exp(saved[0]!);
         return tf.sub(upstream, tf.mul(tf.sum(upstream, -1, true), softmax));
-      },
+      })),
     };
   });
   return op(logits);

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { BackendError } from '../errors.js';
 import { registerBroadcastingGradients } from './broadcastingGradients.js';
+import { releaseGradientsEarly } from './earlyGradientRelease.js';
 import { registerSecondOrderGradients } from './secondOrderGradients.js';
 import { registerWasmGradientKernels } from './wasmGradientKernels.js';
 import { registerWebgpuAddN } from './webgpuAddN.js';
@@ -175,6 +176,7 @@ export async function selectBackend(
     try {
       const { version, threads, degraded, adapter } = await activate(candidate, loader, options, requested);
       if (degraded !== undefined) skipped.push({ backend: `${candidate.backend} (threads)`, reason: degraded });
+      releaseGradientsEarly(); // after every gradient above (and the backend's own) is registered
       const report: BackendReport = { name: candidate.backend, requested, package: candidate.packageName, version, skipped, threads };
       return adapter === undefined ? report : { ...report, adapter };
     } catch (error) {
