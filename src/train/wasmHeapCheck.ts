@@ -10,20 +10,21 @@ import { forwardActivationBytes } from '../models/memory.js';
 import { entryParameterCount } from '../models/types.js';
 
 /**
- * The heap of a training step on wasm (tfjs-backend-wasm 4.22, one step of SGD with momentum,
- * after the second step) against this estimate: ResNet-20 at batch 128 1.19 GiB (estimate 1.45),
- * WRN-28-10 at 8 1.67 (1.67), DenseNet-BC-100 at 8 1.55 (1.79), EfficientNet-B0 at 32 1.09
- * (1.31), ResNeXt-29 16x64d at 1 2.29 (2.65) and at 2 about 3.0 (3.65). Past the heap: ResNeXt-29
- * at 4 (5.67) aborts, and EfficientNet-B0 at 128 (5.06) fills it to 4.00 GiB and goes on after
- * XNNPACK failed to set up a convolution (a line on stderr, no error: the step's numbers are
- * wrong). Weights: themselves, their gradients and up to two optimizer slots (Adam's).
- * Activations: the forward's tensors, BatchNorm's training-mode copies, the backward's gradients
- * of them and the allocator's fragmentation.
+ * The heap of a training step on wasm (tfjs-backend-wasm 4.22, SGD with momentum, after the
+ * second step, gradients freed as the backward pass goes: src/backend/earlyGradientRelease.ts)
+ * against this estimate: ResNet-20 at batch 128 0.59 GiB (estimate 0.71), WRN-28-10 at 8 1.18
+ * (1.36), DenseNet-BC-100 at 8 0.69 (0.89), EfficientNet-B0 at 32 0.60 (0.69) and at 128 2.27
+ * (2.53), ResNeXt-29 16x64d at 1 2.05 (2.32), at 2 2.11 (2.81), at 4 2.77 (3.80) and at 8 3.99
+ * of the 4.00 (5.77: refused). Past the heap tfjs aborts, hangs (with threads) or, after XNNPACK
+ * fails to set up a convolution, goes on with wrong numbers. Weights: themselves, their
+ * gradients, up to two optimizer slots (Adam's) and a step's copies of them (grouped
+ * convolutions split their kernels). Activations: the forward's tensors, BatchNorm's
+ * training-mode copies, the backward's gradients in flight and the allocator's fragmentation.
  */
-const WEIGHT_COPIES = 4;
-const ACTIVATION_FACTOR = 4.5;
-/** Past the heap the step fails or, worse, computes garbage: refuse; warn when it comes close. */
-const REFUSE_ABOVE = 1.0;
+const WEIGHT_COPIES = 6;
+const ACTIVATION_FACTOR = 2.2;
+/** The estimate runs 1.1-1.5x the measured heap: refuse past 1.2x the heap, warn from 0.75x. */
+const REFUSE_ABOVE = 1.2;
 const WARN_ABOVE = 0.75;
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
