@@ -40,18 +40,26 @@ function releasePrevious(p: Pass): void {
   }
 }
 
+/**
+ * Where a gradient of the top-level backward pass starts: the previous node's dys are freed, and
+ * the returned record is this node's (its dys, and the tensors it hands on). Undefined when
+ * nothing may be freed: release off, no pass, or under an outer tape (a gradient of gradients,
+ * whose forward tensors are this backward's).
+ */
+function enterNode(dy: tf.Tensor | tf.Tensor[]): { dys: tf.Tensor[]; results: Set<tf.Tensor> } | undefined {
+  const engine = tf.engine() as unknown as Engine;
+  if (!enabled || pass === undefined || engine.state.gradientDepth > 0) return undefined;
+  pass.start ??= engine.constructor.nextTensorId; // the first node's gradient: the forward pass is over
+  releasePrevious(pass);
+  pass.previous = { dys: (Array.isArray(dy) ? dy : [dy]).filter((t): t is tf.Tensor => t != null), results: new Set() };
+  return pass.previous;
+}
+
 function releasing(gradFunc: GradFunc): GradFunc {
   const wrapper: GradFunc = (dy, saved, attrs) => {
-    const engine = tf.engine() as unknown as Engine;
-    // Under an outer tape (a gradient of gradients) this backward's tensors are the outer pass's
-    // forward tensors: nothing may be freed.
-    if (!enabled || pass === undefined || engine.state.gradientDepth > 0) return gradFunc(dy, saved, attrs);
-    const p = pass;
-    p.start ??= engine.constructor.nextTensorId; // the first node's gradient: the forward pass is over
-    releasePrevious(p);
+    const record = enterNode(dy);
     const thunks = gradFunc(dy, saved, attrs);
-    const record = { dys: (Array.isArray(dy) ? dy : [dy]).filter((t): t is tf.Tensor => t != null), results: new Set<tf.Tensor>() };
-    p.previous = record;
+    if (record === undefined) return thunks;
     const kept: Thunks = {};
     for (const [name, thunk] of Object.entries(thunks)) {
       kept[name] = () => {
@@ -74,14 +82,9 @@ type CustomGradFunc = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Te
  */
 export function releasingCustomGradient(gradFunc: CustomGradFunc): CustomGradFunc {
   return (dy, saved) => {
-    const engine = tf.engine() as unknown as Engine;
-    if (!enabled || pass === undefined || engine.state.gradientDepth > 0) return gradFunc(dy, saved);
-    const p = pass;
-    p.start ??= engine.constructor.nextTensorId;
-    releasePrevious(p);
+    const record = enterNode(dy);
     const result = gradFunc(dy, saved);
-    const dys = (Array.isArray(dy) ? dy : [dy]).filter((t): t is tf.Tensor => t != null);
-    p.previous = { dys, results: new Set(Array.isArray(result) ? result : [result]) };
+    for (const t of Array.isArray(result) ? result : [result]) record?.results.add(t);
     return result;
   };
 }

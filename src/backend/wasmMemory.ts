@@ -26,7 +26,8 @@ export function wasmHeap(): WasmHeap | undefined {
   return bytes === undefined ? undefined : { bytes, maxBytes: WASM_HEAP_MAX_BYTES };
 }
 
-const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+/** Bytes as GiB to two decimals, as the heap figures are quoted. */
+export const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 
 /**
  * `error` as a RunFailedError that names the full wasm heap when it is a WebAssembly trap thrown

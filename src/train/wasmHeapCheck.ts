@@ -1,7 +1,7 @@
 // A step that needs more memory than the wasm backend's 4 GiB heap fails inside tfjs: with one
 // thread as a bare RuntimeError, with several as a hang (a worker dies and the main thread waits
 // for it forever). So a run on wasm is sized before it starts, from the model's layer shapes.
-import { WASM_HEAP_MAX_BYTES } from '../backend/wasmMemory.js';
+import { WASM_HEAP_MAX_BYTES, gib } from '../backend/wasmMemory.js';
 import type { RunConfig } from '../config/types.js';
 import type { Dataset } from '../datasets/types.js';
 import { ConfigError } from '../errors.js';
@@ -27,8 +27,6 @@ const ACTIVATION_FACTOR = 2.2;
 const REFUSE_ABOVE = 1.2;
 const WARN_ABOVE = 0.75;
 
-const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
-
 export interface WasmStepEstimate {
   readonly weightBytes: number;
   /** Forward activations at the run's batch size. */
@@ -53,11 +51,10 @@ export async function estimateWasmStep(config: RunConfig, dataset: Pick<Dataset,
   const perImage = two - one;
   const fixed = one - perImage; // per-step tensors that do not grow with the batch (split kernels)
   const weightBytes = 4 * entryParameterCount(entry, config.model.params, size);
-  const step = (batch: number) => WEIGHT_COPIES * weightBytes + ACTIVATION_FACTOR * (fixed + perImage * batch);
-  const batch = config.dataset.batch_size;
+  const activationBytes = fixed + perImage * config.dataset.batch_size;
   const room = WASM_HEAP_MAX_BYTES - WEIGHT_COPIES * weightBytes - ACTIVATION_FACTOR * fixed;
   const largestBatch = perImage > 0 ? Math.max(0, Math.floor(room / (ACTIVATION_FACTOR * perImage))) : Number.POSITIVE_INFINITY;
-  return { weightBytes, activationBytes: fixed + perImage * batch, stepBytes: step(batch), largestBatch };
+  return { weightBytes, activationBytes, stepBytes: WEIGHT_COPIES * weightBytes + ACTIVATION_FACTOR * activationBytes, largestBatch };
 }
 
 /**
