@@ -8,6 +8,7 @@ import { releaseGradientsEarly } from './earlyGradientRelease.js';
 import { registerSecondOrderGradients } from './secondOrderGradients.js';
 import { registerWasmGradientKernels } from './wasmGradientKernels.js';
 import { registerWebgpuAddN } from './webgpuAddN.js';
+import { registerWebgpuOptimizerKernels } from './webgpuOptimizerKernels.js';
 import { defaultWasmThreads, startWasmBackend } from './wasmThreads.js';
 import { describeAdapter, installWebgpu, trackWebgpuTensors, WEBGPU_PACKAGE, type AdapterReport } from './webgpu.js';
 
@@ -140,7 +141,10 @@ async function activate(candidate: Candidate, loader: ModuleLoader, options: Sel
     throw new Error(`only a CPU adapter (${describeAdapter(adapter)}); set backend: webgpu to use it anyway`);
   }
   if (candidate.backend === 'wasm') registerWasmGradientKernels();
-  if (candidate.backend === 'webgpu') registerWebgpuAddN();
+  if (candidate.backend === 'webgpu') {
+    registerWebgpuAddN();
+    registerWebgpuOptimizerKernels();
+  }
   if (tf.findBackendFactory(candidate.backend) === null) {
     throw new Error(`loaded, but no '${candidate.backend}' backend was registered (a second copy of @tensorflow/tfjs-core?)`);
   }

@@ -9,7 +9,7 @@ import { webgpuTestEnv } from './webgpuEnv.js';
 
 const CASES = fileURLToPath(new URL('./webgpuCases.ts', import.meta.url));
 
-test('webgpu (Dawn) matches the cpu backend: models, gradients, fused BatchNorm, training', async () => {
+test('webgpu (Dawn) matches the cpu backend: models, gradients, fused BatchNorm, fused optimizer updates, training', async () => {
   const prepared = webgpuTestEnv();
   if ('missing' in prepared) assert.fail(prepared.missing);
   const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter', 'tap', CASES], { env: prepared.env });

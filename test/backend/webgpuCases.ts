@@ -9,7 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend/resolve.js';
 import { loadRunConfig } from '../../src/config/index.js';
 import { batchNormTraining } from '../../src/backend/batchNormTraining.js';
+import { ADAM_STEP_KERNEL, hasFusedUpdate, SGD_STEP_KERNEL, setFusedOptimizerUpdates } from '../../src/backend/webgpuOptimizerKernels.js';
 import { models } from '../../src/models/index.js';
+import { optimizers } from '../../src/optimizers/index.js';
 import { disposeModel } from '../../src/models/types.js';
 import type { BatchNormUpdate } from '../../src/models/nn.js';
 import { RandomStream } from '../../src/random.js';
@@ -185,4 +187,75 @@ test('addN over more inputs than a shader can bind (vdm flatness sums one per pa
     tf.addN(terms.map((t) => tf.tensor1d(t)));
   });
   assert.equal(tf.memory().numDataBuffers, before);
+});
+
+/** Three steps of `name` from fixed parameters and gradients on the active backend: the final parameters. */
+async function optimizerSteps(name: string, params: Record<string, unknown>, weightDecay: number): Promise<Float32Array[]> {
+  const shapes = [[3, 3, 2, 4], [7], [5, 3]];
+  const entry = optimizers.get(name);
+  const optimizer = entry.create(entry.params.parse(params), { lr: 0.1, weight_decay: weightDecay });
+  const variables = shapes.map((shape, i) => tf.variable(tf.tensor(randomValues(tf.util.sizeFromShape(shape), 200 + i), shape)));
+  for (let step = 0; step < 3; step++) {
+    const grads = shapes.map((shape, i) => tf.tensor(randomValues(tf.util.sizeFromShape(shape), 300 + 10 * step + i), shape));
+    optimizer.step(variables, grads, 0.1 / (step + 1));
+    tf.dispose(grads);
+  }
+  const values = await Promise.all(variables.map(async (v) => (await v.data()) as Float32Array));
+  optimizer.dispose();
+  tf.dispose(variables);
+  return values;
+}
+
+const OPTIMIZER_CASES: Array<[string, Record<string, unknown>, number]> = [
+  ['sgd', { momentum: 0.9 }, 5e-4],
+  ['sgd', { momentum: 0.9, nesterov: true }, 5e-4],
+  ['sgd', { momentum: 0.9 }, 0],
+  ['sgd', { momentum: 0 }, 5e-4],
+  ['adam', {}, 5e-4],
+  ['adam', {}, 0],
+  ['adamw', {}, 1e-2],
+];
+
+test('fused optimizer updates on webgpu: the same parameters as the ops they replace (and as cpu), in fewer dispatches', async () => {
+  for (const [name, params, weightDecay] of OPTIMIZER_CASES) {
+    const what = `${name} ${JSON.stringify(params)} wd ${weightDecay}`;
+    await selectBackend('cpu');
+    const cpu = await optimizerSteps(name, params, weightDecay);
+    await selectBackend('webgpu');
+    assert.ok(hasFusedUpdate(name === 'sgd' ? SGD_STEP_KERNEL : ADAM_STEP_KERNEL), `${what}: no fused kernel on webgpu`);
+    const fused = await optimizerSteps(name, params, weightDecay);
+    setFusedOptimizerUpdates(false);
+    const ops = await optimizerSteps(name, params, weightDecay);
+    setFusedOptimizerUpdates(true);
+    // SwiftShader evaluates each f32 operation with one rounding, as the separate ops do.
+    fused.forEach((values, i) => assert.deepEqual(values, ops[i], `${what}: parameter ${i}, fused against the ops`));
+    assertClose(fused, cpu, `${what} against cpu`);
+  }
+  // Dispatches (runWebGPUProgram calls) of one step over 3 parameters, fused and as ops.
+  const dispatches = (name: string, params: Record<string, unknown>, fusedOn: boolean) => {
+    setFusedOptimizerUpdates(fusedOn);
+    const entry = optimizers.get(name);
+    const optimizer = entry.create(entry.params.parse(params), { lr: 0.1, weight_decay: 5e-4 });
+    const variables = [0, 1, 2].map((i) => tf.variable(tf.tensor1d(randomValues(10, 400 + i))));
+    const grads = variables.map((v) => tf.onesLike(v));
+    optimizer.step(variables, grads, 0.1); // the first step sets the slots
+    const backend = tf.backend() as unknown as { runWebGPUProgram: (...args: unknown[]) => unknown };
+    const run = backend.runWebGPUProgram;
+    let count = 0;
+    backend.runWebGPUProgram = function (this: unknown, ...args: unknown[]) {
+      count++;
+      return run.apply(this, args);
+    };
+    try {
+      optimizer.step(variables, grads, 0.1);
+    } finally {
+      backend.runWebGPUProgram = run;
+      setFusedOptimizerUpdates(true);
+    }
+    optimizer.dispose();
+    tf.dispose([...variables, ...grads]);
+    return count;
+  };
+  assert.deepEqual([dispatches('sgd', { momentum: 0.9 }, true), dispatches('sgd', { momentum: 0.9 }, false)], [2 * 3, 6 * 3]);
+  assert.deepEqual([dispatches('adam', {}, true), dispatches('adam', {}, false)], [3 * 3, 15 * 3]);
 });
