@@ -5,6 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { releasingCustomGradient } from './earlyGradientRelease.js';
 import { recordingGradientOps } from './nestedGradients.js';
+import { BATCH_NORM_APPLY_KERNEL, BATCH_NORM_INPUT_GRAD_KERNEL } from './webgpuBatchNormKernels.js';
+import { hasFusedKernel, runFusedKernel } from './webgpuElementwise.js';
 
 export interface BatchNormTrainingResult {
   readonly y: tf.Tensor;
@@ -58,7 +60,11 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
     // x and gamma too: engine clones of the inputs stay on the tape (the tensors made here do not),
     // so a nested gradient can recompute the rest from them. Clones share the inputs' buffers.
     save([centered, invStd, scale, input!, scaleParam!]);
-    const y = tf.reshape(tf.add(tf.mul(centered, scale), offsetParam!), x.shape);
+    // One dispatch on webgpu; the forward pass is not on the tape (customGrad), so always allowed.
+    const normalised = hasFusedKernel(BATCH_NORM_APPLY_KERNEL)
+      ? runFusedKernel(BATCH_NORM_APPLY_KERNEL, { centered, scale, offset: offsetParam! }, {})[0]!
+      : tf.add(tf.mul(centered, scale), offsetParam!);
+    const y = tf.reshape(normalised, x.shape);
     return {
       value: y,
       // A customGrad gradient runs outside the engine's per-input tidy: without its own, its
@@ -73,7 +79,10 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
         // dx = scale*dy - (centered * scale*invStd^2*mean(dy*centered) + scale*mean(dy))
         const centeredCoef = tf.mul(savedScale, tf.mul(tf.square(savedInvStd), tf.div(sumDyCentered, count)));
         const constant = tf.mul(savedScale, tf.div(sumDy, count));
-        const dx = tf.sub(tf.mul(dyRows, savedScale), tf.add(tf.mul(savedCentered, centeredCoef), constant));
+        // The fused kernel has no gradient of its own: only outside a nested gradient.
+        const dx = hasFusedKernel(BATCH_NORM_INPUT_GRAD_KERNEL) && !recordingGradientOps()
+          ? runFusedKernel(BATCH_NORM_INPUT_GRAD_KERNEL, { dy: dyRows, scale: savedScale, centered: savedCentered, centeredCoef, constant }, {})[0]!
+          : tf.sub(tf.mul(dyRows, savedScale), tf.add(tf.mul(savedCentered, centeredCoef), constant));
         return [
           tf.reshape(dx, x.shape),
           tf.reshape(tf.mul(sumDyCentered, savedInvStd), [channels]),

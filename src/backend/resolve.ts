@@ -8,7 +8,8 @@ import { releaseGradientsEarly } from './earlyGradientRelease.js';
 import { registerSecondOrderGradients } from './secondOrderGradients.js';
 import { registerWasmGradientKernels } from './wasmGradientKernels.js';
 import { registerWebgpuAddN } from './webgpuAddN.js';
-import { registerWebgpuOptimizerKernels } from './webgpuOptimizerKernels.js';
+import { registerWebgpuBatchNormKernels } from './webgpuBatchNormKernels.js';
+import { registerWebgpuFusedUpdates } from './webgpuFusedUpdates.js';
 import { defaultWasmThreads, startWasmBackend } from './wasmThreads.js';
 import { describeAdapter, installWebgpu, trackWebgpuTensors, WEBGPU_PACKAGE, type AdapterReport } from './webgpu.js';
 
@@ -143,7 +144,8 @@ async function activate(candidate: Candidate, loader: ModuleLoader, options: Sel
   if (candidate.backend === 'wasm') registerWasmGradientKernels();
   if (candidate.backend === 'webgpu') {
     registerWebgpuAddN();
-    registerWebgpuOptimizerKernels();
+    registerWebgpuFusedUpdates();
+    registerWebgpuBatchNormKernels();
   }
   if (tf.findBackendFactory(candidate.backend) === null) {
     throw new Error(`loaded, but no '${candidate.backend}' backend was registered (a second copy of @tensorflow/tfjs-core?)`);

@@ -2,6 +2,8 @@
 // checkpoints and landscape tools see one flat list), layers are plain functions of tensors.
 import * as tf from '@tensorflow/tfjs';
 import { batchNormTraining } from '../backend/batchNormTraining.js';
+import { hasFusedKernel, runFusedKernel } from '../backend/webgpuElementwise.js';
+import { MOVING_AVERAGE_KERNEL, type MovingAverageAttrs } from '../backend/webgpuFusedUpdates.js';
 import type { RandomStream } from '../random.js';
 
 /** A BatchNorm layer's batch statistics from a training forward pass, applied after the step. */
@@ -238,9 +240,19 @@ export function applyBatchNormUpdates(updates: BatchNormUpdate[], momentum = 0.1
   // The two factors once for every layer: on webgpu each number operand is its own upload.
   const keep = tf.scalar(1 - momentum);
   const take = tf.scalar(momentum);
+  const fused = hasFusedKernel(MOVING_AVERAGE_KERNEL);
   for (const u of updates) {
     tf.tidy(() => {
-      const unbiased = tf.mul(u.variance, u.count / Math.max(u.count - 1, 1));
+      const correction = u.count / Math.max(u.count - 1, 1);
+      if (fused) {
+        // One dispatch per statistic on webgpu instead of 3 or 4 ops (and no upload for the factor).
+        const average = (moving: tf.Tensor, value: tf.Tensor, scale: number) =>
+          runFusedKernel(MOVING_AVERAGE_KERNEL, { moving, value }, { keep: 1 - momentum, take: momentum, scale } satisfies MovingAverageAttrs)[0]!;
+        u.movingMean.assign(average(u.movingMean, u.mean, 1));
+        u.movingVariance.assign(average(u.movingVariance, u.variance, correction));
+        return;
+      }
+      const unbiased = tf.mul(u.variance, correction);
       u.movingMean.assign(tf.add(tf.mul(u.movingMean, keep), tf.mul(u.mean, take)));
       u.movingVariance.assign(tf.add(tf.mul(u.movingVariance, keep), tf.mul(unbiased, take)));
     });

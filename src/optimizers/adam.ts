@@ -2,7 +2,8 @@
 // torch.optim.AdamW), sharing one update with bias-corrected moments.
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { ADAM_STEP_KERNEL, hasFusedUpdate, runFusedStep, type AdamStepAttrs } from '../backend/webgpuOptimizerKernels.js';
+import { hasFusedKernel, runFusedKernel } from '../backend/webgpuElementwise.js';
+import { ADAM_STEP_KERNEL, type AdamStepAttrs } from '../backend/webgpuFusedUpdates.js';
 import { SlotSet } from './slots.js';
 import type { Optimizer, OptimizerEntry } from './types.js';
 
@@ -24,14 +25,14 @@ function createAdam({ beta1, beta2, epsilon }: AdamParams, weightDecay: number, 
       stepCount++;
       const correction1 = 1 - beta1 ** stepCount;
       const correction2 = 1 - beta2 ** stepCount;
-      if (hasFusedUpdate(ADAM_STEP_KERNEL)) {
+      if (hasFusedKernel(ADAM_STEP_KERNEL)) {
         // One kernel per parameter (webgpu: 3 dispatches instead of up to 15 ops).
         const attrs: AdamStepAttrs = { beta1, beta2, epsilon, weightDecay, decoupled, correction1, correction2, lr };
         tf.tidy(() =>
           params.forEach((p, i) => {
             const m = firstMoments.get(i, p);
             const v = secondMoments.get(i, p);
-            const [next, nextM, nextV] = runFusedStep(ADAM_STEP_KERNEL, { param: p, grad: grads[i]!, m, v }, attrs);
+            const [next, nextM, nextV] = runFusedKernel(ADAM_STEP_KERNEL, { param: p, grad: grads[i]!, m, v }, attrs);
             m.assign(nextM!);
             v.assign(nextV!);
             p.assign(next!);

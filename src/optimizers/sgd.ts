@@ -2,7 +2,8 @@
 // buf = mu*buf + d; step along buf (or d + mu*buf with Nesterov).
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { hasFusedUpdate, runFusedStep, SGD_STEP_KERNEL, type SgdStepAttrs } from '../backend/webgpuOptimizerKernels.js';
+import { hasFusedKernel, runFusedKernel } from '../backend/webgpuElementwise.js';
+import { SGD_STEP_KERNEL, type SgdStepAttrs } from '../backend/webgpuFusedUpdates.js';
 import { SlotSet } from './slots.js';
 import type { OptimizerEntry } from './types.js';
 
@@ -24,13 +25,13 @@ export const sgdOptimizer: OptimizerEntry<z.infer<typeof sgdParams>> = {
     return {
       step(params, grads, lr) {
         tf.tidy(() => {
-          if (hasFusedUpdate(SGD_STEP_KERNEL)) {
+          if (hasFusedKernel(SGD_STEP_KERNEL)) {
             // One kernel per parameter (webgpu: 2 dispatches instead of the 6 ops below).
             const attrs: SgdStepAttrs = { weightDecay: weight_decay, momentum, nesterov, firstStep: stepCount === 0, lr };
             params.forEach((p, i) => {
               const inputs: Record<string, tf.Tensor> = { param: p, grad: grads[i]! };
               if (momentum !== 0) inputs.velocity = buffers.get(i, p);
-              const [next, velocity] = runFusedStep(SGD_STEP_KERNEL, inputs, attrs);
+              const [next, velocity] = runFusedKernel(SGD_STEP_KERNEL, inputs, attrs);
               if (velocity !== undefined) buffers.get(i, p).assign(velocity);
               p.assign(next!);
             });

@@ -9,11 +9,13 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend/resolve.js';
 import { loadRunConfig } from '../../src/config/index.js';
 import { batchNormTraining } from '../../src/backend/batchNormTraining.js';
-import { ADAM_STEP_KERNEL, hasFusedUpdate, SGD_STEP_KERNEL, setFusedOptimizerUpdates } from '../../src/backend/webgpuOptimizerKernels.js';
+import { hasFusedKernel, setFusedKernels } from '../../src/backend/webgpuElementwise.js';
+import { BATCH_NORM_APPLY_KERNEL, BATCH_NORM_INPUT_GRAD_KERNEL } from '../../src/backend/webgpuBatchNormKernels.js';
+import { ADAM_STEP_KERNEL, MOVING_AVERAGE_KERNEL, SGD_STEP_KERNEL } from '../../src/backend/webgpuFusedUpdates.js';
 import { models } from '../../src/models/index.js';
 import { optimizers } from '../../src/optimizers/index.js';
 import { disposeModel } from '../../src/models/types.js';
-import type { BatchNormUpdate } from '../../src/models/nn.js';
+import { applyBatchNormUpdates, type BatchNormUpdate } from '../../src/models/nn.js';
 import { RandomStream } from '../../src/random.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir, writeFiles } from '../helpers/files.js';
@@ -94,23 +96,43 @@ for (const [name, inputShape, training] of cases) {
   });
 }
 
-test('fused training BatchNorm: output, statistics and gradients on webgpu match cpu', async () => {
+/** The training BatchNorm's output, batch statistics, gradients and moving statistics, on the active backend. */
+function trainingBatchNorm(): tf.Tensor[] {
   const shape = [4, 5, 5, 6];
   const size = 4 * 5 * 5 * 6;
-  const [cpu, webgpu] = await onCpuAndWebgpu(() => {
-    const x = tf.add(tf.tensor(randomValues(size, 1), shape), 0.5);
-    const gamma = tf.tensor1d(randomValues(6, 2));
-    const beta = tf.tensor1d(randomValues(6, 3));
-    const dyWeights = tf.tensor(randomValues(size, 4), shape);
-    let stats: tf.Tensor[] = [];
-    const { value, grads } = tf.valueAndGrads((xs: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-      const r = batchNormTraining(xs, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
-      stats = [r.mean, r.variance];
-      return tf.sum(tf.mul(r.y, dyWeights));
-    })([x, gamma, beta]);
-    return [value, ...stats, ...grads];
-  });
+  const x = tf.add(tf.tensor(randomValues(size, 1), shape), 0.5);
+  const gamma = tf.tensor1d(randomValues(6, 2));
+  const beta = tf.tensor1d(randomValues(6, 3));
+  const dyWeights = tf.tensor(randomValues(size, 4), shape);
+  let stats: tf.Tensor[] = [];
+  const { value, grads } = tf.valueAndGrads((xs: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+    const r = batchNormTraining(xs, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
+    stats = [r.mean, r.variance];
+    return tf.sum(tf.mul(r.y, dyWeights));
+  })([x, gamma, beta]);
+  const movingMean = tf.variable(tf.tensor1d(randomValues(6, 5)));
+  const movingVariance = tf.variable(tf.add(tf.tensor1d(randomValues(6, 6)), 1.5));
+  applyBatchNormUpdates([{ movingMean, movingVariance, mean: tf.clone(stats[0]!) as tf.Tensor1D, variance: tf.clone(stats[1]!) as tf.Tensor1D, count: size / 6 }]);
+  return [value, ...stats, ...grads, movingMean, movingVariance];
+}
+
+test('fused training BatchNorm: output, statistics, gradients and moving statistics on webgpu match cpu', async () => {
+  const [cpu, webgpu] = await onCpuAndWebgpu(trainingBatchNorm);
   assertClose(webgpu, cpu, 'batchNormTraining');
+});
+
+test('the fused BatchNorm kernels on webgpu give what the ops they replace give, bit for bit (SwiftShader)', async () => {
+  await selectBackend('webgpu');
+  const read = async (tensors: tf.Tensor[]) => {
+    const values = await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
+    tf.dispose(tensors);
+    return values;
+  };
+  for (const kernel of [BATCH_NORM_APPLY_KERNEL, BATCH_NORM_INPUT_GRAD_KERNEL, MOVING_AVERAGE_KERNEL]) assert.ok(hasFusedKernel(kernel), kernel);
+  const fused = await read(trainingBatchNorm());
+  setFusedKernels(false);
+  const ops = await read(trainingBatchNorm()).finally(() => setFusedKernels(true));
+  fused.forEach((values, i) => assert.deepEqual(values, ops[i], `output ${i}`));
 });
 
 /** `vdm train` of a small conv net: its metrics.csv rows (minus timings) and run.json. */
@@ -222,18 +244,18 @@ test('fused optimizer updates on webgpu: the same parameters as the ops they rep
     await selectBackend('cpu');
     const cpu = await optimizerSteps(name, params, weightDecay);
     await selectBackend('webgpu');
-    assert.ok(hasFusedUpdate(name === 'sgd' ? SGD_STEP_KERNEL : ADAM_STEP_KERNEL), `${what}: no fused kernel on webgpu`);
+    assert.ok(hasFusedKernel(name === 'sgd' ? SGD_STEP_KERNEL : ADAM_STEP_KERNEL), `${what}: no fused kernel on webgpu`);
     const fused = await optimizerSteps(name, params, weightDecay);
-    setFusedOptimizerUpdates(false);
+    setFusedKernels(false);
     const ops = await optimizerSteps(name, params, weightDecay);
-    setFusedOptimizerUpdates(true);
+    setFusedKernels(true);
     // SwiftShader evaluates each f32 operation with one rounding, as the separate ops do.
     fused.forEach((values, i) => assert.deepEqual(values, ops[i], `${what}: parameter ${i}, fused against the ops`));
     assertClose(fused, cpu, `${what} against cpu`);
   }
   // Dispatches (runWebGPUProgram calls) of one step over 3 parameters, fused and as ops.
   const dispatches = (name: string, params: Record<string, unknown>, fusedOn: boolean) => {
-    setFusedOptimizerUpdates(fusedOn);
+    setFusedKernels(fusedOn);
     const entry = optimizers.get(name);
     const optimizer = entry.create(entry.params.parse(params), { lr: 0.1, weight_decay: 5e-4 });
     const variables = [0, 1, 2].map((i) => tf.variable(tf.tensor1d(randomValues(10, 400 + i))));
@@ -250,7 +272,7 @@ test('fused optimizer updates on webgpu: the same parameters as the ops they rep
       optimizer.step(variables, grads, 0.1);
     } finally {
       backend.runWebGPUProgram = run;
-      setFusedOptimizerUpdates(true);
+      setFusedKernels(true);
     }
     optimizer.dispose();
     tf.dispose([...variables, ...grads]);

@@ -1,14 +1,16 @@
-// Fused optimizer updates for the webgpu backend: SGD's 6 elementwise ops per parameter (weight
-// decay, momentum, step) become 2 dispatches, Adam's 15 (with L2 decay) become 3. On a GPU a ResNet-20 step is
+// Fused updates of the training state for the webgpu backend: SGD's 6 elementwise ops per parameter
+// (weight decay, momentum, step) become 2 dispatches, Adam's 15 (with L2 decay) 3, and each
+// BatchNorm moving average's 3 or 4 become 1. On a GPU a ResNet-20 step is
 // bound by dispatches, not FLOPs (`npm run bench -- gpu` counts them). Each shader evaluates the
 // same f32 operations in the same order as the ops it replaces, so the update is the same up to a
-// GPU's fusing a*b+c into one rounding (test/backend/webgpuOptimizerKernels.test.ts).
+// GPU's fusing a*b+c into one rounding (test/backend/webgpuCases.ts).
 // Registered for 'webgpu' only; other backends run the ops (src/optimizers).
 import * as tf from '@tensorflow/tfjs';
 import { runElementwise, type ElementwiseShader } from './webgpuElementwise.js';
 
 export const SGD_STEP_KERNEL = 'VdmSgdStep';
 export const ADAM_STEP_KERNEL = 'VdmAdamStep';
+export const MOVING_AVERAGE_KERNEL = 'VdmMovingAverage';
 
 export interface SgdStepAttrs {
   weightDecay: number;
@@ -110,30 +112,34 @@ function adamStep({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.
   return [newParam, newM, newV];
 }
 
+export interface MovingAverageAttrs {
+  /** 1 - momentum and momentum (PyTorch's BatchNorm convention). */
+  keep: number;
+  take: number;
+  /** Applied to the value first (n/(n-1) turns a biased variance unbiased; 1 for the mean). */
+  scale: number;
+}
+
+/** moving*keep + (value*scale)*take in one dispatch, as applyBatchNormUpdates's ops compute it. */
+function movingAverage({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { moving, value } = inputs as Record<'moving' | 'value', tf.TensorInfo>;
+  const { keep, take, scale } = attrs as unknown as MovingAverageAttrs;
+  const shader: ElementwiseShader = {
+    key: 'moving_average',
+    inputs: ['M', 'X'],
+    uniforms: ['keep', 'take', 'scale'],
+    body: 'let result = M[index] * uniforms.keep + (X[index] * uniforms.scale) * uniforms.take;',
+  };
+  return runElementwise(backend, shader, [moving, value], [keep, take, scale]);
+}
+
 let registered = false;
 
 /** Idempotent. Call once the webgpu backend is registered. */
-export function registerWebgpuOptimizerKernels(): void {
+export function registerWebgpuFusedUpdates(): void {
   if (registered) return;
   tf.registerKernel({ kernelName: SGD_STEP_KERNEL, backendName: 'webgpu', kernelFunc: sgdStep as unknown as tf.KernelFunc });
   tf.registerKernel({ kernelName: ADAM_STEP_KERNEL, backendName: 'webgpu', kernelFunc: adamStep as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: MOVING_AVERAGE_KERNEL, backendName: 'webgpu', kernelFunc: movingAverage as unknown as tf.KernelFunc });
   registered = true;
-}
-
-let fusedUpdates = true;
-
-/** Turns the fused updates off (the ops run instead), for the tests that compare the two. */
-export function setFusedOptimizerUpdates(on: boolean): void {
-  fusedUpdates = on;
-}
-
-/** True when the active backend has `kernelName` and fused updates are on. */
-export function hasFusedUpdate(kernelName: string): boolean {
-  return fusedUpdates && tf.getKernel(kernelName, tf.getBackend()) !== undefined;
-}
-
-/** Runs a fused update kernel; its outputs in the kernel's order (new parameter first, then its slots). */
-export function runFusedStep(kernelName: string, inputs: Record<string, tf.Tensor>, attrs: SgdStepAttrs | AdamStepAttrs): tf.Tensor[] {
-  const out = tf.engine().runKernel(kernelName, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
-  return Array.isArray(out) ? out : [out];
 }
