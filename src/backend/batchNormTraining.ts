@@ -76,13 +76,17 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
         const dyRows = tf.reshape(dy as tf.Tensor, [count, channels]) as tf.Tensor2D;
         const sumDy = channelSums(dyRows);
         const sumDyCentered = channelSums(tf.mul(dyRows, savedCentered) as tf.Tensor2D);
-        // dx = scale*dy - (centered * scale*invStd^2*mean(dy*centered) + scale*mean(dy))
-        const centeredCoef = tf.mul(savedScale, tf.mul(tf.square(savedInvStd), tf.div(sumDyCentered, count)));
-        const constant = tf.mul(savedScale, tf.div(sumDy, count));
-        // The fused kernel has no gradient of its own: only outside a nested gradient.
+        // dx = scale*dy - (centered * scale*invStd^2*mean(dy*centered) + scale*mean(dy)). The fused
+        // kernel (webgpu: one dispatch for 7 ops) has no gradient of its own: only outside a nested gradient.
         const dx = hasFusedKernel(BATCH_NORM_INPUT_GRAD_KERNEL) && !recordingGradientOps()
-          ? runFusedKernel(BATCH_NORM_INPUT_GRAD_KERNEL, { dy: dyRows, scale: savedScale, centered: savedCentered, centeredCoef, constant }, {})[0]!
-          : tf.sub(tf.mul(dyRows, savedScale), tf.add(tf.mul(savedCentered, centeredCoef), constant));
+          ? runFusedKernel(BATCH_NORM_INPUT_GRAD_KERNEL, { dy: dyRows, scale: savedScale, centered: savedCentered, invStd: savedInvStd, sumDyCentered, sumDy }, { count })[0]!
+          : tf.sub(
+            tf.mul(dyRows, savedScale),
+            tf.add(
+              tf.mul(savedCentered, tf.mul(savedScale, tf.mul(tf.square(savedInvStd), tf.div(sumDyCentered, count)))),
+              tf.mul(savedScale, tf.div(sumDy, count)),
+            ),
+          );
         return [
           tf.reshape(dx, x.shape),
           tf.reshape(tf.mul(sumDyCentered, savedInvStd), [channels]),

@@ -1,5 +1,6 @@
 // The elementwise halves of the training BatchNorm (batchNormTraining.ts) as one dispatch each on
-// webgpu: y = centered*scale + beta (2 ops) and dx = dy*scale - (centered*coef + constant) (4 ops).
+// webgpu: y = centered*scale + beta (2 ops) and the input gradient from the per-channel sums (7 ops,
+// 2 of them scalar uploads: dx = dy*scale - (centered*scale*invStd^2*sum(dy*centered)/n + scale*sum(dy)/n)).
 // Same f32 operations in the same order as the ops; per-channel operands are read by channel
 // instead of broadcast. Registered for 'webgpu' only.
 import * as tf from '@tensorflow/tfjs';
@@ -16,12 +17,16 @@ const applyShader: ElementwiseShader = {
   body: 'let result = X[index] * S[channel] + B[channel];',
 };
 
+// The per-channel coefficients are recomputed by every invocation (the same f32 values each time)
+// rather than dispatched as 5 tiny kernels of their own.
 const inputGradShader: ElementwiseShader = {
   key: 'batch_norm_input_grad',
-  inputs: ['DY', 'S', 'X', 'C', 'K'],
-  perChannel: ['S', 'C', 'K'],
-  uniforms: [],
-  body: 'let result = DY[index] * S[channel] - (X[index] * C[channel] + K[channel]);',
+  inputs: ['DY', 'S', 'X', 'I', 'SC', 'SD'],
+  perChannel: ['S', 'I', 'SC', 'SD'],
+  uniforms: ['count'],
+  body: `let coef = S[channel] * ((I[channel] * I[channel]) * (SC[channel] / uniforms.count));
+          let constant = S[channel] * (SD[channel] / uniforms.count);
+          let result = DY[index] * S[channel] - (X[index] * coef + constant);`,
 };
 
 /** centered [count, channels] * scale + offset (both one value per channel). */
@@ -30,10 +35,11 @@ function batchNormApply({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.T
   return runElementwise(backend, applyShader, [centered, scale, offset], []);
 }
 
-/** dy*scale - (centered*centeredCoef + constant) over [count, channels] rows. */
-function batchNormInputGrad({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
-  const { dy, scale, centered, centeredCoef, constant } = inputs as Record<'dy' | 'scale' | 'centered' | 'centeredCoef' | 'constant', tf.TensorInfo>;
-  return runElementwise(backend, inputGradShader, [dy, scale, centered, centeredCoef, constant], []);
+/** BatchNorm's dx over [count, channels] rows from dy, the saved forward values and the per-channel sums. */
+function batchNormInputGrad({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { dy, scale, centered, invStd, sumDyCentered, sumDy } = inputs as Record<'dy' | 'scale' | 'centered' | 'invStd' | 'sumDyCentered' | 'sumDy', tf.TensorInfo>;
+  const { count } = attrs as { count: number };
+  return runElementwise(backend, inputGradShader, [dy, scale, centered, invStd, sumDyCentered, sumDy], [count]);
 }
 
 let registered = false;
