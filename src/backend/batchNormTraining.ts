@@ -4,6 +4,7 @@
 // multiply, and reducing over the outer axes transposes first). Same maths on every backend.
 import * as tf from '@tensorflow/tfjs';
 import { releasingCustomGradient } from './earlyGradientRelease.js';
+import { addConstant, divideByConstant } from './constantOperands.js';
 import { recordingGradientOps } from './nestedGradients.js';
 import { BATCH_NORM_APPLY_KERNEL, BATCH_NORM_INPUT_GRAD_KERNEL } from './webgpuBatchNormKernels.js';
 import { hasFusedKernel, runFusedKernel } from './webgpuElementwise.js';
@@ -38,23 +39,27 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
   const count = x.size / channels;
   let mean: tf.Tensor1D | null = null;
   let variance: tf.Tensor1D | null = null;
-  /** Per-channel mean, centred rows, variance, 1/sigma and gamma/sigma of rows [count, channels]. */
-  const normalise = (rows: tf.Tensor2D, gammaParam: tf.Tensor) => {
-    const mean2d = tf.div(channelSums(rows), count);
+  /**
+   * Per-channel mean, centred rows, variance, 1/sigma and gamma/sigma of rows [count, channels].
+   * `taped`: on a gradient tape (the nested-gradient recomputation), so only differentiable ops.
+   */
+  const normalise = (rows: tf.Tensor2D, gammaParam: tf.Tensor, taped: boolean) => {
+    const divide = taped ? (t: tf.Tensor, c: number) => tf.div(t, c) : divideByConstant;
+    const mean2d = divide(channelSums(rows), count);
     const centered = tf.sub(rows, mean2d);
-    const variance2d = tf.div(channelSums(tf.square(centered) as tf.Tensor2D), count);
-    const invStd = tf.rsqrt(tf.add(variance2d, epsilon));
+    const variance2d = divide(channelSums(tf.square(centered) as tf.Tensor2D), count);
+    const invStd = tf.rsqrt(taped ? tf.add(variance2d, epsilon) : addConstant(variance2d, epsilon));
     return { mean2d, centered, variance2d, invStd, scale: tf.mul(invStd, gammaParam) };
   };
   const recomputed = (input: tf.Tensor, gammaParam: tf.Tensor): tf.Tensor2D[] => {
-    const { centered, invStd, scale } = normalise(tf.reshape(input, [count, channels]) as tf.Tensor2D, gammaParam);
+    const { centered, invStd, scale } = normalise(tf.reshape(input, [count, channels]) as tf.Tensor2D, gammaParam, true);
     return [centered, invStd, scale] as tf.Tensor2D[];
   };
   const op = tf.customGrad((...args) => {
     const [input, scaleParam, offsetParam] = args as tf.Tensor[];
     const save = args[3] as tf.GradSaveFunc;
     const rows = tf.reshape(input!, [count, channels]) as tf.Tensor2D;
-    const { mean2d, centered, variance2d, invStd, scale } = normalise(rows, scaleParam!);
+    const { mean2d, centered, variance2d, invStd, scale } = normalise(rows, scaleParam!, false);
     mean = tf.keep(tf.reshape(mean2d, [channels]) as tf.Tensor1D);
     variance = tf.keep(tf.reshape(variance2d, [channels]) as tf.Tensor1D);
     // x and gamma too: engine clones of the inputs stay on the tape (the tensors made here do not),

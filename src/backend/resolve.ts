@@ -8,6 +8,7 @@ import { releaseGradientsEarly } from './earlyGradientRelease.js';
 import { registerSecondOrderGradients } from './secondOrderGradients.js';
 import { registerWasmGradientKernels } from './wasmGradientKernels.js';
 import { registerWebgpuAddN } from './webgpuAddN.js';
+import { registerWebgpuConstantOperands } from './constantOperands.js';
 import { registerWebgpuBatchNormKernels } from './webgpuBatchNormKernels.js';
 import { registerWebgpuFusedUpdates } from './webgpuFusedUpdates.js';
 import { defaultWasmThreads, startWasmBackend } from './wasmThreads.js';
@@ -146,6 +147,7 @@ async function activate(candidate: Candidate, loader: ModuleLoader, options: Sel
     registerWebgpuAddN();
     registerWebgpuFusedUpdates();
     registerWebgpuBatchNormKernels();
+    registerWebgpuConstantOperands();
   }
   if (tf.findBackendFactory(candidate.backend) === null) {
     throw new Error(`loaded, but no '${candidate.backend}' backend was registered (a second copy of @tensorflow/tfjs-core?)`);
