@@ -7,6 +7,7 @@ import { releasingCustomGradient } from './earlyGradientRelease.js';
 import { addConstant, divideByConstant } from './constantOperands.js';
 import { recordingGradientOps } from './nestedGradients.js';
 import { BATCH_NORM_APPLY_KERNEL, BATCH_NORM_INPUT_GRAD_KERNEL } from './webgpuBatchNormKernels.js';
+import { CHANNEL_SUMS_KERNEL, type ChannelSumTerm } from './webgpuChannelSums.js';
 import { hasFusedKernel, runFusedKernel } from './webgpuElementwise.js';
 
 export interface BatchNormTrainingResult {
@@ -30,6 +31,19 @@ function channelSums(rows: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
+ * Per-channel sums of a's values, squares or products with b, as [1, channels]: one fused
+ * dispatch on webgpu (webgpuChannelSums.ts, the same sums); the ops elsewhere and on a gradient
+ * tape (`taped`), where only differentiable ops may run.
+ */
+function channelSumsOf(term: ChannelSumTerm, taped: boolean, a: tf.Tensor2D, b?: tf.Tensor2D): tf.Tensor2D {
+  if (!taped && hasFusedKernel(CHANNEL_SUMS_KERNEL)) {
+    return runFusedKernel(CHANNEL_SUMS_KERNEL, b === undefined ? { a } : { a, b }, { term })[0] as tf.Tensor2D;
+  }
+  if (term === 'value') return channelSums(a);
+  return channelSums((term === 'square' ? tf.square(a) : tf.mul(a, b!)) as tf.Tensor2D);
+}
+
+/**
  * y = (x - mean) / sqrt(var + eps) * gamma + beta over the batch statistics of x's last axis.
  * Gradient: with xhat = (x - mean) / sigma, dx = gamma / sigma * (dy - mean(dy) - xhat * mean(dy * xhat)),
  * dgamma = sum(dy * xhat), dbeta = sum(dy).
@@ -45,9 +59,9 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
    */
   const normalise = (rows: tf.Tensor2D, gammaParam: tf.Tensor, taped: boolean) => {
     const divide = taped ? (t: tf.Tensor, c: number) => tf.div(t, c) : divideByConstant;
-    const mean2d = divide(channelSums(rows), count);
-    const centered = tf.sub(rows, mean2d);
-    const variance2d = divide(channelSums(tf.square(centered) as tf.Tensor2D), count);
+    const mean2d = divide(channelSumsOf('value', taped, rows), count);
+    const centered = tf.sub(rows, mean2d) as tf.Tensor2D;
+    const variance2d = divide(channelSumsOf('square', taped, centered), count);
     const invStd = tf.rsqrt(taped ? tf.add(variance2d, epsilon) : addConstant(variance2d, epsilon));
     return { mean2d, centered, variance2d, invStd, scale: tf.mul(invStd, gammaParam) };
   };
@@ -77,13 +91,14 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
       gradFunc: releasingCustomGradient((dy, saved) => tf.tidy(() => {
         // Inside a nested gradient the tensors made in the forward pass are constants to the outer
         // one: recompute them from the saved x and gamma, so this gradient is differentiable.
-        const [savedCentered, savedInvStd, savedScale] = recordingGradientOps() ? recomputed(saved[3]!, saved[4]!) : (saved as tf.Tensor2D[]);
+        const taped = recordingGradientOps();
+        const [savedCentered, savedInvStd, savedScale] = taped ? recomputed(saved[3]!, saved[4]!) : (saved as tf.Tensor2D[]);
         const dyRows = tf.reshape(dy as tf.Tensor, [count, channels]) as tf.Tensor2D;
-        const sumDy = channelSums(dyRows);
-        const sumDyCentered = channelSums(tf.mul(dyRows, savedCentered) as tf.Tensor2D);
+        const sumDy = channelSumsOf('value', taped, dyRows);
+        const sumDyCentered = channelSumsOf('product', taped, dyRows, savedCentered);
         // dx = scale*dy - (centered * scale*invStd^2*mean(dy*centered) + scale*mean(dy)). The fused
         // kernel (webgpu: one dispatch for 7 ops) has no gradient of its own: only outside a nested gradient.
-        const dx = hasFusedKernel(BATCH_NORM_INPUT_GRAD_KERNEL) && !recordingGradientOps()
+        const dx = hasFusedKernel(BATCH_NORM_INPUT_GRAD_KERNEL) && !taped
           ? runFusedKernel(BATCH_NORM_INPUT_GRAD_KERNEL, { dy: dyRows, scale: savedScale, centered: savedCentered, invStd: savedInvStd, sumDyCentered, sumDy }, { count })[0]!
           : tf.sub(
             tf.mul(dyRows, savedScale),

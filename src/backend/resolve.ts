@@ -10,6 +10,7 @@ import { registerWasmGradientKernels } from './wasmGradientKernels.js';
 import { registerWebgpuAddN } from './webgpuAddN.js';
 import { registerWebgpuConstantOperands } from './constantOperands.js';
 import { registerWebgpuBatchNormKernels } from './webgpuBatchNormKernels.js';
+import { registerWebgpuChannelSums } from './webgpuChannelSums.js';
 import { registerWebgpuFusedUpdates } from './webgpuFusedUpdates.js';
 import { defaultWasmThreads, startWasmBackend } from './wasmThreads.js';
 import { describeAdapter, installWebgpu, trackWebgpuTensors, WEBGPU_PACKAGE, type AdapterReport } from './webgpu.js';
@@ -148,6 +149,7 @@ async function activate(candidate: Candidate, loader: ModuleLoader, options: Sel
     registerWebgpuFusedUpdates();
     registerWebgpuBatchNormKernels();
     registerWebgpuConstantOperands();
+    registerWebgpuChannelSums();
   }
   if (tf.findBackendFactory(candidate.backend) === null) {
     throw new Error(`loaded, but no '${candidate.backend}' backend was registered (a second copy of @tensorflow/tfjs-core?)`);

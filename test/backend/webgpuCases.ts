@@ -10,7 +10,9 @@ import { selectBackend } from '../../src/backend/resolve.js';
 import { loadRunConfig } from '../../src/config/index.js';
 import { batchNormTraining } from '../../src/backend/batchNormTraining.js';
 import { hasFusedKernel, setFusedKernels } from '../../src/backend/webgpuElementwise.js';
+import { CONSTANT_OPERAND_KERNEL } from '../../src/backend/constantOperands.js';
 import { BATCH_NORM_APPLY_KERNEL, BATCH_NORM_INPUT_GRAD_KERNEL } from '../../src/backend/webgpuBatchNormKernels.js';
+import { CHANNEL_SUMS_KERNEL } from '../../src/backend/webgpuChannelSums.js';
 import { ADAM_STEP_KERNEL, MOVING_AVERAGE_KERNEL, SGD_STEP_KERNEL } from '../../src/backend/webgpuFusedUpdates.js';
 import { models } from '../../src/models/index.js';
 import { optimizers } from '../../src/optimizers/index.js';
@@ -97,12 +99,12 @@ for (const [name, inputShape, training] of cases) {
 }
 
 /** The training BatchNorm's output, batch statistics, gradients and moving statistics, on the active backend. */
-function trainingBatchNorm(): tf.Tensor[] {
-  const shape = [4, 5, 5, 6];
-  const size = 4 * 5 * 5 * 6;
+function trainingBatchNorm(shape = [4, 5, 5, 6]): tf.Tensor[] {
+  const size = tf.util.sizeFromShape(shape);
+  const channels = shape[3]!;
   const x = tf.add(tf.tensor(randomValues(size, 1), shape), 0.5);
-  const gamma = tf.tensor1d(randomValues(6, 2));
-  const beta = tf.tensor1d(randomValues(6, 3));
+  const gamma = tf.tensor1d(randomValues(channels, 2));
+  const beta = tf.tensor1d(randomValues(channels, 3));
   const dyWeights = tf.tensor(randomValues(size, 4), shape);
   let stats: tf.Tensor[] = [];
   const { value, grads } = tf.valueAndGrads((xs: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
@@ -110,9 +112,9 @@ function trainingBatchNorm(): tf.Tensor[] {
     stats = [r.mean, r.variance];
     return tf.sum(tf.mul(r.y, dyWeights));
   })([x, gamma, beta]);
-  const movingMean = tf.variable(tf.tensor1d(randomValues(6, 5)));
-  const movingVariance = tf.variable(tf.add(tf.tensor1d(randomValues(6, 6)), 1.5));
-  applyBatchNormUpdates([{ movingMean, movingVariance, mean: tf.clone(stats[0]!) as tf.Tensor1D, variance: tf.clone(stats[1]!) as tf.Tensor1D, count: size / 6 }]);
+  const movingMean = tf.variable(tf.tensor1d(randomValues(channels, 5)));
+  const movingVariance = tf.variable(tf.add(tf.tensor1d(randomValues(channels, 6)), 1.5));
+  applyBatchNormUpdates([{ movingMean, movingVariance, mean: tf.clone(stats[0]!) as tf.Tensor1D, variance: tf.clone(stats[1]!) as tf.Tensor1D, count: size / channels }]);
   return [value, ...stats, ...grads, movingMean, movingVariance];
 }
 
@@ -128,11 +130,16 @@ test('the fused BatchNorm kernels on webgpu give what the ops they replace give,
     tf.dispose(tensors);
     return values;
   };
-  for (const kernel of [BATCH_NORM_APPLY_KERNEL, BATCH_NORM_INPUT_GRAD_KERNEL, MOVING_AVERAGE_KERNEL]) assert.ok(hasFusedKernel(kernel), kernel);
-  const fused = await read(trainingBatchNorm());
-  setFusedKernels(false);
-  const ops = await read(trainingBatchNorm()).finally(() => setFusedKernels(true));
-  fused.forEach((values, i) => assert.deepEqual(values, ops[i], `output ${i}`));
+  for (const kernel of [BATCH_NORM_APPLY_KERNEL, BATCH_NORM_INPUT_GRAD_KERNEL, MOVING_AVERAGE_KERNEL, CHANNEL_SUMS_KERNEL, CONSTANT_OPERAND_KERNEL]) {
+    assert.ok(hasFusedKernel(kernel), kernel);
+  }
+  // 100, 8,192 and 32,768 rows: each of the reduction's workgroup sizes (64, 256, 512 lanes where the device allows).
+  for (const shape of [[4, 5, 5, 6], [8, 32, 32, 3], [8, 64, 64, 2]]) {
+    const fused = await read(trainingBatchNorm(shape));
+    setFusedKernels(false);
+    const ops = await read(trainingBatchNorm(shape)).finally(() => setFusedKernels(true));
+    fused.forEach((values, i) => assert.deepEqual(values, ops[i], `[${shape}]: output ${i}`));
+  }
 });
 
 /** `vdm train` of a small conv net: its metrics.csv rows (minus timings) and run.json. */
