@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { countFlag, flag } from './args.js';
 import { selectBackend } from '../src/backend/resolve.js';
 import { describeAdapter } from '../src/backend/webgpu.js';
+import { setFusedKernels } from '../src/backend/webgpuElementwise.js';
 import { formatKernelTable, profileStep } from './gpu/profile.js';
 import { formatGpuCalls, gpuCallsPerStep } from './gpu/stepCalls.js';
 import { measureTraining } from './training/measure.js';
@@ -65,8 +66,12 @@ export async function bench(): Promise<void> {
   if (flag('submit-batch') !== undefined) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', countFlag('submit-batch', 15));
   const gpuCalls = await gpuCallsPerStep(settings.batch, settings.side, settings.steps);
   console.log(`WebGPU calls ${formatGpuCalls(gpuCalls)} (WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE ${tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE')})`);
+  // The same step with vdm's fused kernels off (the tfjs ops they replace): what the fusion saves.
+  setFusedKernels(false);
+  const gpuCallsUnfused = await gpuCallsPerStep(settings.batch, settings.side, settings.steps).finally(() => setFusedKernels(true));
+  console.log(`  without vdm's fused kernels: ${formatGpuCalls(gpuCallsUnfused)}`);
   if (flag('calls-only') !== undefined) {
-    writeFileSync(resultsFile(), `${JSON.stringify({ command: process.argv.slice(1).join(' '), settings, gpuCalls }, null, 2)}\n`);
+    writeFileSync(resultsFile(), `${JSON.stringify({ command: process.argv.slice(1).join(' '), settings, gpuCalls, gpuCallsUnfused }, null, 2)}\n`);
     return;
   }
   const result = await measureTraining({
@@ -94,6 +99,6 @@ export async function bench(): Promise<void> {
   }
   const file = resultsFile();
   const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version };
-  writeFileSync(file, `${JSON.stringify({ machine, command: process.argv.slice(1).join(' '), settings, webgpu: result, gpuCalls, profile, torch }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ machine, command: process.argv.slice(1).join(' '), settings, webgpu: result, gpuCalls, gpuCallsUnfused, profile, torch }, null, 2)}\n`);
   console.log(`results: ${file}`);
 }

@@ -8,6 +8,7 @@ import type { Batch, Dataset } from '../../src/datasets/types.js';
 import { RandomStream } from '../../src/random.js';
 import { LossDeformation } from '../../src/vdms/deformation.js';
 import { vdms } from '../../src/vdms/index.js';
+import { disposeModel } from '../../src/models/types.js';
 import { HostReadCounter } from './hostReads.js';
 import { benchConfig, modelCase, type BenchModel, type ModelCase } from './setup.js';
 import type { AdapterReport } from '../../src/backend/webgpu.js';
@@ -113,6 +114,7 @@ export async function prepareTraining(request: MeasureRequest): Promise<Prepared
   const firstLosses = (await runWindow(input, batches, request.warmupSteps)).losses;
   const close = async () => {
     parts.optimizer.dispose();
+    disposeModel(parts.model); // else each measurement leaves its weights behind (97 tensors for ResNet-20)
     await dataset.close?.();
   };
   return { modelCase, report, input, batches, firstLosses, close };
