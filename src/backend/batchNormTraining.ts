@@ -97,7 +97,7 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
         const sumDy = channelSumsOf('value', taped, dyRows);
         const sumDyCentered = channelSumsOf('product', taped, dyRows, savedCentered);
         // dx = scale*dy - (centered * scale*invStd^2*mean(dy*centered) + scale*mean(dy)). The fused
-        // kernel (webgpu: one dispatch for 7 ops) has no gradient of its own: only outside a nested gradient.
+        // kernel (webgpu: one dispatch for 10 ops) has no gradient of its own: only outside a nested gradient.
         const dx = hasFusedKernel(BATCH_NORM_INPUT_GRAD_KERNEL) && !taped
           ? runFusedKernel(BATCH_NORM_INPUT_GRAD_KERNEL, { dy: dyRows, scale: savedScale, centered: savedCentered, invStd: savedInvStd, sumDyCentered, sumDy }, { count })[0]!
           : tf.sub(

@@ -1,5 +1,5 @@
 // The elementwise halves of the training BatchNorm (batchNormTraining.ts) as one dispatch each on
-// webgpu: y = centered*scale + beta (2 ops) and the input gradient from the per-channel sums (7 ops,
+// webgpu: y = centered*scale + beta (2 ops) and the input gradient from the per-channel sums (10 ops,
 // 2 of them scalar uploads: dx = dy*scale - (centered*scale*invStd^2*sum(dy*centered)/n + scale*sum(dy)/n)).
 // Same f32 operations in the same order as the ops; per-channel operands are read by channel
 // instead of broadcast. Registered for 'webgpu' only.
