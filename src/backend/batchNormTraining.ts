@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { releasingCustomGradient } from './earlyGradientRelease.js';
 import { addConstant, divideByConstant } from './constantOperands.js';
 import { recordingGradientOps } from './nestedGradients.js';
-import { BATCH_NORM_APPLY_KERNEL, BATCH_NORM_INPUT_GRAD_KERNEL } from './webgpuBatchNormKernels.js';
+import { BATCH_NORM_APPLY_KERNEL, BATCH_NORM_INPUT_GRAD_KERNEL, BATCH_NORM_SCALE_GRAD_KERNEL } from './webgpuBatchNormKernels.js';
 import { CHANNEL_SUMS_KERNEL, type ChannelSumTerm } from './webgpuChannelSums.js';
 import { hasFusedKernel, runFusedKernel } from './webgpuElementwise.js';
 
@@ -54,59 +54,79 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
   let mean: tf.Tensor1D | null = null;
   let variance: tf.Tensor1D | null = null;
   /**
-   * Per-channel mean, centred rows, variance, 1/sigma and gamma/sigma of rows [count, channels].
+   * Per-channel mean, centred rows and variance of rows [count, channels].
    * `taped`: on a gradient tape (the nested-gradient recomputation), so only differentiable ops.
    */
-  const normalise = (rows: tf.Tensor2D, gammaParam: tf.Tensor, taped: boolean) => {
+  const statistics = (rows: tf.Tensor2D, taped: boolean) => {
     const divide = taped ? (t: tf.Tensor, c: number) => tf.div(t, c) : divideByConstant;
     const mean2d = divide(channelSumsOf('value', taped, rows), count);
     const centered = tf.sub(rows, mean2d) as tf.Tensor2D;
     const variance2d = divide(channelSumsOf('square', taped, centered), count);
+    return { mean2d, centered, variance2d };
+  };
+  /** 1/sigma and gamma/sigma. */
+  const scales = (variance2d: tf.Tensor, gammaParam: tf.Tensor, taped: boolean) => {
     const invStd = tf.rsqrt(taped ? tf.add(variance2d, epsilon) : addConstant(variance2d, epsilon));
-    return { mean2d, centered, variance2d, invStd, scale: tf.mul(invStd, gammaParam) };
+    return { invStd, scale: tf.mul(invStd, gammaParam) };
   };
   const recomputed = (input: tf.Tensor, gammaParam: tf.Tensor): tf.Tensor2D[] => {
-    const { centered, invStd, scale } = normalise(tf.reshape(input, [count, channels]) as tf.Tensor2D, gammaParam, true);
+    const { centered, variance2d } = statistics(tf.reshape(input, [count, channels]) as tf.Tensor2D, true);
+    const { invStd, scale } = scales(variance2d, gammaParam, true);
     return [centered, invStd, scale] as tf.Tensor2D[];
   };
   const op = tf.customGrad((...args) => {
     const [input, scaleParam, offsetParam] = args as tf.Tensor[];
     const save = args[3] as tf.GradSaveFunc;
+    // webgpu: the fused kernels recompute 1/sigma and gamma/sigma per invocation (webgpuBatchNormKernels.ts).
+    // The forward pass is not on the tape (customGrad), so they may always run here.
+    const fused = hasFusedKernel(BATCH_NORM_APPLY_KERNEL);
     const rows = tf.reshape(input!, [count, channels]) as tf.Tensor2D;
-    const { mean2d, centered, variance2d, invStd, scale } = normalise(rows, scaleParam!, false);
+    const { mean2d, centered, variance2d } = statistics(rows, false);
     mean = tf.keep(tf.reshape(mean2d, [channels]) as tf.Tensor1D);
     variance = tf.keep(tf.reshape(variance2d, [channels]) as tf.Tensor1D);
-    // x and gamma too: engine clones of the inputs stay on the tape (the tensors made here do not),
+    let normalised: tf.Tensor;
+    // x and gamma last: engine clones of the inputs stay on the tape (the tensors made here do not),
     // so a nested gradient can recompute the rest from them. Clones share the inputs' buffers.
-    save([centered, invStd, scale, input!, scaleParam!]);
-    // One dispatch on webgpu; the forward pass is not on the tape (customGrad), so always allowed.
-    const normalised = hasFusedKernel(BATCH_NORM_APPLY_KERNEL)
-      ? runFusedKernel(BATCH_NORM_APPLY_KERNEL, { centered, scale, offset: offsetParam! }, {})[0]!
-      : tf.add(tf.mul(centered, scale), offsetParam!);
+    if (fused) {
+      normalised = runFusedKernel(BATCH_NORM_APPLY_KERNEL, { centered, variance: variance2d, gamma: scaleParam!, offset: offsetParam! }, { epsilon })[0]!;
+      save([centered, variance2d, scaleParam!, input!, scaleParam!]);
+    } else {
+      const { invStd, scale } = scales(variance2d, scaleParam!, false);
+      normalised = tf.add(tf.mul(centered, scale), offsetParam!);
+      save([centered, invStd, scale, input!, scaleParam!]);
+    }
     const y = tf.reshape(normalised, x.shape);
     return {
       value: y,
       // A customGrad gradient runs outside the engine's per-input tidy: without its own, its
       // full-size temporaries (dy * centered, dy * scale, ...) lived until the backward pass ended.
       gradFunc: releasingCustomGradient((dy, saved) => tf.tidy(() => {
+        const dyRows = tf.reshape(dy as tf.Tensor, [count, channels]) as tf.Tensor2D;
         // Inside a nested gradient the tensors made in the forward pass are constants to the outer
         // one: recompute them from the saved x and gamma, so this gradient is differentiable.
         const taped = recordingGradientOps();
+        if (fused && !taped) {
+          const [savedCentered, savedVariance, savedGamma] = saved as tf.Tensor2D[];
+          const sumDy = channelSumsOf('value', false, dyRows);
+          const sumDyCentered = channelSumsOf('product', false, dyRows, savedCentered);
+          const common = { variance: savedVariance!, gamma: savedGamma! };
+          return [
+            tf.reshape(runFusedKernel(BATCH_NORM_INPUT_GRAD_KERNEL, { dy: dyRows, centered: savedCentered!, ...common, sumDyCentered, sumDy }, { count, epsilon })[0]!, x.shape),
+            tf.reshape(runFusedKernel(BATCH_NORM_SCALE_GRAD_KERNEL, { sumDyCentered, variance: savedVariance! }, { epsilon })[0]!, [channels]),
+            tf.reshape(sumDy, [channels]),
+          ];
+        }
         const [savedCentered, savedInvStd, savedScale] = taped ? recomputed(saved[3]!, saved[4]!) : (saved as tf.Tensor2D[]);
-        const dyRows = tf.reshape(dy as tf.Tensor, [count, channels]) as tf.Tensor2D;
         const sumDy = channelSumsOf('value', taped, dyRows);
         const sumDyCentered = channelSumsOf('product', taped, dyRows, savedCentered);
-        // dx = scale*dy - (centered * scale*invStd^2*mean(dy*centered) + scale*mean(dy)). The fused
-        // kernel (webgpu: one dispatch for 10 ops) has no gradient of its own: only outside a nested gradient.
-        const dx = hasFusedKernel(BATCH_NORM_INPUT_GRAD_KERNEL) && !taped
-          ? runFusedKernel(BATCH_NORM_INPUT_GRAD_KERNEL, { dy: dyRows, scale: savedScale, centered: savedCentered, invStd: savedInvStd, sumDyCentered, sumDy }, { count })[0]!
-          : tf.sub(
-            tf.mul(dyRows, savedScale),
-            tf.add(
-              tf.mul(savedCentered, tf.mul(savedScale, tf.mul(tf.square(savedInvStd), tf.div(sumDyCentered, count)))),
-              tf.mul(savedScale, tf.div(sumDy, count)),
-            ),
-          );
+        // dx = scale*dy - (centered * scale*invStd^2*mean(dy*centered) + scale*mean(dy))
+        const dx = tf.sub(
+          tf.mul(dyRows, savedScale),
+          tf.add(
+            tf.mul(savedCentered, tf.mul(savedScale, tf.mul(tf.square(savedInvStd), tf.div(sumDyCentered, count)))),
+            tf.mul(savedScale, tf.div(sumDy, count)),
+          ),
+        );
         return [
           tf.reshape(dx, x.shape),
           tf.reshape(tf.mul(sumDyCentered, savedInvStd), [channels]),

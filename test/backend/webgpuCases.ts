@@ -11,7 +11,7 @@ import { loadRunConfig } from '../../src/config/index.js';
 import { batchNormTraining } from '../../src/backend/batchNormTraining.js';
 import { hasFusedKernel, setFusedKernels } from '../../src/backend/webgpuElementwise.js';
 import { CONSTANT_OPERAND_KERNEL } from '../../src/backend/constantOperands.js';
-import { BATCH_NORM_APPLY_KERNEL, BATCH_NORM_INPUT_GRAD_KERNEL } from '../../src/backend/webgpuBatchNormKernels.js';
+import { BATCH_NORM_APPLY_KERNEL, BATCH_NORM_INPUT_GRAD_KERNEL, BATCH_NORM_SCALE_GRAD_KERNEL } from '../../src/backend/webgpuBatchNormKernels.js';
 import { CHANNEL_SUMS_KERNEL } from '../../src/backend/webgpuChannelSums.js';
 import { ADAM_STEP_KERNEL, MOVING_AVERAGE_KERNEL, SGD_STEP_KERNEL } from '../../src/backend/webgpuFusedUpdates.js';
 import { models } from '../../src/models/index.js';
@@ -130,7 +130,7 @@ test('the fused BatchNorm kernels on webgpu give what the ops they replace give,
     tf.dispose(tensors);
     return values;
   };
-  for (const kernel of [BATCH_NORM_APPLY_KERNEL, BATCH_NORM_INPUT_GRAD_KERNEL, MOVING_AVERAGE_KERNEL, CHANNEL_SUMS_KERNEL, CONSTANT_OPERAND_KERNEL]) {
+  for (const kernel of [BATCH_NORM_APPLY_KERNEL, BATCH_NORM_INPUT_GRAD_KERNEL, BATCH_NORM_SCALE_GRAD_KERNEL, MOVING_AVERAGE_KERNEL, CHANNEL_SUMS_KERNEL, CONSTANT_OPERAND_KERNEL]) {
     assert.ok(hasFusedKernel(kernel), kernel);
   }
   // 100, 8,192 and 32,768 rows: each of the reduction's workgroup sizes (64, 256, 512 lanes where the device allows).
