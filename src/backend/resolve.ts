@@ -7,11 +7,7 @@ import { registerBroadcastingGradients } from './broadcastingGradients.js';
 import { releaseGradientsEarly } from './earlyGradientRelease.js';
 import { registerSecondOrderGradients } from './secondOrderGradients.js';
 import { registerWasmGradientKernels } from './wasmGradientKernels.js';
-import { registerWebgpuAddN } from './webgpuAddN.js';
-import { registerWebgpuConstantOperands } from './constantOperands.js';
-import { registerWebgpuBatchNormKernels } from './webgpuBatchNormKernels.js';
-import { registerWebgpuChannelSums } from './webgpuChannelSums.js';
-import { registerWebgpuFusedUpdates } from './webgpuFusedUpdates.js';
+import { registerWebgpuKernels } from './webgpuKernels.js';
 import { defaultWasmThreads, startWasmBackend } from './wasmThreads.js';
 import { describeAdapter, installWebgpu, trackWebgpuTensors, WEBGPU_PACKAGE, type AdapterReport } from './webgpu.js';
 
@@ -144,13 +140,7 @@ async function activate(candidate: Candidate, loader: ModuleLoader, options: Sel
     throw new Error(`only a CPU adapter (${describeAdapter(adapter)}); set backend: webgpu to use it anyway`);
   }
   if (candidate.backend === 'wasm') registerWasmGradientKernels();
-  if (candidate.backend === 'webgpu') {
-    registerWebgpuAddN();
-    registerWebgpuFusedUpdates();
-    registerWebgpuBatchNormKernels();
-    registerWebgpuConstantOperands();
-    registerWebgpuChannelSums();
-  }
+  if (candidate.backend === 'webgpu') registerWebgpuKernels();
   if (tf.findBackendFactory(candidate.backend) === null) {
     throw new Error(`loaded, but no '${candidate.backend}' backend was registered (a second copy of @tensorflow/tfjs-core?)`);
   }

@@ -13,7 +13,9 @@ import { hasFusedKernel, setFusedKernels } from '../../src/backend/webgpuElement
 import { CONSTANT_OPERAND_KERNEL } from '../../src/backend/constantOperands.js';
 import { BATCH_NORM_APPLY_KERNEL, BATCH_NORM_INPUT_GRAD_KERNEL, BATCH_NORM_SCALE_GRAD_KERNEL } from '../../src/backend/webgpuBatchNormKernels.js';
 import { CHANNEL_SUMS_KERNEL } from '../../src/backend/webgpuChannelSums.js';
+import { RELU_GRAD_KERNEL } from '../../src/backend/webgpuReluGradient.js';
 import { ADAM_STEP_KERNEL, MOVING_AVERAGE_KERNEL, SGD_STEP_KERNEL } from '../../src/backend/webgpuFusedUpdates.js';
+import { exactHvp } from '../../src/flatness/exactHvp.js';
 import { models } from '../../src/models/index.js';
 import { optimizers } from '../../src/optimizers/index.js';
 import { disposeModel } from '../../src/models/types.js';
@@ -140,6 +142,48 @@ test('the fused BatchNorm kernels on webgpu give what the ops they replace give,
     const ops = await read(trainingBatchNorm(shape)).finally(() => setFusedKernels(true));
     fused.forEach((values, i) => assert.deepEqual(values, ops[i], `[${shape}]: output ${i}`));
   }
+});
+
+test("ReLU's fused gradient on webgpu gives the ops' values bit for bit, for positive, zero, negative and NaN inputs", async () => {
+  await selectBackend('webgpu');
+  assert.ok(hasFusedKernel(RELU_GRAD_KERNEL));
+  const values = randomValues(300, 7);
+  [0, -0, NaN, Infinity, -Infinity, 1e-30].forEach((v, i) => (values[i] = v));
+  const gradient = async () => {
+    const x = tf.tensor2d(values, [30, 10]);
+    const w = tf.tensor2d(randomValues(300, 8), [30, 10]);
+    const g = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.relu(input), w)))(x);
+    const data = (await g.data()) as Float32Array;
+    tf.dispose([x, w, g]);
+    return data;
+  };
+  const fused = await gradient();
+  setFusedKernels(false);
+  const ops = await gradient().finally(() => setFusedKernels(true));
+  assert.deepEqual(fused, ops);
+});
+
+test('a Hessian-vector product through conv, BatchNorm and ReLU on webgpu matches cpu (the fused kernels step aside on a gradient tape)', async () => {
+  const results: Float32Array[][] = [];
+  for (const backend of ['cpu', 'webgpu'] as const) {
+    await selectBackend(backend);
+    const kernel = tf.variable(tf.tensor4d(randomValues(3 * 3 * 2 * 4, 20), [3, 3, 2, 4]));
+    const gamma = tf.variable(tf.add(tf.tensor1d(randomValues(4, 21)), 1));
+    const beta = tf.variable(tf.tensor1d(randomValues(4, 22)));
+    const x = tf.tensor4d(randomValues(2 * 5 * 5 * 2, 23), [2, 5, 5, 2]);
+    const weights = tf.tensor4d(randomValues(2 * 5 * 5 * 4, 24), [2, 5, 5, 4]);
+    const term = () => {
+      const r = batchNormTraining(tf.conv2d(x, kernel as tf.Tensor4D, 1, 'same'), gamma as tf.Tensor1D, beta as tf.Tensor1D, 1e-5);
+      tf.dispose([r.mean, r.variance]);
+      return tf.sum(tf.square(tf.mul(tf.relu(r.y), weights))) as tf.Scalar;
+    };
+    const params = [kernel, gamma, beta];
+    const v = params.map((p, i) => tf.tensor(randomValues(p.size, 30 + i), p.shape));
+    const product = await exactHvp({ params, terms: [term] })(v);
+    results.push(await Promise.all(product.map(async (t) => (await t.data()) as Float32Array)));
+    tf.dispose([...params, ...v, ...product, x, weights]);
+  }
+  assertClose(results[1]!, results[0]!, 'H v');
 });
 
 /** `vdm train` of a small conv net: its metrics.csv rows (minus timings) and run.json. */
