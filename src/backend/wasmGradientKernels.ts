@@ -1,11 +1,13 @@
 // Registers the wasm kernels training needs that tfjs-backend-wasm 4.22 lacks (Conv2DBackpropFilter,
 // the depthwise conv gradients)
-// or runs slowly (Conv2DBackpropInput; Identity, which the engine calls for every tensor it saves
-// for the backward pass), so conv networks train on wasm, and fast.
+// or runs slowly (Conv2DBackpropInput; BatchMatMul with a transposed operand; MaxPoolGrad; Identity, which the
+// engine calls for every tensor it saves for the backward pass), so conv networks train on wasm, and fast.
 import * as tf from '@tensorflow/tfjs';
 import { wasmConv2DBackpropFilterKernel } from './wasmConvBackpropFilter.js';
 import { wasmConv2DBackpropInputKernel } from './wasmConvBackpropInput.js';
 import { wasmDepthwiseBackpropFilterKernel, wasmDepthwiseBackpropInputKernel } from './wasmDepthwiseGradients.js';
+import { wasmBatchMatMulKernel } from './wasmMatMul.js';
+import { wasmMaxPoolGradKernel } from './wasmMaxPoolGrad.js';
 import { wasmSharedIdentityKernel } from './wasmSharedIdentity.js';
 
 let registered = false;
@@ -27,6 +29,8 @@ export function registerWasmGradientKernels(): void {
     if (tf.getKernel(kernel.kernelName, 'wasm') === undefined) tf.registerKernel(kernel);
   }
   replaceWasmKernel(tf.Conv2DBackpropInput, wasmConv2DBackpropInputKernel);
+  replaceWasmKernel(tf.BatchMatMul, wasmBatchMatMulKernel);
+  replaceWasmKernel(tf.MaxPoolGrad, () => wasmMaxPoolGradKernel);
   replaceWasmKernel(tf.Identity, wasmSharedIdentityKernel);
   registered = true;
 }
