@@ -14,6 +14,7 @@ import { countFlag, flag } from './args.js';
 import type { MeasureRequest, MeasureResult } from './training/measure.js';
 import { runModes, wantsMode } from './training/modes.js';
 import { inChild } from './training/runChild.js';
+import { notStandalone } from './training/setup.js';
 import { findTorchPython, runTorchReference, type TorchResult } from './training/torchReference.js';
 import { vdms } from '../src/vdms/index.js';
 
@@ -83,10 +84,17 @@ export async function bench(): Promise<void> {
   const threads = countFlag('wasm-threads', availableParallelism());
   const rounds = countFlag('rounds', 1);
   const windows = quick ? 3 : 5;
+  const standalone = vdms.names().filter((name) => {
+    if (name === 'none') return false;
+    const reason = notStandalone(name);
+    // The reason names the temporary config file first; the rest says what is missing.
+    if (reason !== null) console.log(`(VDM ${name} left out: ${reason.replace(/^[^:]*: /, '')})`);
+    return reason === null;
+  });
   const requests: MeasureRequest[] = [
     { model: 'resnet20', backend: 'wasm', threads, warmupSteps: 2, windows, stepsPerWindow: quick ? 2 : 3, vdms: ['log'] },
-    // Every VDM (with its documented settings) on the cheap model; `log` also on ResNet-20.
-    { model: 'lenet5', backend: 'wasm', threads, warmupSteps: 3, windows, stepsPerWindow: 20, vdms: vdms.names().filter((n) => n !== 'none') },
+    // Every VDM that trains on its own (with its documented settings) on the cheap model; `log` also on ResNet-20.
+    { model: 'lenet5', backend: 'wasm', threads, warmupSteps: 3, windows, stepsPerWindow: 20, vdms: standalone },
     { model: 'lenet5', backend: 'cpu', warmupSteps: 2, windows, stepsPerWindow: quick ? 3 : 5, vdms: [] },
   ];
   let python: string | undefined;

@@ -78,3 +78,16 @@ export function benchConfig(c: ModelCase, backend: 'wasm' | 'cpu' | 'webgpu', vd
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Why a VDM cannot train on its own as the bench runs it (its documented config does not load),
+ * or null: recorded_scale, the step-size control, needs another run's steps.csv.
+ */
+export function notStandalone(vdm: string): string | null {
+  try {
+    benchConfig(MODEL_CASES.lenet5, 'cpu', vdm);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
