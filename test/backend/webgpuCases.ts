@@ -1,6 +1,7 @@
 // The webgpu cases, run by webgpu.test.ts in a child process with a Vulkan driver configured:
-// each model family's logits and gradients, the fused training BatchNorm, and a short training run
-// on webgpu against the cpu backend. Shapes are tiny: SwiftShader runs WebGPU on the CPU.
+// each model family's logits and gradients, the fused training BatchNorm, a Hessian-vector product
+// and a short training run on webgpu against the cpu backend, and vdm's fused webgpu kernels
+// against the tfjs ops they replace. Shapes are tiny: SwiftShader runs WebGPU on the CPU.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
