@@ -44,6 +44,20 @@ function channelSumsOf(term: ChannelSumTerm, taped: boolean, a: tf.Tensor2D, b?:
 }
 
 /**
+ * dx, dgamma and dbeta on webgpu's fused kernels, from the saved centred rows [count, channels],
+ * variance and gamma (1/sigma and gamma/sigma are recomputed inside the kernels). Not on a tape.
+ */
+function fusedGradient(dyRows: tf.Tensor2D, saved: tf.Tensor2D[], shape: number[], epsilon: number): tf.Tensor[] {
+  const [centered, variance, gamma] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+  const [count, channels] = dyRows.shape;
+  const sumDy = channelSumsOf('value', false, dyRows);
+  const sumDyCentered = channelSumsOf('product', false, dyRows, centered);
+  const dx = runFusedKernel(BATCH_NORM_INPUT_GRAD_KERNEL, { dy: dyRows, centered, variance, gamma, sumDyCentered, sumDy }, { count, epsilon })[0]!;
+  const dgamma = runFusedKernel(BATCH_NORM_SCALE_GRAD_KERNEL, { sumDyCentered, variance }, { epsilon })[0]!;
+  return [tf.reshape(dx, shape), tf.reshape(dgamma, [channels]), tf.reshape(sumDy, [channels])];
+}
+
+/**
  * y = (x - mean) / sqrt(var + eps) * gamma + beta over the batch statistics of x's last axis.
  * Gradient: with xhat = (x - mean) / sigma, dx = gamma / sigma * (dy - mean(dy) - xhat * mean(dy * xhat)),
  * dgamma = sum(dy * xhat), dbeta = sum(dy).
@@ -105,17 +119,7 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
         // Inside a nested gradient the tensors made in the forward pass are constants to the outer
         // one: recompute them from the saved x and gamma, so this gradient is differentiable.
         const taped = recordingGradientOps();
-        if (fused && !taped) {
-          const [savedCentered, savedVariance, savedGamma] = saved as tf.Tensor2D[];
-          const sumDy = channelSumsOf('value', false, dyRows);
-          const sumDyCentered = channelSumsOf('product', false, dyRows, savedCentered);
-          const common = { variance: savedVariance!, gamma: savedGamma! };
-          return [
-            tf.reshape(runFusedKernel(BATCH_NORM_INPUT_GRAD_KERNEL, { dy: dyRows, centered: savedCentered!, ...common, sumDyCentered, sumDy }, { count, epsilon })[0]!, x.shape),
-            tf.reshape(runFusedKernel(BATCH_NORM_SCALE_GRAD_KERNEL, { sumDyCentered, variance: savedVariance! }, { epsilon })[0]!, [channels]),
-            tf.reshape(sumDy, [channels]),
-          ];
-        }
+        if (fused && !taped) return fusedGradient(dyRows, saved as tf.Tensor2D[], x.shape, epsilon);
         const [savedCentered, savedInvStd, savedScale] = taped ? recomputed(saved[3]!, saved[4]!) : (saved as tf.Tensor2D[]);
         const sumDy = channelSumsOf('value', taped, dyRows);
         const sumDyCentered = channelSumsOf('product', taped, dyRows, savedCentered);
