@@ -4,7 +4,7 @@
 // multiply, and reducing over the outer axes transposes first). Same maths on every backend.
 import * as tf from '@tensorflow/tfjs';
 import { releasingCustomGradient } from './earlyGradientRelease.js';
-import { addConstant, divideByConstant } from './constantOperands.js';
+import { divideByConstant } from './constantOperands.js';
 import { recordingGradientOps } from './nestedGradients.js';
 import { BATCH_NORM_APPLY_KERNEL, BATCH_NORM_INPUT_GRAD_KERNEL, BATCH_NORM_SCALE_GRAD_KERNEL } from './webgpuBatchNormKernels.js';
 import { CHANNEL_SUMS_KERNEL, type ChannelSumTerm } from './webgpuChannelSums.js';
@@ -78,14 +78,14 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
     const variance2d = divide(channelSumsOf('square', taped, centered), count);
     return { mean2d, centered, variance2d };
   };
-  /** 1/sigma and gamma/sigma. */
-  const scales = (variance2d: tf.Tensor, gammaParam: tf.Tensor, taped: boolean) => {
-    const invStd = tf.rsqrt(taped ? tf.add(variance2d, epsilon) : addConstant(variance2d, epsilon));
+  /** 1/sigma and gamma/sigma (the fused webgpu kernels compute these themselves). */
+  const scales = (variance2d: tf.Tensor, gammaParam: tf.Tensor) => {
+    const invStd = tf.rsqrt(tf.add(variance2d, epsilon));
     return { invStd, scale: tf.mul(invStd, gammaParam) };
   };
   const recomputed = (input: tf.Tensor, gammaParam: tf.Tensor): tf.Tensor2D[] => {
     const { centered, variance2d } = statistics(tf.reshape(input, [count, channels]) as tf.Tensor2D, true);
-    const { invStd, scale } = scales(variance2d, gammaParam, true);
+    const { invStd, scale } = scales(variance2d, gammaParam);
     return [centered, invStd, scale] as tf.Tensor2D[];
   };
   const op = tf.customGrad((...args) => {
@@ -105,7 +105,7 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
       normalised = runFusedKernel(BATCH_NORM_APPLY_KERNEL, { centered, variance: variance2d, gamma: scaleParam!, offset: offsetParam! }, { epsilon })[0]!;
       save([centered, variance2d, scaleParam!, input!, scaleParam!]);
     } else {
-      const { invStd, scale } = scales(variance2d, scaleParam!, false);
+      const { invStd, scale } = scales(variance2d, scaleParam!);
       normalised = tf.add(tf.mul(centered, scale), offsetParam!);
       save([centered, invStd, scale, input!, scaleParam!]);
     }

@@ -237,29 +237,30 @@ export function batchNorm(store: ParamStore, name: string, channels: number, eps
 
 /** Folds the batch statistics of a training step into the moving averages, then frees them. */
 export function applyBatchNormUpdates(updates: BatchNormUpdate[], momentum = 0.1): void {
-  // The two factors once for every layer: on webgpu each number operand is its own upload.
-  const keep = tf.scalar(1 - momentum);
-  const take = tf.scalar(momentum);
   const fused = hasFusedKernel(MOVING_AVERAGE_KERNEL);
+  // The two factors once for every layer: on webgpu each number operand is its own upload (the
+  // fused kernel takes them as uniforms).
+  const keep = fused ? null : tf.scalar(1 - momentum);
+  const take = fused ? null : tf.scalar(momentum);
+  /** One dispatch per statistic on webgpu instead of 3 or 4 ops. */
+  const fusedAverage = (moving: tf.Tensor, value: tf.Tensor, scale: number) =>
+    runFusedKernel(MOVING_AVERAGE_KERNEL, { moving, value }, { keep: 1 - momentum, take: momentum, scale } satisfies MovingAverageAttrs)[0]!;
   for (const u of updates) {
     tf.tidy(() => {
       const correction = u.count / Math.max(u.count - 1, 1);
       if (fused) {
-        // One dispatch per statistic on webgpu instead of 3 or 4 ops (and no upload for the factor).
-        const average = (moving: tf.Tensor, value: tf.Tensor, scale: number) =>
-          runFusedKernel(MOVING_AVERAGE_KERNEL, { moving, value }, { keep: 1 - momentum, take: momentum, scale } satisfies MovingAverageAttrs)[0]!;
-        u.movingMean.assign(average(u.movingMean, u.mean, 1));
-        u.movingVariance.assign(average(u.movingVariance, u.variance, correction));
+        u.movingMean.assign(fusedAverage(u.movingMean, u.mean, 1));
+        u.movingVariance.assign(fusedAverage(u.movingVariance, u.variance, correction));
         return;
       }
       const unbiased = tf.mul(u.variance, correction);
-      u.movingMean.assign(tf.add(tf.mul(u.movingMean, keep), tf.mul(u.mean, take)));
-      u.movingVariance.assign(tf.add(tf.mul(u.movingVariance, keep), tf.mul(unbiased, take)));
+      u.movingMean.assign(tf.add(tf.mul(u.movingMean, keep!), tf.mul(u.mean, take!)));
+      u.movingVariance.assign(tf.add(tf.mul(u.movingVariance, keep!), tf.mul(unbiased, take!)));
     });
     u.mean.dispose();
     u.variance.dispose();
   }
-  tf.dispose([keep, take]);
+  if (keep !== null && take !== null) tf.dispose([keep, take]);
   updates.length = 0;
 }
 
