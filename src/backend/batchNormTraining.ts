@@ -7,7 +7,7 @@ import { releasingCustomGradient } from './earlyGradientRelease.js';
 import { divideByConstant } from './constantOperands.js';
 import { recordingGradientOps } from './nestedGradients.js';
 import { BATCH_NORM_APPLY_KERNEL, BATCH_NORM_INPUT_GRAD_KERNEL, BATCH_NORM_SCALE_GRAD_KERNEL } from './webgpuBatchNormKernels.js';
-import { CHANNEL_SUMS_KERNEL, type ChannelSumTerm } from './webgpuChannelSums.js';
+import { CHANNEL_SUMS_KERNEL, type ChannelSumTerm } from './channelSumsKernel.js';
 import { hasFusedKernel, runFusedKernel } from './webgpuElementwise.js';
 
 export interface BatchNormTrainingResult {
@@ -31,9 +31,10 @@ function channelSums(rows: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
- * Per-channel sums of a's values, squares or products with b, as [1, channels]: one fused
- * dispatch on webgpu (webgpuChannelSums.ts, the same sums); the ops elsewhere and on a gradient
- * tape (`taped`), where only differentiable ops may run.
+ * Per-channel sums of a's values, squares or products with b, as [1, channels]: vdm's fused
+ * kernel where the backend has one (webgpuChannelSums.ts: one dispatch, the same sums as the
+ * ops; wasmChannelSums.ts: one SIMD pass, float64 sums as cpu's); the ops on cpu and on a
+ * gradient tape (`taped`), where only differentiable ops may run.
  */
 function channelSumsOf(term: ChannelSumTerm, taped: boolean, a: tf.Tensor2D, b?: tf.Tensor2D): tf.Tensor2D {
   if (!taped && hasFusedKernel(CHANNEL_SUMS_KERNEL)) {

@@ -1,8 +1,10 @@
 // Registers the wasm kernels training needs that tfjs-backend-wasm 4.22 lacks (Conv2DBackpropFilter,
 // the depthwise conv gradients)
 // or runs slowly (Conv2DBackpropInput; BatchMatMul with a transposed operand; MaxPoolGrad; Identity, which the
-// engine calls for every tensor it saves for the backward pass), so conv networks train on wasm, and fast.
+// engine calls for every tensor it saves for the backward pass), so conv networks train on wasm, and fast;
+// and vdm's own per-channel sums (BatchNorm's statistics and gradient sums).
 import * as tf from '@tensorflow/tfjs';
+import { wasmChannelSumsKernel } from './wasmChannelSums.js';
 import { wasmConv2DBackpropFilterKernel } from './wasmConvBackpropFilter.js';
 import { wasmConv2DBackpropInputKernel } from './wasmConvBackpropInput.js';
 import { wasmDepthwiseBackpropFilterKernel, wasmDepthwiseBackpropInputKernel } from './wasmDepthwiseGradients.js';
@@ -28,6 +30,7 @@ export function registerWasmGradientKernels(): void {
   for (const kernel of [wasmDepthwiseBackpropInputKernel, wasmDepthwiseBackpropFilterKernel]) {
     if (tf.getKernel(kernel.kernelName, 'wasm') === undefined) tf.registerKernel(kernel);
   }
+  if (tf.getKernel(wasmChannelSumsKernel.kernelName, 'wasm') === undefined) tf.registerKernel(wasmChannelSumsKernel);
   replaceWasmKernel(tf.Conv2DBackpropInput, wasmConv2DBackpropInputKernel);
   replaceWasmKernel(tf.BatchMatMul, wasmBatchMatMulKernel);
   replaceWasmKernel(tf.MaxPoolGrad, () => wasmMaxPoolGradKernel);

@@ -3,7 +3,7 @@
 // gradient x^T dy (transposeA) and input gradient dy W^T (transposeB) ran 4-7x slower than its
 // forward matmul and were a quarter of a LeNet-5 step. Transposing the operand first (one copy)
 // and multiplying on XNNPACK is faster unless the product is tiny: a column sum (x^T times a
-// column of ones, BatchNorm's channelSums) stays on the loop, which wins there.
+// column of ones, as BatchNorm's sums were before wasmChannelSums.ts) stays on the loop, which wins there.
 import * as tf from '@tensorflow/tfjs';
 import { WasmKernelCalls, type KernelParams } from './wasmKernelCall.js';
 

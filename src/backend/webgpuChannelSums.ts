@@ -6,10 +6,7 @@
 // sums are the same f32 values. Registered for 'webgpu' only.
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-
-export const CHANNEL_SUMS_KERNEL = 'VdmChannelSums';
-
-export type ChannelSumTerm = 'value' | 'square' | 'product';
+import { CHANNEL_SUMS_KERNEL, channelSumsInputs, type ChannelSumTerm } from './channelSumsKernel.js';
 
 const CANDIDATE: Record<ChannelSumTerm, string> = {
   value: 'A[i]',
@@ -78,13 +75,9 @@ class ChannelSumsProgram implements WebGPUProgram {
 }
 
 /** Sums over axis 0 of a [rows, channels] float32 tensor (times `b` elementwise for 'product'): [1, channels]. */
-function channelSums({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
-  const { a, b } = inputs as { a: tf.TensorInfo; b?: tf.TensorInfo };
-  const { term } = attrs as { term: ChannelSumTerm };
-  if (a.shape.length !== 2 || a.dtype !== 'float32' || (term === 'product' && (b === undefined || !tf.util.arraysEqual(a.shape, b.shape)))) {
-    throw new Error(`${CHANNEL_SUMS_KERNEL}: needs float32 [rows, channels]${term === 'product' ? ' twice' : ''}, got [${a.shape}]${b ? ` and [${b.shape}]` : ''}`);
-  }
-  const [rows, channels] = a.shape as [number, number];
+function channelSums(params: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
+  const { a, b, term, rows, channels } = channelSumsInputs(params);
+  const { backend } = params;
   const webgpu = backend as unknown as WebgpuBackend;
   const program = new ChannelSumsProgram(term, rows, channels, webgpu.device.limits.maxComputeWorkgroupSizeX);
   const operands = term === 'product' ? [a, b!] : [a];

@@ -13,7 +13,7 @@ import { batchNormTraining } from '../../src/backend/batchNormTraining.js';
 import { hasFusedKernel, setFusedKernels } from '../../src/backend/webgpuElementwise.js';
 import { CONSTANT_OPERAND_KERNEL } from '../../src/backend/constantOperands.js';
 import { BATCH_NORM_APPLY_KERNEL, BATCH_NORM_INPUT_GRAD_KERNEL, BATCH_NORM_SCALE_GRAD_KERNEL } from '../../src/backend/webgpuBatchNormKernels.js';
-import { CHANNEL_SUMS_KERNEL } from '../../src/backend/webgpuChannelSums.js';
+import { CHANNEL_SUMS_KERNEL } from '../../src/backend/channelSumsKernel.js';
 import { RELU_GRAD_KERNEL } from '../../src/backend/webgpuReluGradient.js';
 import { ADAM_STEP_KERNEL, MOVING_AVERAGE_KERNEL, SGD_STEP_KERNEL } from '../../src/backend/webgpuFusedUpdates.js';
 import { exactHvp } from '../../src/flatness/exactHvp.js';
