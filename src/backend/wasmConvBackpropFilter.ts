@@ -15,6 +15,13 @@ import { wasmSimd, type WasmTensorBackend } from './wasmSimd/kernels.js';
 /** The SIMD kernel's widest block of output channels, and the unit of a split across threads. */
 const CHANNEL_BLOCK = 8;
 
+/**
+ * Below this many multiply-adds a call stays on one thread: waking a worker costs more than it
+ * saves, and right after an XNNPACK op its pool threads still spin for a while on the cores
+ * (LeNet-5's filter gradient, 15 M, ran no faster split).
+ */
+const MIN_MACS_TO_SPLIT = 2 ** 25;
+
 /** The SIMD kernel computes 4 output channels at a time. */
 const simdKernelApplies = (x: tf.TensorInfo, dy: tf.TensorInfo, outChannels: number) =>
   x.dtype === 'float32' && dy.dtype === 'float32' && outChannels % 4 === 0;
@@ -32,7 +39,8 @@ function backpropFilterSimd(x: tf.TensorInfo, dy: tf.TensorInfo, backend: Kernel
   ] as const;
   const { kernels, pool } = wasmSimd(backend);
   const blocks = Math.floor(info.outChannels / CHANNEL_BLOCK);
-  if (pool === undefined || blocks < 2) {
+  const macs = info.batchSize * info.outHeight * info.outWidth * info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
+  if (pool === undefined || blocks < 2 || macs < MIN_MACS_TO_SPLIT) {
     kernels.conv2d_backprop_filter(...args(0, info.outChannels));
     return dw;
   }

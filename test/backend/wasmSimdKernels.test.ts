@@ -67,6 +67,11 @@ FILTER_CASES.push(
   { x: [2, 6, 7, 4], filter: [3, 3, 4, 8], stride: 2, pad: [[0, 0], [2, 0], [3, 1], [0, 0]] },
   { x: [1, 3, 3, 4], filter: [5, 5, 4, 8], stride: 1, pad: [[0, 0], [4, 4], [4, 4], [0, 0]] }, // padding wider than the map
   { x: [2, 16, 16, 3], filter: [7, 7, 3, 16], stride: 2, pad: [[0, 0], [3, 3], [3, 3], [0, 0]] },
+  // Above the 2^25 multiply-adds from which a call is split across threads: 4 and 3 blocks of 8
+  // output channels, and 2 with a 4-channel tail.
+  { x: [8, 32, 32, 16], filter: [3, 3, 16, 32], stride: 1, pad: 'same' },
+  { x: [10, 32, 32, 16], filter: [3, 3, 16, 24], stride: 1, pad: 'same' },
+  { x: [12, 32, 32, 16], filter: [3, 3, 16, 20], stride: 1, pad: 'same' },
 );
 
 function maxRelativeError(expected: Float32Array, actual: Float32Array): number {
@@ -148,11 +153,12 @@ const childScript = `
   import { wasmSimd } from './src/backend/wasmSimd/kernels.ts';
   const report = await selectBackend('wasm', undefined, { wasmThreads: Number(process.env.THREADS) });
   await wasmSimd(tf.backend()).pool?.whenReady();
-  const x = tf.randomNormal([3, 9, 9, 5], 0, 1, 'float32', 1);
-  const dy = tf.randomNormal([3, 9, 9, 24], 0, 1, 'float32', 2);
-  const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 5, 24] };
+  // 37 M multiply-adds: split across the threaded build's worker.
+  const x = tf.randomNormal([12, 32, 32, 12], 0, 1, 'float32', 1);
+  const dy = tf.randomNormal([12, 32, 32, 28], 0, 1, 'float32', 2);
+  const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 12, 28] };
   const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs).dataSync();
-  const sums = runFusedKernel('VdmChannelSums', { a: tf.reshape(dy, [-1, 24]), b: tf.reshape(dy, [-1, 24]) }, { term: 'product' })[0].dataSync();
+  const sums = runFusedKernel('VdmChannelSums', { a: tf.reshape(dy, [-1, 28]), b: tf.reshape(dy, [-1, 28]) }, { term: 'product' })[0].dataSync();
   console.log(JSON.stringify({ threads: report.threads, dw: Array.from(dw), sums: Array.from(sums) }));
 `;
 
